@@ -634,7 +634,7 @@ def read_manifest(path, *, allow_outside: bool = True) -> pd.DataFrame:
     image_paths = []
     for row, cell in enumerate(table["image"].str.strip()):
         resolved = (folder / cell).resolve() if cell else None
-        if resolved is None:
+        if not cell:
             problems[row].append("empty image cell")
         elif not allow_outside and not resolved.is_relative_to(folder):
             problems[row].append(f"image {cell!r} is outside the manifest's folder {folder}")
