@@ -47,16 +47,16 @@ __all__ = [
     "od_to_srgb",
 ]
 
-# IEC 61966-2-1 (sRGB), linear RGB -> XYZ, D65 reference white.
+# IEC 61966-2-1 (sRGB), linear RGB -> XYZ (D65), the matrix as the standard prints it.
 SRGB_TO_XYZ = np.array(
     [
-        [0.4124564, 0.3575761, 0.1804375],
-        [0.2126729, 0.7151522, 0.0721750],
-        [0.0193339, 0.1191920, 0.9503041],
+        [0.4124, 0.3576, 0.1805],
+        [0.2126, 0.7152, 0.0722],
+        [0.0193, 0.1192, 0.9505],
     ]
 )
-# CIE 015:2018, D65, 2° observer, Y normalised to 1.
-D65_WHITE_XYZ = np.array([0.95047, 1.0, 1.08883])
+# D65 white of IEC 61966-2-1: the XYZ of sRGB (1, 1, 1), so white maps to L* 100, a* = b* = 0.
+D65_WHITE_XYZ = SRGB_TO_XYZ.sum(axis=1)
 
 # Smallest linear value used before taking a logarithm (a 16-bit code value).
 _OD_FLOOR = 1.0 / 65535.0

@@ -10,6 +10,7 @@ iris (image right in a non-mirrored photo), 468 the subject's right iris.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ _MAX_FACES = 4
 
 _lock = threading.Lock()
 _face_mesh = None
+_face_mesh_pid = None  # a forked child must not reuse its parent's graph (its threads are gone)
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,26 @@ def head_pose_deg(points_px, depth_px) -> tuple[float, float, float]:
     return float(yaw), float(pitch), float(roll)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """MediaPipe's C++ core logs set-up chatter straight to file descriptor 2; hide it."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _get_face_mesh():
-    global _face_mesh
-    if _face_mesh is None:
+    global _face_mesh, _face_mesh_pid
+    if _face_mesh is None or _face_mesh_pid != os.getpid():
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         from mediapipe.python.solutions import face_mesh
@@ -146,6 +165,7 @@ def _get_face_mesh():
             refine_landmarks=True,
             min_detection_confidence=0.5,
         )
+        _face_mesh_pid = os.getpid()
     return _face_mesh
 
 
@@ -174,7 +194,7 @@ def detect_landmarks(rgb, *, source: str | None = None, detect_max_side: int = D
     height, width = rgb.shape[:2]
     scale = min(1.0, detect_max_side / max(height, width))
     small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    with _lock:
+    with _lock, _native_stderr_silenced():
         result = _get_face_mesh().process(np.ascontiguousarray(small))
     faces = result.multi_face_landmarks or []
     if not faces:

@@ -33,7 +33,7 @@ __all__ = [
     "local_reference",
     "melanin_noise",
     "lesion_mask",
-    "homogeneity_index",
+    "patch_diameter_iod",
     "measure_region",
     "analyse_face",
 ]
@@ -56,10 +56,11 @@ class LesionParams:
     hysteresis_ratio: float = 0.6
     min_lesion_diameter_iod: float = 0.035
     hole_diameter_iod: float = 0.03
-    homogeneity_closing_iod: float = 0.06
+    homogeneity_closing_iod: float = 0.03
     reference_radius_iod: float = 0.3
     reference_quantile: float = 0.5
-    reference_iterations: int = 1
+    reference_degree: int = 2
+    surface_threshold_factor: float = 1.5
     darkening_ratio: float = 0.7
     hair_shading: float = 1.8
     hair_density: float = 0.3
@@ -109,8 +110,9 @@ class RegionMeasures:
         L* of the lesion minus L* of normal skin (negative = darker).
     delta_melanin_takiwaki : float
         Takiwaki (2002) ΔMelanin of the lesion against normal skin.
-    homogeneity_index : float
-        0 (scattered specks) to 1 (uniform involvement); see :func:`homogeneity_index`.
+    patch_diameter_iod : float
+        Area-weighted mean diameter of the lesion patches in inter-ocular distances:
+        the continuous homogeneity measure (see :func:`patch_diameter_iod`).
     n_lesions : int
         Connected lesion components in the region.
     skin_px : int
@@ -124,7 +126,7 @@ class RegionMeasures:
     delta_e: float
     delta_l_star: float
     delta_melanin_takiwaki: float
-    homogeneity_index: float
+    patch_diameter_iod: float
     n_lesions: int
     skin_px: int
     coverage: float
@@ -239,21 +241,26 @@ def lesion_mask(contrast, darkening, skin, iod_px: float, threshold: float, para
     return (mask | small_holes) & skin
 
 
-def homogeneity_index(lesion, region, iod_px: float, params: LesionParams) -> float:
-    """How uniform the involvement of a region is: 0 scattered specks … 1 uniform.
+def patch_diameter_iod(lesion, region, iod_px: float, params: LesionParams) -> float:
+    """The pattern of involvement: area-weighted mean diameter of the lesion patches, in IOD.
 
-    The lesion is closed with a disc of ``homogeneity_closing_iod`` (which merges
-    specks into the patch they belong to) and the index is the share of that patch
-    that is actually lesion. Specks give a patch mostly of clear skin (low); a
-    solid patch or uniform involvement gives 1.
+    MASI's homogeneity grades the pattern from specks of involvement through small
+    patches (< 1.5 cm) and patches (> 2 cm) to uniform involvement without clear skin
+    (Kimbrough-Green 1994; descriptors as tabulated by Pandya 2011). Patches are the
+    connected lesion components after a closing with a disc of
+    ``homogeneity_closing_iod`` (specks a hair apart are one patch); each counts with
+    its equivalent-circle diameter, weighted by its area. At an adult inter-pupillary
+    distance of about 63 mm (Dodgson 2004), 1.5 cm is 0.24 IOD and 2 cm 0.32 IOD;
+    uniform involvement of a region is a patch the size of the region (≥ 0.6 IOD).
     """
     lesion = lesion & region
-    area = int(lesion.sum())
-    if area == 0:
+    if not lesion.any():
         return 0.0
     closed = cv2.morphologyEx(lesion.astype(np.uint8), cv2.MORPH_CLOSE, _disk(params.homogeneity_closing_iod * iod_px))
-    envelope = ndimage.binary_fill_holes(closed.astype(bool)) & region
-    return float(area / max(int(envelope.sum()), area))
+    labels, count = ndimage.label(closed.astype(bool) & region)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(np.float64)
+    diameters = 2.0 * np.sqrt(areas / np.pi) / iod_px
+    return float(np.sum(areas * diameters) / np.sum(areas))
 
 
 def measure_region(region, polygon_px_count: int, lesion, contrast, lab, reference_lab, iod_px, params) -> RegionMeasures:
@@ -271,7 +278,7 @@ def measure_region(region, polygon_px_count: int, lesion, contrast, lab, referen
         delta_e=float(np.linalg.norm(delta)),
         delta_l_star=float(delta[0]),
         delta_melanin_takiwaki=float(colour.takiwaki_delta_melanin(delta[0], delta[1])),
-        homogeneity_index=homogeneity_index(lesion, region, iod_px, params),
+        patch_diameter_iod=patch_diameter_iod(lesion, region, iod_px, params),
         n_lesions=int(ndimage.label(lesion)[1]),
         skin_px=skin_px,
         coverage=float(coverage),
@@ -344,6 +351,44 @@ def local_reference(values, valid, iod_px: float, params: LesionParams) -> np.nd
     return cv2.remap(grid.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR)
 
 
+def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:
+    """Normal-skin level as a smooth surface over the face: a low-order polynomial fit.
+
+    A polynomial of degree ``reference_degree`` in the pixel coordinates (in IOD units)
+    is fitted to the ``valid`` skin by iteratively reweighted least squares that
+    down-weights values far ABOVE the surface (lesions add melanin), so it follows the
+    slow drift of skin colour across the face (forehead versus cheeks, shading,
+    side light) but, having few degrees of freedom, not a lesion patch of any size.
+    """
+    factor = min(1.0, 20.0 / iod_px)
+    small = cv2.resize(values, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float64)
+    small_valid = cv2.resize(valid.astype(np.float32), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA) > 0.5
+    rows, cols = np.nonzero(small_valid)
+    if rows.size < 30:
+        level = float(np.median(values[valid])) if valid.any() else 0.0
+        return np.full(values.shape, level, np.float32)
+    scale = iod_px * factor
+    centre = np.array([rows.mean(), cols.mean()])
+
+    def design(r, c):
+        y, x = (r - centre[0]) / scale, (c - centre[1]) / scale
+        return np.column_stack([x**i * y**j for i in range(params.reference_degree + 1)
+                                for j in range(params.reference_degree + 1 - i)])
+
+    a, b = design(rows, cols), small[rows, cols]
+    weights = np.ones_like(b)
+    for _ in range(6):
+        coef = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)[0]
+        residual = b - a @ coef
+        spread = 1.4826 * np.median(np.abs(residual)) + 1e-6
+        # Tukey biweight above the surface only; values below it keep full weight.
+        u = np.clip(residual / (4.685 * spread), 0.0, None)
+        weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
+    rr, cc = np.mgrid[0 : values.shape[0], 0 : values.shape[1]]
+    full = design(rr.ravel() * factor, cc.ravel() * factor) @ coef
+    return full.reshape(values.shape).astype(np.float32)
+
+
 def melanin_noise(melanin, skin, iod_px: float) -> float:
     """Fine-scale noise of the melanin map: robust spread of its high-pass over skin."""
     if skin.sum() < 50:
@@ -388,13 +433,20 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     darkness = _gaussian(od.mean(axis=2), params.smoothing_iod * iod_px)
     # OD gained per unit of melanin along the unit melanin direction, averaged over channels.
     od_per_melanin = float(np.mean(basis[:, 0]))
+    # Two references of normal skin: a local one (the skin within reference_radius_iod)
+    # finds lesions of any contrast up to about that size; a smooth surface over the
+    # whole face finds patches of any size, at a stricter threshold because it also
+    # sees the face's broad natural colour drift. A pixel is lesion if either finds it.
     lesions = np.zeros_like(clean)
-    grow = _disk(0.05 * iod_px)
-    for _ in range(params.reference_iterations):
-        valid = clean & ~cv2.dilate(lesions.astype(np.uint8), grow).astype(bool)
-        contrast = (melanin - local_reference(melanin, valid, iod_px, params)).astype(np.float32)
-        darkening = (darkness - local_reference(darkness, valid, iod_px, params)) / od_per_melanin
-        lesions = lesion_mask(contrast, darkening, clean, iod_px, threshold, params)
+    contrast = np.zeros_like(melanin)
+    for reference, factor in ((local_reference, 1.0), (surface_reference, params.surface_threshold_factor)):
+        if factor <= 0:
+            continue
+        melanin_contrast = (melanin - reference(melanin, clean, iod_px, params)).astype(np.float32)
+        darkening = (darkness - reference(darkness, clean, iod_px, params)) / od_per_melanin
+        found = lesion_mask(melanin_contrast, darkening, clean, iod_px, factor * threshold, params)
+        lesions |= found
+        contrast = np.maximum(contrast, melanin_contrast)
 
     lab = colour.rgb_to_lab(rgb).astype(np.float32)
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6))
