@@ -1,0 +1,364 @@
+"""MASI and mMASI from region components, and the scoring model that grades continuous measures.
+
+The formulas (MASI.md):
+
+    MASI  = Σ w_r · A_r · (D_r + H_r)     range 0–48   (Kimbrough-Green 1994)
+    mMASI = Σ w_r · A_r · D_r             range 0–24   (Pandya 2011)
+
+with weights 0.3 (forehead, right malar, left malar) and 0.1 (chin).
+
+A scoring model is data: a JSON file (never pickle) holding the lesion-analysis
+parameters and the thresholds that turn continuous measures into grades. The default
+ships in ``models/default.json``; ``pigmentscan calibrate`` writes fitted ones in the
+same format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .lesions import LesionParams, RegionMeasures
+from .regions import REGION_KEYS, TEMPLATE_VERSION
+
+__all__ = [
+    "REGION_WEIGHTS",
+    "AREA_BAND_EDGES_PCT",
+    "MASI_MAX",
+    "MMASI_MAX",
+    "area_score",
+    "masi",
+    "mmasi",
+    "grade",
+    "Grading",
+    "ScoringModel",
+    "RegionScore",
+    "grade_region",
+    "totals",
+    "load_model",
+    "model_from_dict",
+]
+
+# Kimbrough-Green et al., Arch Dermatol 1994;130:727-33: region weights.
+REGION_WEIGHTS = {"forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1}
+# Kimbrough-Green 1994 area bands: A = 1 below 10 %, 2 for 10-29 %, … 6 for 90-100 %.
+AREA_BAND_EDGES_PCT = (10.0, 30.0, 50.0, 70.0, 90.0)
+MASI_MAX, MMASI_MAX = 48.0, 24.0
+MODEL_FORMAT, MODEL_FORMAT_VERSION = "pigmentscan-model", 1
+
+
+def area_score(area_pct: float) -> int:
+    """MASI area score (0–6) of the percentage of a region involved (Kimbrough-Green 1994).
+
+    Examples
+    --------
+    >>> [area_score(p) for p in (0, 9.9, 10, 29.9, 30, 89.9, 90, 100)]
+    [0, 1, 2, 2, 3, 5, 6, 6]
+    """
+    if not math.isfinite(area_pct) or area_pct < 0 or area_pct > 100 + 1e-9:
+        raise ValueError(f"area percentage must be within 0-100, got {area_pct}")
+    if area_pct == 0:
+        return 0
+    return 1 + int(np.searchsorted(AREA_BAND_EDGES_PCT, area_pct, side="right"))
+
+
+def _check_components(components: dict, keys=("area", "darkness", "homogeneity")) -> None:
+    missing = set(REGION_KEYS) - set(components)
+    if missing:
+        raise ValueError(f"missing regions: {sorted(missing)}")
+    limits = {"area": 6, "darkness": 4, "homogeneity": 4}
+    for region, values in components.items():
+        for key in keys:
+            value = values[key]
+            if not 0 <= value <= limits[key]:
+                raise ValueError(f"{region} {key} must be within 0-{limits[key]}, got {value}")
+
+
+def masi(components: dict) -> float:
+    """MASI from per-region area, darkness and homogeneity grades (Kimbrough-Green 1994).
+
+    Parameters
+    ----------
+    components : dict
+        ``{region: {"area": A, "darkness": D, "homogeneity": H}}`` for the four regions.
+
+    Examples
+    --------
+    >>> full = {r: {"area": 6, "darkness": 4, "homogeneity": 4} for r in REGION_WEIGHTS}
+    >>> round(masi(full), 6)
+    48.0
+    """
+    _check_components(components)
+    return float(sum(REGION_WEIGHTS[r] * c["area"] * (c["darkness"] + c["homogeneity"]) for r, c in components.items()))
+
+
+def mmasi(components: dict) -> float:
+    """Modified MASI, homogeneity dropped (Pandya 2011): Σ w·A·D, range 0–24."""
+    _check_components(components, keys=("area", "darkness"))
+    return float(sum(REGION_WEIGHTS[r] * c["area"] * c["darkness"] for r, c in components.items()))
+
+
+def grade(value: float, thresholds) -> int:
+    """Ordinal grade: the number of ``thresholds`` (ascending) that ``value`` reaches."""
+    return int(np.searchsorted(np.asarray(thresholds, dtype=float), value, side="right"))
+
+
+@dataclass(frozen=True)
+class Grading:
+    """Thresholds that turn continuous measures into MASI grades.
+
+    Attributes
+    ----------
+    min_area_pct : float
+        Involvement below this share of a region counts as none.
+    area_gain : dict
+        Per-region multiplicative correction of the measured area (calibration).
+    darkness_thresholds, homogeneity_thresholds : tuple of 4 floats
+        Grade = number of thresholds reached (1–4) by the lesion's melanin contrast /
+        patch diameter (IOD); 0 where there is no lesion.
+    masi_scale, masi_offset, mmasi_scale, mmasi_offset : float
+        Linear map from the formula's total to the calibrated estimate of a physician's.
+    """
+
+    min_area_pct: float = 0.5
+    area_gain: dict = field(default_factory=lambda: {r: 1.0 for r in REGION_KEYS})
+    darkness_thresholds: tuple = (0.0, 0.467, 0.729, 1.014)
+    homogeneity_thresholds: tuple = (0.0, 0.08, 0.28, 0.6)
+    masi_scale: float = 1.0
+    masi_offset: float = 0.0
+    mmasi_scale: float = 1.0
+    mmasi_offset: float = 0.0
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["darkness_thresholds"] = list(self.darkness_thresholds)
+        values["homogeneity_thresholds"] = list(self.homogeneity_thresholds)
+        return values
+
+
+@dataclass(frozen=True)
+class RegionScore:
+    """Grades and continuous measures of one MASI region."""
+
+    area_fraction: float
+    area_pct: float
+    area_score: int
+    darkness: int
+    homogeneity: int
+    measures: RegionMeasures
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in ("area_fraction", "area_pct", "area_score", "darkness", "homogeneity")}
+        out.update({k: v for k, v in self.measures.to_dict().items() if k != "area_fraction"})
+        return out
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A scoring model: lesion parameters, grading thresholds, and where they came from."""
+
+    name: str
+    lesion: LesionParams
+    grading: Grading
+    analysis_iod_px: float = 200.0
+    region_template: str = TEMPLATE_VERSION
+    description: str = ""
+    provenance: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = {
+            "format": MODEL_FORMAT,
+            "format_version": MODEL_FORMAT_VERSION,
+            "name": self.name,
+            "description": self.description,
+            "region_template": self.region_template,
+            "analysis_iod_px": self.analysis_iod_px,
+            "lesion": self.lesion.to_dict(),
+            "grading": self.grading.to_dict(),
+            "provenance": dict(self.provenance),
+        }
+        out.update(self.extra)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 (first 16 hex digits) of the model's canonical JSON: what a score was made with."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """``name@hash``, written in the scores' ``model`` column."""
+        return f"{self.name}@{self.content_hash}"
+
+    def with_grading(self, **changes) -> ScoringModel:
+        return replace(self, grading=replace(self.grading, **changes))
+
+
+def _number(value, where: str, source) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ModelError(source, f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _ascending(values, where: str, source, length: int = 4) -> tuple:
+    if not isinstance(values, list) or len(values) != length:
+        raise ModelError(source, f"{where} must be a list of {length} numbers")
+    numbers = tuple(_number(v, where, source) for v in values)
+    if any(b < a for a, b in zip(numbers, numbers[1:])):
+        raise ModelError(source, f"{where} must be in ascending order, got {list(numbers)}")
+    return numbers
+
+
+def model_from_dict(data, *, source=None) -> ScoringModel:
+    """Build and validate a :class:`ScoringModel` from parsed JSON.
+
+    Raises
+    ------
+    ModelError
+        On any missing, unknown or out-of-range field.
+    """
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        raise ModelError(source, f"not a pigmentscan model file (expected \"format\": \"{MODEL_FORMAT}\")")
+    if data.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelError(source, f"unsupported model format_version {data.get('format_version')!r}; this pigmentscan reads {MODEL_FORMAT_VERSION}")
+    if data.get("region_template") != TEMPLATE_VERSION:
+        raise ModelError(source, f"model was made for region template {data.get('region_template')!r}, this pigmentscan uses {TEMPLATE_VERSION!r}")
+    lesion_raw, grading_raw = data.get("lesion"), data.get("grading")
+    if not isinstance(lesion_raw, dict) or not isinstance(grading_raw, dict):
+        raise ModelError(source, "model needs \"lesion\" and \"grading\" objects")
+    known = LesionParams.__dataclass_fields__
+    unknown = sorted(set(lesion_raw) - set(known))
+    if unknown:
+        raise ModelError(source, f"unknown lesion parameters {unknown}")
+    lesion_values = {}
+    for key, value in lesion_raw.items():
+        if key.endswith("_direction"):
+            lesion_values[key] = tuple(_number(v, f"lesion.{key}", source) for v in (value if isinstance(value, list) and len(value) == 3 else [None]))
+        else:
+            lesion_values[key] = _number(value, f"lesion.{key}", source)
+    if "reference_degree" in lesion_values:
+        lesion_values["reference_degree"] = int(min(max(lesion_values["reference_degree"], 0), 4))
+    gains = grading_raw.get("area_gain", {r: 1.0 for r in REGION_KEYS})
+    if not isinstance(gains, dict) or set(gains) != set(REGION_KEYS):
+        raise ModelError(source, f"grading.area_gain must give a number for each of {list(REGION_KEYS)}")
+    grading = Grading(
+        min_area_pct=_number(grading_raw.get("min_area_pct", 0.5), "grading.min_area_pct", source),
+        area_gain={r: _number(gains[r], f"grading.area_gain.{r}", source) for r in REGION_KEYS},
+        darkness_thresholds=_ascending(grading_raw.get("darkness_thresholds"), "grading.darkness_thresholds", source),
+        homogeneity_thresholds=_ascending(grading_raw.get("homogeneity_thresholds"), "grading.homogeneity_thresholds", source),
+        **{k: _number(grading_raw.get(k, d), f"grading.{k}", source)
+           for k, d in (("masi_scale", 1.0), ("masi_offset", 0.0), ("mmasi_scale", 1.0), ("mmasi_offset", 0.0))},
+    )
+    unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
+    if unknown:
+        raise ModelError(source, f"unknown grading parameters {unknown}")
+    try:
+        model = ScoringModel(
+            name=str(data.get("name", "unnamed")),
+            lesion=LesionParams(**lesion_values),
+            grading=grading,
+            analysis_iod_px=_number(data.get("analysis_iod_px", 200), "analysis_iod_px", source),
+            region_template=TEMPLATE_VERSION,
+            description=str(data.get("description", "")),
+            provenance=dict(data.get("provenance", {})),
+            extra={k: v for k, v in data.items() if k not in _MODEL_KEYS},
+        )
+    except (TypeError, ValueError) as error:
+        raise ModelError(source, f"invalid model: {error}") from None
+    if not 40 <= model.analysis_iod_px <= 1000:
+        raise ModelError(source, "analysis_iod_px must be within 40-1000")
+    return model
+
+
+_MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading", "provenance"}
+_DEFAULT_MODEL = None
+
+
+def _default_model_file():
+    """``models/default.json``: in a source checkout the repository's copy, in a wheel the packaged one."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "models" / "default.json").is_file():
+        return checkout / "models" / "default.json"
+    return resources.files("pigmentscan.models").joinpath("default.json")
+
+
+def load_model(model=None) -> ScoringModel:
+    """Load a scoring model.
+
+    Parameters
+    ----------
+    model : None, str, os.PathLike or ScoringModel
+        ``None`` for the default model shipped with pigmentscan; a path to a JSON
+        model file; or a model already loaded (returned as is).
+
+    Raises
+    ------
+    ModelError
+        If the file is missing, not JSON, or not a valid model. Model files are
+        data: parsing one never runs code.
+    """
+    global _DEFAULT_MODEL
+    if isinstance(model, ScoringModel):
+        return model
+    if model is None:
+        if _DEFAULT_MODEL is None:
+            text = _default_model_file().read_text(encoding="utf-8")
+            _DEFAULT_MODEL = model_from_dict(json.loads(text), source="default.json")
+        return _DEFAULT_MODEL
+    path = Path(model)
+    try:
+        if path.stat().st_size > 10_000_000:
+            raise ModelError(path, "model file is larger than 10 MB: not a pigmentscan model")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ModelError:
+        raise
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ModelError(path, f"cannot read model file: {error}") from None
+    return model_from_dict(data, source=path)
+
+
+def grade_region(region: str, measures: RegionMeasures, grading: Grading) -> RegionScore:
+    """Grade one region's continuous measures with a model's thresholds.
+
+    Where the (gain-corrected) area is below ``min_area_pct`` the region has no
+    lesion: area, darkness and homogeneity are all 0.
+    """
+    area_pct = float(min(100.0, 100.0 * measures.area_fraction * grading.area_gain[region]))
+    if area_pct < grading.min_area_pct:
+        return RegionScore(area_pct / 100.0, area_pct, 0, 0, 0, measures)
+    darkness = max(1, grade(measures.melanin_contrast, grading.darkness_thresholds))
+    homogeneity = max(1, grade(measures.patch_diameter_iod, grading.homogeneity_thresholds))
+    return RegionScore(area_pct / 100.0, area_pct, area_score(area_pct), darkness, homogeneity, measures)
+
+
+def totals(region_scores: dict, grading: Grading) -> dict:
+    """MASI and mMASI of graded regions: the formula's values and the calibrated estimates.
+
+    Returns
+    -------
+    dict
+        ``masi_raw`` and ``mmasi_raw`` (the formulas), ``masi`` and ``mmasi`` (the
+        model's linear calibration of them, clipped to 0–48 and 0–24).
+    """
+    components = {
+        r: {"area": s.area_score, "darkness": s.darkness, "homogeneity": s.homogeneity} for r, s in region_scores.items()
+    }
+    masi_raw, mmasi_raw = masi(components), mmasi(components)
+    return {
+        "masi": float(np.clip(grading.masi_scale * masi_raw + grading.masi_offset, 0.0, MASI_MAX)),
+        "mmasi": float(np.clip(grading.mmasi_scale * mmasi_raw + grading.mmasi_offset, 0.0, MMASI_MAX)),
+        "masi_raw": masi_raw,
+        "mmasi_raw": mmasi_raw,
+    }
