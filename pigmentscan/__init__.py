@@ -1,4 +1,9 @@
-"""pigmentscan: objective Melasma Area and Severity Index (MASI) from facial photographs."""
+"""pigmentscan: objective Melasma Area and Severity Index (MASI) from facial photographs.
+
+>>> import pigmentscan
+>>> score = pigmentscan.score_image("photo.jpg")          # doctest: +SKIP
+>>> table = pigmentscan.score_images(["a.jpg", "b.jpg"])  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,17 @@ from .errors import (  # noqa: E402
     PigmentScanError,
     QualityError,
 )
+from .pipeline import FaceScore, score_image, score_images  # noqa: E402
+from .qc import QualityLimits  # noqa: E402
+from .scoring import load_model  # noqa: E402
 
 __all__ = [
     "__version__",
+    "score_image",
+    "score_images",
+    "FaceScore",
+    "QualityLimits",
+    "load_model",
     "PigmentScanError",
     "ImageReadError",
     "NoFaceError",

@@ -13,12 +13,14 @@ import io as _io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pandas as pd
 
 from . import __version__
 from .io import atomic_write_bytes, atomic_write_text
 
-__all__ = ["HtmlReport", "figure_png_bytes", "save_figure"]
+__all__ = ["HtmlReport", "figure_png_bytes", "save_figure", "render_overlay", "overlay_paths", "write_overlay"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;
@@ -103,3 +105,82 @@ class HtmlReport:
     def write(self, path) -> Path:
         """Write the page to ``path`` atomically."""
         return atomic_write_text(path, self.to_html())
+
+
+# --- overlays ---------------------------------------------------------------------
+#: Outline colour (RGB) of each region in overlays.
+REGION_COLOURS = {"forehead": (255, 170, 0), "right_malar": (0, 200, 255), "left_malar": (60, 255, 60), "chin": (255, 90, 255)}
+_LESION_TINT = np.array([200, 0, 120], dtype=np.float32)
+_OVERLAY_HEIGHT_PX = 800
+
+
+def render_overlay(score) -> np.ndarray:
+    """An RGB picture of one score: region outlines, lesions tinted, each region's A/D/H and the totals.
+
+    Parameters
+    ----------
+    score : pigmentscan.FaceScore
+
+    Returns
+    -------
+    numpy.ndarray
+        RGB uint8: the face at the analysis scale (enlarged to 800 px high) beside a
+        text panel. Carries nothing of the source photo's metadata.
+    """
+    analysis = score.analysis
+    picture = score.analysis_image.astype(np.float32)
+    lesion = analysis.lesion_mask
+    picture[lesion] = 0.55 * picture[lesion] + 0.45 * _LESION_TINT
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    zoom = _OVERLAY_HEIGHT_PX / picture.shape[0]
+    picture = cv2.resize(picture, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
+    for key, mask in analysis.region_masks.items():
+        big = cv2.resize(mask.astype(np.uint8), (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_NEAREST)
+        contours, _ = cv2.findContours(big, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(picture, contours, -1, REGION_COLOURS[key], 2, lineType=cv2.LINE_AA)
+    panel = np.full((picture.shape[0], 380, 3), 255, dtype=np.uint8)
+    lines = [
+        (f"MASI  {score.masi:5.1f} / 48", (0, 0, 0), 0.8),
+        (f"mMASI {score.mmasi:5.1f} / 24", (0, 0, 0), 0.8),
+        (f"QC: {score.status}", (0, 0, 0) if score.status == "ok" else (200, 90, 0), 0.6),
+        ("", (0, 0, 0), 0.5),
+    ]
+    for key, region in score.regions.items():
+        lines.append((key.replace("_", " "), REGION_COLOURS[key], 0.65))
+        lines.append((f"  A {region.area_score}  D {region.darkness}  H {region.homogeneity}   {region.area_pct:4.1f} %", (0, 0, 0), 0.6))
+    lines += [("", (0, 0, 0), 0.5), ("lesion tinted magenta", (200, 0, 120), 0.5),
+              ("right malar = patient's right", (90, 90, 90), 0.5), (f"model {score.model}", (90, 90, 90), 0.42),
+              (f"pigmentscan {score.pigmentscan_version}", (90, 90, 90), 0.42)]
+    y = 40
+    for text, colour_rgb, size in lines:
+        if text:
+            cv2.putText(panel, text, (14, y), cv2.FONT_HERSHEY_SIMPLEX, size, colour_rgb, 2 if size >= 0.6 else 1, cv2.LINE_AA)
+        y += int(44 * size) + 8
+    return np.hstack([picture, panel])
+
+
+def overlay_paths(overlay_dir, images) -> list:
+    """One distinct overlay file name per photo in ``overlay_dir``: ``<stem>.png``.
+
+    Photos whose stems collide (``visit1/S01.jpg`` and ``visit2/S01.jpg``) get the
+    parent folder's name in front; arrays get ``image_<n>.png``.
+    """
+    import os
+
+    overlay_dir = Path(overlay_dir)
+    stems = [Path(p).stem if isinstance(p, (str, os.PathLike)) else f"image_{i}" for i, p in enumerate(images)]
+    names = []
+    for i, (stem, image) in enumerate(zip(stems, images)):
+        if stems.count(stem) > 1 and isinstance(image, (str, os.PathLike)):
+            stem = f"{Path(image).parent.name}_{stem}"
+            if sum(1 for other in names if other == f"{stem}.png"):
+                stem = f"{stem}_{i}"
+        names.append(f"{stem}.png")
+    return [overlay_dir / name for name in names]
+
+
+def write_overlay(path, score) -> Path:
+    """Render :func:`render_overlay` and write it as a PNG without metadata, atomically."""
+    from .io import write_png
+
+    return write_png(path, render_overlay(score))

@@ -1,0 +1,149 @@
+"""The ``pigmentscan`` command line: a thin layer over the public API (CONTRACT.md).
+
+Exit status: 0 when the command ran to the end (even if some photos were rejected:
+they are rows with status ``error``); 2 on bad arguments; 1 when nothing could be
+processed or an input file was unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import PigmentScanError
+
+__all__ = ["main", "build_parser"]
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe / TensorFlow Lite print to stderr from C++; keep the user's terminal clean.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _jobs(value: str) -> int:
+    jobs = int(value)
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("--jobs must be 1 or more")
+    return jobs
+
+
+def _write_scores(frame, out) -> None:
+    from .io import atomic_write_text
+
+    atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def _cmd_score(args) -> int:
+    from .io import find_images
+    from .pipeline import score_images
+
+    images = find_images(args.paths)
+    if not images:
+        print(f"pigmentscan: no images (.jpg .jpeg .png .tif .tiff) found in {' '.join(args.paths)}", file=sys.stderr)
+        return 1
+    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays)
+    _write_scores(frame, args.out)
+    counts = frame["status"].value_counts().to_dict()
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
+    print(f"scored {len(frame)} photo(s): {summary} -> {args.out}")
+    for _, row in frame[frame["status"] == "error"].iterrows():
+        print(f"  error: {row['image']}: {row['error']}", file=sys.stderr)
+    return 1 if counts.get("error", 0) == len(frame) else 0
+
+
+def _cmd_batch(args) -> int:
+    from .batch import run_batch
+
+    result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
+                       overlays=not args.no_overlays)
+    return 0 if result.n_processed or result.n_skipped else 1
+
+
+def _cmd_calibrate(args) -> int:
+    from .calibration import calibrate_files
+
+    calibrate_files(args.manifest, args.out, scores_csv=args.scores, jobs=args.jobs)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .validation import validate_files
+
+    table = validate_files(args.scores, args.reference, args.out, note=args.note)
+    print(f"agreement statistics: {len(table)} rows -> {Path(args.out) / 'report.html'}")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .longitudinal import compare_files
+
+    comparison = compare_files(args.scores, args.out, sdc=args.sdc)
+    print(f"changes for {comparison.changes['subject'].nunique()} subject(s) -> {Path(args.out) / 'report.html'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pigmentscan`` command."""
+    parser = argparse.ArgumentParser(prog="pigmentscan", description="Objective MASI from standardized face photos.")
+    parser.add_argument("--version", action="version", version=f"pigmentscan {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    score = commands.add_parser("score", help="score photos or folders of photos")
+    score.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    score.add_argument("--out", required=True, help="scores CSV to write")
+    score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
+    score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
+    score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
+    score.set_defaults(run=_cmd_score)
+
+    batch = commands.add_parser("batch", help="score every photo of a manifest, resumably")
+    batch.add_argument("manifest", metavar="MANIFEST.csv")
+    batch.add_argument("--out", required=True, metavar="DIR")
+    batch.add_argument("--model", metavar="FILE")
+    batch.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="local workers (default: all cores)")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
+    batch.set_defaults(run=_cmd_batch)
+
+    calibrate = commands.add_parser("calibrate", help="fit the scorer to physician scores")
+    calibrate.add_argument("manifest", metavar="MANIFEST.csv")
+    calibrate.add_argument("--out", required=True, metavar="MODEL.json")
+    calibrate.add_argument("--scores", metavar="SCORES.csv", help="reuse these scores instead of scoring the photos")
+    calibrate.add_argument("--jobs", type=_jobs, default=1, metavar="N")
+    calibrate.set_defaults(run=_cmd_calibrate)
+
+    validate = commands.add_parser("validate", help="agreement with physician scores")
+    validate.add_argument("scores", metavar="SCORES.csv")
+    validate.add_argument("--reference", required=True, metavar="MANIFEST.csv")
+    validate.add_argument("--out", required=True, metavar="DIR")
+    validate.add_argument("--note", help="a note shown at the top of the report")
+    validate.set_defaults(run=_cmd_validate)
+
+    compare = commands.add_parser("compare", help="change across visits per subject")
+    compare.add_argument("scores", metavar="SCORES.csv")
+    compare.add_argument("--out", required=True, metavar="DIR")
+    compare.add_argument("--sdc", type=float, metavar="POINTS", help="smallest detectable change in MASI points")
+    compare.set_defaults(run=_cmd_compare)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status."""
+    _quiet_native_logs()
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except PigmentScanError as error:
+        print(f"pigmentscan {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"pigmentscan {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Score face photos end to end: photo → landmarks → regions → lesions → MASI.
+
+This is the public entry point (re-exported as ``pigmentscan.score_image`` and
+``pigmentscan.score_images``). One photo is analysed at a normalised face scale: the
+face is cropped and resampled so the pupils are ``analysis_iod_px`` apart (200 px by
+default), which makes every result independent of camera resolution and keeps the
+work per photo small.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import PigmentScanError
+from .io import image_header, load_rgb
+from .landmarks import FaceLandmarks, detect_landmarks
+from .lesions import FaceAnalysis, analyse_face
+from .qc import QualityLimits, QualityReport, assess_quality
+from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
+from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
+
+__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row"]
+
+#: Margin around the landmarks kept in the analysis crop, in inter-ocular distances.
+CROP_MARGIN_IOD = 0.3
+#: Shortest side a large JPEG is decoded at (DCT scaling): plenty for a face that
+#: fills a standardised frame, and far faster than a full decode.
+DECODE_MIN_SIDE_PX = 1400
+
+_REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
+_REGION_EXTRAS = ("melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki", "patch_diameter_iod", "n_lesions")
+#: CONTRACT.md scores columns that precede the QC columns.
+SCORE_COLUMNS = (
+    ["image", "subject", "visit", "status", "error", "masi", "mmasi"]
+    + [f"{r}_{c}" for r in REGION_KEYS for c in _REGION_COLUMNS]
+)
+
+
+@dataclass(frozen=True)
+class FaceScore:
+    """The score of one face photo.
+
+    Attributes
+    ----------
+    source : str
+        The photo's path (or ``<array>``).
+    masi, mmasi : float
+        The model's estimate of a physician's MASI (0–48) and mMASI (0–24).
+    masi_raw, mmasi_raw : float
+        The formulas applied to the graded components, before calibration.
+    regions : dict of str to RegionScore
+        Grades and continuous measures per region key.
+    qc : QualityReport
+    model : str
+        ``name@hash`` of the scoring model.
+    pigmentscan_version : str
+    landmarks : FaceLandmarks
+        In the pixels of the photo as loaded (EXIF orientation applied).
+    analysis_image : numpy.ndarray
+        The face crop at the analysis scale (RGB uint8).
+    analysis : FaceAnalysis
+        Region masks, lesion mask and contrast map on ``analysis_image``.
+    crop_offset_px, crop_scale : tuple, float
+        ``analysis = (photo - crop_offset_px) * crop_scale``: maps photo pixels to the crop.
+    """
+
+    source: str
+    masi: float
+    mmasi: float
+    masi_raw: float
+    mmasi_raw: float
+    regions: dict
+    qc: QualityReport
+    model: str
+    pigmentscan_version: str
+    landmarks: FaceLandmarks
+    analysis_image: np.ndarray
+    analysis: FaceAnalysis
+    crop_offset_px: tuple
+    crop_scale: float
+
+    @property
+    def status(self) -> str:
+        return self.qc.status
+
+    def to_dict(self) -> dict:
+        """Plain-Python summary (no arrays): totals, regions, QC, reference skin, provenance."""
+        return {
+            "image": self.source,
+            "status": self.status,
+            "masi": self.masi,
+            "mmasi": self.mmasi,
+            "masi_raw": self.masi_raw,
+            "mmasi_raw": self.mmasi_raw,
+            "regions": {key: score.to_dict() for key, score in self.regions.items()},
+            "qc": self.qc.to_dict(),
+            "reference_skin": self.analysis.reference.to_dict(),
+            "landmarks": self.landmarks.to_dict(),
+            "model": self.model,
+            "pigmentscan_version": self.pigmentscan_version,
+        }
+
+
+def _choose_reduce(path) -> int:
+    header = image_header(path)
+    if header.format != "JPEG":
+        return 1
+    reduce = 1
+    while reduce < 8 and min(header.width, header.height) // (reduce * 2) >= DECODE_MIN_SIDE_PX:
+        reduce *= 2
+    return reduce
+
+
+def _crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):
+    points = landmarks.points_px
+    margin = CROP_MARGIN_IOD * landmarks.iod_px
+    top_extra = FOREHEAD_EXTENSION_IOD * landmarks.iod_px
+    x0 = int(max(0, np.floor(points[:, 0].min() - margin)))
+    y0 = int(max(0, np.floor(points[:, 1].min() - margin - top_extra)))
+    x1 = int(min(rgb.shape[1], np.ceil(points[:, 0].max() + margin)))
+    y1 = int(min(rgb.shape[0], np.ceil(points[:, 1].max() + margin)))
+    scale = analysis_iod_px / landmarks.iod_px
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=interpolation)
+    return crop, landmarks.transformed(scale, (x0, y0), crop.shape[:2]), (x0, y0), scale
+
+
+def score_image(image, *, model=None, mirrored: bool = False, qc_limits: QualityLimits | None = None) -> FaceScore:
+    """Score one face photo.
+
+    Parameters
+    ----------
+    image : str, os.PathLike or numpy.ndarray
+        A path to a JPEG, PNG or TIFF photo, or an RGB uint8 array (H, W, 3).
+    model : None, str, os.PathLike or ScoringModel
+        Scoring model; ``None`` for the default shipped with pigmentscan.
+    mirrored : bool
+        ``True`` for a mirrored (selfie) photo: it is flipped back first, so that
+        ``right_malar`` is still the patient's right cheek.
+    qc_limits : QualityLimits, optional
+        Limits of the quality checks.
+
+    Returns
+    -------
+    FaceScore
+
+    Raises
+    ------
+    PigmentScanError
+        ``ImageReadError`` for an unreadable photo, ``NoFaceError`` when no face is
+        found, ``QualityError`` when a quality check rules the photo out; the message
+        names the file and the reason.
+
+    Examples
+    --------
+    >>> import pigmentscan
+    >>> score = pigmentscan.score_image("sample_images/grace_hopper.jpg")  # doctest: +SKIP
+    >>> round(score.masi, 1), score.regions["right_malar"].area_score  # doctest: +SKIP
+    """
+    from .errors import QualityError
+
+    scoring_model: ScoringModel = load_model(model)
+    reduce = _choose_reduce(image) if isinstance(image, (str, os.PathLike)) else 1
+    rgb, source = load_rgb(image, reduce=reduce)
+    if mirrored:
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
+    landmarks = detect_landmarks(rgb, source=source)
+    if reduce > 1 and landmarks.iod_px < scoring_model.analysis_iod_px:
+        # The face is small in a large photo: decode it at full resolution after all.
+        rgb, _ = load_rgb(image)
+        if mirrored:
+            rgb = np.ascontiguousarray(rgb[:, ::-1])
+        landmarks = landmarks.transformed(float(reduce), image_shape=rgb.shape[:2])
+        reduce = 1
+    crop, crop_landmarks, offset, scale = _crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
+    analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion)
+    # Report face size in the pixels of the photo as stored, whatever the decode scale.
+    photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
+    qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits)
+    if qc.status == "error":
+        raise QualityError(source, "; ".join(qc.reasons))
+    regions: dict[str, RegionScore] = {
+        key: grade_region(key, analysis.measures[key], scoring_model.grading) for key in REGION_KEYS
+    }
+    total = totals(regions, scoring_model.grading)
+    return FaceScore(
+        source=source,
+        regions=regions,
+        qc=qc,
+        model=scoring_model.label,
+        pigmentscan_version=__version__,
+        landmarks=landmarks,
+        analysis_image=crop,
+        analysis=analysis,
+        crop_offset_px=offset,
+        crop_scale=scale,
+        **total,
+    )
+
+
+def _round(value, digits=4):
+    return round(float(value), digits)
+
+
+def score_row(score: FaceScore, **identity) -> dict:
+    """The scores-CSV row (CONTRACT.md column order) of a :class:`FaceScore`."""
+    row = {"image": score.source, "subject": "", "visit": "", **identity}
+    row.update({"status": score.status, "error": "; ".join(score.qc.reasons), "masi": _round(score.masi), "mmasi": _round(score.mmasi)})
+    for key, region in score.regions.items():
+        row.update({f"{key}_area_pct": _round(region.area_pct, 3), f"{key}_area_score": region.area_score,
+                    f"{key}_darkness": region.darkness, f"{key}_homogeneity": region.homogeneity})
+    row.update(score.qc.to_dict())
+    row.update({"model": score.model, "pigmentscan_version": score.pigmentscan_version})
+    row.update({"masi_raw": _round(score.masi_raw), "mmasi_raw": _round(score.mmasi_raw)})
+    for key, region in score.regions.items():
+        measures = region.measures.to_dict()
+        row.update({f"{key}_{name}": (_round(measures[name]) if isinstance(measures[name], float) else measures[name])
+                    for name in _REGION_EXTRAS})
+    row.update({k: (_round(v) if isinstance(v, float) else v) for k, v in score.analysis.reference.to_dict().items()
+                if not isinstance(v, list)})
+    return row
+
+
+def error_row(source, error: Exception, *, model: str = "", **identity) -> dict:
+    """A scores-CSV row for a photo that could not be scored."""
+    reason = error.reason if isinstance(error, PigmentScanError) else f"{type(error).__name__}: {error}"
+    return {"image": str(source), "subject": "", "visit": "", **identity, "status": "error", "error": reason,
+            "model": model, "pigmentscan_version": __version__}
+
+
+def _score_one(task):
+    image, model, overlay_path, identity = task
+    scoring_model = load_model(model)
+    try:
+        score = score_image(image, model=scoring_model)
+    except PigmentScanError as error:
+        return error_row(image, error, model=scoring_model.label, **identity)
+    except Exception as error:  # noqa: BLE001 - a batch never dies on one photo
+        return error_row(image, error, model=scoring_model.label, **identity)
+    row = score_row(score, **identity)
+    if overlay_path is not None:
+        from .report import write_overlay
+
+        write_overlay(overlay_path, score)
+    return row
+
+
+def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None) -> pd.DataFrame:
+    """Score many photos; one row per photo, a bad photo is a row with ``status == "error"``.
+
+    Parameters
+    ----------
+    images : iterable of paths or arrays
+    model : None, path or ScoringModel
+    jobs : int
+        Worker processes (1 scores in this process).
+    overlay_dir : path, optional
+        Write one overlay PNG per scored photo into this folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The scores table of CONTRACT.md, in the order of ``images``.
+    """
+    from .report import overlay_paths
+
+    scoring_model = load_model(model)
+    images = list(images)
+    targets = overlay_paths(overlay_dir, images) if overlay_dir is not None else [None] * len(images)
+    tasks = [(image, scoring_model, target, {}) for image, target in zip(images, targets)]
+    if jobs > 1 and len(tasks) > 1:
+        # joblib's loky workers are fresh interpreters: MediaPipe is not fork-safe, and
+        # unlike multiprocessing's spawn, loky does not re-run a script lacking a
+        # __main__ guard.
+        from joblib import Parallel, delayed
+
+        rows = Parallel(n_jobs=jobs, backend="loky")(delayed(_score_one)(task) for task in tasks)
+    else:
+        rows = [_score_one(task) for task in tasks]
+    for row, task in zip(rows, tasks):
+        if not isinstance(task[0], (str, os.PathLike)):
+            row["image"] = "<array>"
+    return rows_to_frame(rows)
+
+
+def rows_to_frame(rows) -> pd.DataFrame:
+    """Scores rows as a DataFrame with the CONTRACT.md columns first, in order."""
+    frame = pd.DataFrame(list(rows))
+    for column in SCORE_COLUMNS:
+        if column not in frame:
+            frame[column] = np.nan if column not in ("image", "subject", "visit", "status", "error") else ""
+    qc_columns = [c for c in frame.columns if c.startswith("qc_")]
+    tail = [c for c in ("model", "pigmentscan_version") if c in frame.columns]
+    rest = [c for c in frame.columns if c not in SCORE_COLUMNS and c not in qc_columns and c not in tail]
+    return frame[list(SCORE_COLUMNS) + qc_columns + tail + rest]
+
