@@ -1,0 +1,211 @@
+"""End to end on real faces with the real MediaPipe model: regions, sides, clean skin, pigment, bad input."""
+
+from __future__ import annotations
+
+import io as _io
+import itertools
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import pigmentscan
+from pigmentscan.errors import ImageReadError, NoFaceError, PigmentScanError
+from pigmentscan.landmarks import detect_landmarks
+from pigmentscan.regions import REGION_KEYS, region_masks
+
+from helpers import disc_mask, paint_melanin
+
+PIGMENTED = {"038", "001", "107"}  # faces/README.md: real brown spots / freckles
+
+
+def read_rgb(path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def all_scores(faces_dir) -> pd.DataFrame:
+    files = sorted(faces_dir.glob("*.jpg"))
+    assert len(files) >= 60
+    table = pigmentscan.score_images(files)
+    table["face"] = [p.name[:3] for p in files]
+    return table
+
+
+def test_every_face_is_scored(all_scores):
+    assert (all_scores["status"] != "error").all(), all_scores.loc[all_scores["status"] == "error", ["image", "error"]]
+    assert all_scores["model"].str.startswith("default@").all()
+    assert (all_scores["pigmentscan_version"] == pigmentscan.__version__).all()
+
+
+def test_regions_nonempty_disjoint_and_on_patient_sides(faces_dir):
+    for path in sorted(faces_dir.glob("*.jpg")):
+        rgb = read_rgb(path)
+        landmarks = detect_landmarks(rgb, source=str(path))
+        masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
+        for key in REGION_KEYS:
+            assert masks[key].sum() > 0.05 * landmarks.iod_px**2, f"{path.name}: {key} nearly empty"
+        for a, b in itertools.combinations(REGION_KEYS, 2):
+            assert not (masks[a] & masks[b]).any(), f"{path.name}: {a} overlaps {b}"
+        centre = {k: np.argwhere(m).mean(axis=0) for k, m in masks.items()}  # (row, col)
+        # patient's right cheek is image-left in a non-mirrored photo (MASI.md)
+        assert centre["right_malar"][1] < centre["left_malar"][1], path.name
+        assert centre["forehead"][0] < centre["right_malar"][0] < centre["chin"][0], path.name
+
+
+def test_clean_faces_score_near_zero_on_light_and_dark_skin(all_scores):
+    clean = all_scores[~all_scores["face"].isin(PIGMENTED)]
+    assert clean["masi"].median() <= 1.5
+    assert clean["masi"].quantile(0.9) <= 3.5
+    assert clean["masi"].max() <= 6.0
+    dark = clean["reference_skin_ita_deg"] < 10  # brown and dark (Chardon 1991)
+    assert dark.sum() >= 8 and (~dark).sum() >= 30
+    assert abs(clean.loc[dark, "masi"].mean() - clean.loc[~dark, "masi"].mean()) <= 1.0
+
+
+def test_real_brown_spots_are_found(all_scores):
+    clean_median = all_scores[~all_scores["face"].isin(PIGMENTED)]["masi"].median()
+    lesions = [f"{r}_n_lesions" for r in REGION_KEYS]
+    for face in ("038", "001"):
+        row = all_scores[all_scores["face"] == face].iloc[0]
+        assert row[lesions].sum() >= 2, face
+        assert row["masi"] > clean_median, face
+
+
+@pytest.fixture(scope="module")
+def painted(face_path):
+    """A clean face (063) with a melanin patch painted on the image-left cheek (patient's right)."""
+    rgb = read_rgb(face_path("063_03.jpg"))
+    landmarks = detect_landmarks(rgb)
+    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
+    row, col = np.argwhere(masks["right_malar"]).mean(axis=0)
+    patch = disc_mask(rgb.shape, (col, row), 0.22 * landmarks.iod_px)
+    true_pct = 100 * (patch & masks["right_malar"]).sum() / masks["right_malar"].sum()
+    return paint_melanin(rgb, patch, 0.8), true_pct
+
+
+def found_on(score, side, true_pct):
+    other = "left_malar" if side == "right_malar" else "right_malar"
+    found, elsewhere = score.regions[side], score.regions[other]
+    return 0.5 * true_pct <= found.area_pct <= 1.3 * true_pct and elsewhere.area_pct < 5 and found.darkness >= 2
+
+
+def test_painted_patch_is_found_on_the_patients_right(painted):
+    rgb, true_pct = painted
+    assert true_pct > 15
+    score = pigmentscan.score_image(rgb)
+    assert found_on(score, "right_malar", true_pct), {k: r.area_pct for k, r in score.regions.items()}
+    assert score.masi > 1.5
+
+
+def test_mirrored_photo_swaps_the_malar_regions(painted):
+    rgb, true_pct = painted
+    flipped = np.ascontiguousarray(rgb[:, ::-1])
+    assert found_on(pigmentscan.score_image(flipped), "left_malar", true_pct)
+    assert found_on(pigmentscan.score_image(flipped, mirrored=True), "right_malar", true_pct)
+
+
+def test_darker_paint_grades_darker(face_path):
+    rgb = read_rgb(face_path("063_03.jpg"))
+    landmarks = detect_landmarks(rgb)
+    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
+    row, col = np.argwhere(masks["left_malar"]).mean(axis=0)
+    patch = disc_mask(rgb.shape, (col, row), 0.2 * landmarks.iod_px)
+    contrasts = [pigmentscan.score_image(paint_melanin(rgb, patch, a)).regions["left_malar"].measures.melanin_contrast
+                 for a in (0.5, 0.9, 1.4)]
+    assert contrasts[0] < contrasts[1] < contrasts[2]
+
+
+def jpeg_bytes(rgb, **kwargs) -> bytes:
+    buffer = _io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=95, **kwargs)
+    return buffer.getvalue()
+
+
+def test_exif_rotated_copy_scores_like_upright(face_path, tmp_path):
+    rgb = read_rgb(face_path("038_03.jpg"))
+    upright = tmp_path / "upright.jpg"
+    upright.write_bytes(jpeg_bytes(rgb))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    rotated = tmp_path / "rotated.jpg"
+    rotated.write_bytes(jpeg_bytes(np.ascontiguousarray(np.rot90(rgb, 1)), exif=exif.tobytes()))
+    a, b = pigmentscan.score_image(upright), pigmentscan.score_image(rotated)
+    assert abs(a.masi - b.masi) <= 1.0
+    assert abs(a.landmarks.pose_deg[2] - b.landmarks.pose_deg[2]) < 3
+
+
+def test_half_resolution_scores_alike(face_path):
+    rgb = read_rgb(face_path("038_03.jpg"))
+    half = cv2.resize(rgb, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    a, b = pigmentscan.score_image(rgb), pigmentscan.score_image(half)
+    assert abs(a.masi - b.masi) <= 1.0
+    assert b.landmarks.iod_px == pytest.approx(a.landmarks.iod_px / 2, rel=0.05)
+
+
+def test_roll_is_measured(face_path):
+    rgb = read_rgb(face_path("063_03.jpg"))
+    h, w = rgb.shape[:2]
+    turned = cv2.warpAffine(rgb, cv2.getRotationMatrix2D((w / 2, h / 2), -10, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    base = detect_landmarks(rgb).pose_deg[2]
+    assert detect_landmarks(turned).pose_deg[2] - base == pytest.approx(10, abs=2.5)
+
+
+def write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def bad_inputs(tmp_path, face):
+    rgb = read_rgb(face)
+    good = jpeg_bytes(rgb)
+    grey = _io.BytesIO()
+    Image.fromarray(rgb).convert("L").save(grey, format="JPEG")
+    tiny = _io.BytesIO()
+    Image.fromarray(cv2.resize(rgb, (24, 24))).save(tiny, format="PNG")
+    scenery = _io.BytesIO()
+    noise = np.random.default_rng(3).integers(0, 255, (400, 400, 3), dtype=np.uint8)
+    Image.fromarray(cv2.GaussianBlur(noise, (0, 0), 6)).save(scenery, format="PNG")
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)) + chunk(
+        b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b"")
+    return {
+        "not_an_image.jpg": (write(tmp_path / "not_an_image.jpg", b"hello, I am text"), ImageReadError),
+        "empty.jpg": (write(tmp_path / "empty.jpg", b""), ImageReadError),
+        "truncated.jpg": (write(tmp_path / "truncated.jpg", good[: len(good) // 2]), ImageReadError),
+        "grey.jpg": (write(tmp_path / "grey.jpg", grey.getvalue()), ImageReadError),
+        "tiny.png": (write(tmp_path / "tiny.png", tiny.getvalue()), ImageReadError),
+        "bomb.png": (write(tmp_path / "bomb.png", bomb), ImageReadError),
+        "no_face.png": (write(tmp_path / "no_face.png", scenery.getvalue()), NoFaceError),
+        "missing.jpg": (tmp_path / "missing.jpg", ImageReadError),
+    }
+
+
+def test_bad_input_gives_clear_errors(tmp_path, face_path):
+    for name, (path, error_type) in bad_inputs(tmp_path, face_path("004_03.jpg")).items():
+        with pytest.raises(error_type) as info:
+            pigmentscan.score_image(path)
+        assert isinstance(info.value, PigmentScanError)
+        assert name in str(info.value) and len(info.value.reason) > 8, str(info.value)
+
+
+def test_batch_of_bad_and_good_photos_goes_on(tmp_path, face_path):
+    cases = bad_inputs(tmp_path, face_path("004_03.jpg"))
+    paths = [path for path, _ in cases.values()] + [face_path("004_03.jpg")]
+    table = pigmentscan.score_images(paths)
+    assert list(table["image"]) == [str(p) for p in paths]
+    assert (table["status"].iloc[:-1] == "error").all()
+    assert table["error"].iloc[:-1].str.len().min() > 8
+    assert table["status"].iloc[-1] in ("ok", "warn")
+
+
+def test_array_input_is_validated():
+    with pytest.raises(ImageReadError, match="grayscale"):
+        pigmentscan.score_image(np.zeros((200, 200), np.uint8))

@@ -1,0 +1,142 @@
+"""MASI / mMASI formulas and grading against hand-computed cases (Kimbrough-Green 1994, Pandya 2011)."""
+
+import json
+
+import pytest
+
+from pigmentscan.errors import ModelError
+from pigmentscan.lesions import RegionMeasures
+from pigmentscan.scoring import (
+    Grading,
+    area_score,
+    grade_region,
+    load_model,
+    masi,
+    mmasi,
+    model_from_dict,
+)
+
+REGIONS = ("forehead", "right_malar", "left_malar", "chin")
+
+
+def components(area, darkness, homogeneity):
+    return {r: {"area": area, "darkness": darkness, "homogeneity": homogeneity} for r in REGIONS}
+
+
+def test_all_zero():
+    assert masi(components(0, 0, 0)) == 0.0
+    assert mmasi(components(0, 0, 0)) == 0.0
+
+
+def test_maximum_is_48_and_24():
+    # 0.3*6*8 * 3 + 0.1*6*8 = 43.2 + 4.8 = 48; mMASI: 0.3*6*4*3 + 0.1*6*4 = 21.6 + 2.4 = 24
+    assert masi(components(6, 4, 4)) == pytest.approx(48.0)
+    assert mmasi(components(6, 4, 4)) == pytest.approx(24.0)
+
+
+def test_region_with_zero_area_contributes_nothing():
+    parts = components(0, 4, 4)
+    parts["right_malar"] = {"area": 3, "darkness": 2, "homogeneity": 1}
+    # only right malar: 0.3 * 3 * (2 + 1) = 2.7 ; mMASI 0.3 * 3 * 2 = 1.8
+    assert masi(parts) == pytest.approx(2.7)
+    assert mmasi(parts) == pytest.approx(1.8)
+
+
+def test_weights_by_hand():
+    parts = {
+        "forehead": {"area": 2, "darkness": 1, "homogeneity": 2},     # 0.3*2*3 = 1.8
+        "right_malar": {"area": 4, "darkness": 3, "homogeneity": 3},  # 0.3*4*6 = 7.2
+        "left_malar": {"area": 1, "darkness": 1, "homogeneity": 1},   # 0.3*1*2 = 0.6
+        "chin": {"area": 5, "darkness": 2, "homogeneity": 4},         # 0.1*5*6 = 3.0
+    }
+    assert masi(parts) == pytest.approx(12.6)
+    assert mmasi(parts) == pytest.approx(0.3 * 2 * 1 + 0.3 * 4 * 3 + 0.3 * 1 * 1 + 0.1 * 5 * 2)
+
+
+@pytest.mark.parametrize(
+    "pct, expected",
+    [(0, 0), (0.01, 1), (9.9, 1), (10, 2), (29.99, 2), (30, 3), (49.9, 3), (50, 4), (69.9, 4), (70, 5), (89.9, 5), (90, 6), (100, 6)],
+)
+def test_area_bands(pct, expected):
+    assert area_score(pct) == expected
+
+
+@pytest.mark.parametrize("bad", [-1, 100.5, float("nan")])
+def test_area_out_of_range(bad):
+    with pytest.raises(ValueError):
+        area_score(bad)
+
+
+def test_out_of_range_component_is_refused():
+    with pytest.raises(ValueError):
+        masi(components(7, 1, 1))
+
+
+def measures(area_fraction, contrast=0.5, patch=0.3):
+    return RegionMeasures(area_fraction, contrast, 5.0, -3.0, 4.0, patch, 1, 1000, 1.0)
+
+
+def test_grade_region_uses_thresholds():
+    grading = Grading(darkness_thresholds=(0.0, 0.4, 0.6, 0.8), homogeneity_thresholds=(0.0, 0.1, 0.3, 0.6))
+    score = grade_region("forehead", measures(0.35, contrast=0.65, patch=0.2), grading)
+    assert (score.area_score, score.darkness, score.homogeneity) == (3, 3, 2)
+    assert score.area_pct == pytest.approx(35.0)
+
+
+def test_tiny_area_is_none():
+    score = grade_region("chin", measures(0.001), Grading(min_area_pct=0.5))
+    assert (score.area_score, score.darkness, score.homogeneity) == (0, 0, 0)
+
+
+def test_area_gain_corrects_measured_area():
+    grading = Grading(area_gain={"forehead": 1.5, "right_malar": 1, "left_malar": 1, "chin": 1})
+    assert grade_region("forehead", measures(0.2), grading).area_pct == pytest.approx(30.0)
+
+
+def test_default_model_loads_with_provenance():
+    model = load_model()
+    assert model.name == "default"
+    assert len(model.content_hash) == 16
+    for key in ("darkness_thresholds", "homogeneity_thresholds", "min_contrast"):
+        assert model.provenance[key]
+
+
+def test_model_round_trip_and_hash_changes(tmp_path):
+    model = load_model()
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json())
+    again = load_model(path)
+    assert again.content_hash == model.content_hash
+    changed = model.with_grading(masi_scale=1.2)
+    assert changed.content_hash != model.content_hash
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.update(format="pickle"), "not a pigmentscan model"),
+        (lambda d: d.update(format_version=99), "format_version"),
+        (lambda d: d["grading"].update(darkness_thresholds=[0.5, 0.1, 0.2, 0.3]), "ascending"),
+        (lambda d: d["grading"].update(darkness_thresholds="__import__('os')"), "list of 4"),
+        (lambda d: d["lesion"].update(min_contrast="0.3"), "finite number"),
+        (lambda d: d["lesion"].update(evil=1), "unknown lesion"),
+        (lambda d: d.update(region_template="other-v9"), "region template"),
+    ],
+)
+def test_bad_models_are_refused(tmp_path, mutate, message):
+    data = json.loads(load_model().to_json())
+    mutate(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=message) as info:
+        load_model(path)
+    assert "bad.json" in str(info.value)
+
+
+def test_not_json_model(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_bytes(b"\x80\x04\x95 pickle bytes")
+    with pytest.raises(ModelError, match="model.json"):
+        load_model(path)
+    with pytest.raises(ModelError):
+        model_from_dict([1, 2, 3])
