@@ -99,19 +99,19 @@ def polygon_mask(shape, polygon_px, *, convex_hull: bool = False) -> np.ndarray:
     return mask.astype(bool)
 
 
-def _disk(radius_px: float) -> np.ndarray:
-    radius = max(1, int(round(radius_px)))
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
 def feature_mask(shape, points_px, iod_px: float) -> np.ndarray:
-    """Eyes, brows, lips and nostrils, each dilated by its margin (:data:`FEATURE_MARGINS_IOD`)."""
-    excluded = np.zeros(shape[:2], dtype=np.uint8)
+    """Eyes, brows, lips and nostrils, each grown by its margin (:data:`FEATURE_MARGINS_IOD`).
+
+    Growing uses the Euclidean distance to the feature (a round margin of exactly the
+    stated width), which is far faster than a dilation with a large disc.
+    """
+    excluded = np.zeros(shape[:2], dtype=bool)
     for name, indices in FEATURE_LANDMARKS.items():
         feature = polygon_mask(shape, points_px[list(indices)], convex_hull=(name == "nostrils"))
-        grown = cv2.dilate(feature.astype(np.uint8), _disk(FEATURE_MARGINS_IOD[name] * iod_px))
-        excluded |= grown
-    return excluded.astype(bool)
+        outside = (~feature).astype(np.uint8)
+        distance = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        excluded |= distance <= FEATURE_MARGINS_IOD[name] * iod_px
+    return excluded
 
 
 def face_mask(shape, points_px, iod_px: float) -> np.ndarray:
