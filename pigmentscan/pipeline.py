@@ -31,7 +31,7 @@ __all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUM
 #: Margin around the landmarks kept in the analysis crop, in inter-ocular distances.
 CROP_MARGIN_IOD = 0.3
 #: Shortest side of the copy landmarks are found on (JPEGs are decoded at that scale).
-DETECT_MIN_SIDE_PX = 640
+DETECT_MIN_SIDE_PX = 1000
 
 _REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
 _REGION_EXTRAS = ("melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki", "patch_diameter_iod", "n_lesions")
