@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,7 +21,7 @@ from .errors import PigmentScanError
 from .io import image_header, load_rgb
 from .landmarks import FaceLandmarks, detect_landmarks
 from .lesions import FaceAnalysis, analyse_face
-from .qc import QualityLimits, QualityReport, assess_quality
+from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
 
@@ -201,9 +200,12 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
     photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
-    qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits)
+    photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px)
+    qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits, photo=photo)
     if qc.status == "error":
-        raise QualityError(source, "; ".join(qc.reasons))
+        error = QualityError(source, "; ".join(qc.reasons))
+        error.report = qc  # the QC measures, for the error row of a batch
+        raise error
     regions: dict[str, RegionScore] = {
         key: grade_region(key, analysis.measures[key], scoring_model.grading) for key in REGION_KEYS
     }

@@ -454,7 +454,7 @@ def test_permission_denied_is_reported(tmp_path, small, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("pigmentscan.io.open", refuse, raising=False)  # works even as root
+    monkeypatch.setattr("pigmentscan.io.images.open", refuse, raising=False)  # works even as root
     assert_refused(path, "permission denied")
 
 
