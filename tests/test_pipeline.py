@@ -74,15 +74,20 @@ def test_real_brown_spots_are_found(all_scores):
         assert row["masi"] > clean_median, face
 
 
+def region_disc(rgb, region, radius_iod):
+    """A disc centred on ``region`` of the face in ``rgb``, and its true share of the region (%)."""
+    landmarks = detect_landmarks(rgb)
+    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
+    row, col = np.argwhere(masks[region]).mean(axis=0)
+    patch = disc_mask(rgb.shape, (col, row), radius_iod * landmarks.iod_px)
+    return patch, 100 * (patch & masks[region]).sum() / masks[region].sum()
+
+
 @pytest.fixture(scope="module")
 def painted(face_path):
     """A clean face (063) with a melanin patch painted on the image-left cheek (patient's right)."""
     rgb = read_rgb(face_path("063_03.jpg"))
-    landmarks = detect_landmarks(rgb)
-    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
-    row, col = np.argwhere(masks["right_malar"]).mean(axis=0)
-    patch = disc_mask(rgb.shape, (col, row), 0.22 * landmarks.iod_px)
-    true_pct = 100 * (patch & masks["right_malar"]).sum() / masks["right_malar"].sum()
+    patch, true_pct = region_disc(rgb, "right_malar", 0.22)
     return paint_melanin(rgb, patch, 0.8), true_pct
 
 
@@ -109,10 +114,7 @@ def test_mirrored_photo_swaps_the_malar_regions(painted):
 
 def test_darker_paint_grades_darker(face_path):
     rgb = read_rgb(face_path("063_03.jpg"))
-    landmarks = detect_landmarks(rgb)
-    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
-    row, col = np.argwhere(masks["left_malar"]).mean(axis=0)
-    patch = disc_mask(rgb.shape, (col, row), 0.2 * landmarks.iod_px)
+    patch, _ = region_disc(rgb, "left_malar", 0.2)
     contrasts = [pigmentscan.score_image(paint_melanin(rgb, patch, a)).regions["left_malar"].measures.melanin_contrast
                  for a in (0.5, 0.9, 1.4)]
     assert contrasts[0] < contrasts[1] < contrasts[2]
