@@ -24,12 +24,12 @@ from scipy import stats
 
 from . import io as _io
 from .errors import ManifestError
+from .regions import REGION_KEYS
 
 __all__ = ["Comparison", "changes_from_baseline", "group_summary", "compare_arms", "compare",
            "write_comparison_report", "compare_files"]
 
 #: Region keys (CONTRACT.md).
-REGIONS = ("forehead", "right_malar", "left_malar", "chin")
 #: Responder thresholds, improvement from baseline as a fraction. >=50 % is the usual melasma-trial
 #: responder definition (MASI.md "Photos in trials"; e.g. tranexamic-acid RCTs); >=75 % is the
 #: stricter grade reported beside it (by analogy with PASI-75 in psoriasis trials).
@@ -67,7 +67,7 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
         lines = (np.flatnonzero(frame["subject"].isna().to_numpy()) + 2)[:5].tolist()
         raise ManifestError(None, f"rows without a subject (CSV lines {lines}): fill them in or remove them")
     measures = [m for m in ("masi", "mmasi") if m in frame.columns] + [
-        f"{r}_{s}" for r in REGIONS for s in ("area_pct", "darkness", "melanin_contrast")
+        f"{r}_{s}" for r in REGION_KEYS for s in ("area_pct", "darkness", "melanin_contrast")
         if f"{r}_{s}" in frame.columns]
     for column in measures:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")

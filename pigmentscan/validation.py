@@ -22,12 +22,12 @@ from scipy import stats
 from . import __version__
 from .errors import ManifestError
 from .io import atomic_write_bytes, atomic_write_text
+from .regions import REGION_KEYS
 
 __all__ = ["ORDINAL_LABELS", "BlandAltman", "Concordance", "agreement", "bland_altman",
            "change_from_baseline", "intraclass_correlation", "lin_ccc", "merge_scores", "validate",
            "validate_files", "weighted_kappa", "write_validation_report"]
 
-REGIONS = ("forehead", "right_malar", "left_malar", "chin")  # CONTRACT.md
 #: Full range of each banded MASI component (Kimbrough-Green 1994): area 0-6, D and H 0-4.
 ORDINAL_LABELS = {"area": tuple(range(7)), "darkness": tuple(range(5)), "homogeneity": tuple(range(5))}
 _SCORE_SUFFIX = {"area": "area_score", "darkness": "darkness", "homogeneity": "homogeneity"}  # CONTRACT.md
@@ -397,7 +397,7 @@ def change_from_baseline(merged: pd.DataFrame, measure: str) -> pd.DataFrame:
 def _specs(merged) -> list:
     specs = [(m, "total", m, f"physician_{m}", None) for m in ("masi", "mmasi")]
     specs += [(comp, region, f"{region}_{suffix}", f"physician_{region}_{comp}", ORDINAL_LABELS[comp])
-              for region in REGIONS for comp, suffix in _SCORE_SUFFIX.items()]
+              for region in REGION_KEYS for comp, suffix in _SCORE_SUFFIX.items()]
     return [s for s in specs if s[2] in merged.columns and s[3] in merged.columns]
 
 
