@@ -1,0 +1,79 @@
+"""The melasma phantom generator (pigmentscan.phantom) and what the analysis finds in it, on real faces."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pigmentscan import colour
+from pigmentscan.landmarks import detect_landmarks
+from pigmentscan.phantom import (MELANIN_OD_DIRECTION, make_phantom, melanin_for_delta_e, random_drift,
+                                 reacquire)
+from pigmentscan.regions import REGION_KEYS
+
+
+def read_rgb(path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def face(face_path):
+    rgb = read_rgb(face_path("063_03.jpg"))
+    return rgb, detect_landmarks(rgb)
+
+
+def test_melanin_direction_follows_the_spectrum():
+    # melanin absorbs ~ lambda^-3.5 (MASI.md): blue > green > red in optical density
+    r, g, b = MELANIN_OD_DIRECTION
+    assert b > g > r > 0 and np.linalg.norm(MELANIN_OD_DIRECTION) == pytest.approx(1)
+
+
+def test_darkness_amounts_give_their_delta_e():
+    skin = (65.0, 12.0, 17.0)
+    for delta_e in (4.6, 6.9, 10.35, 13.8):
+        amount = melanin_for_delta_e(delta_e, skin)
+        from pigmentscan.phantom import _lab_to_linear
+        linear = _lab_to_linear(skin)
+        lab = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear * np.exp(-amount * MELANIN_OD_DIRECTION)))
+        assert np.linalg.norm(lab - np.array(skin)) == pytest.approx(delta_e, abs=0.01)
+
+
+def test_truth_matches_the_mask_and_seeds_reproduce(face):
+    rgb, landmarks = face
+    a = make_phantom(rgb, seed=7, landmarks=landmarks)
+    for key in REGION_KEYS:
+        region = a.region_masks[key]
+        assert a.truth[key]["area_fraction"] == (a.lesion_mask & region).sum() / region.sum()
+        assert a.truth[key]["area_pct"] == pytest.approx(100 * a.truth[key]["area_fraction"])
+    b = make_phantom(rgb, seed=7, landmarks=landmarks)
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.lesion_mask, b.lesion_mask) and a.truth == b.truth
+    c = make_phantom(rgb, seed=8, landmarks=landmarks)
+    assert not np.array_equal(a.lesion_mask, c.lesion_mask)
+    # pigment only darkens: nowhere brighter than the photo (beyond rounding)
+    assert (a.image.astype(int) <= rgb.astype(int) + 1).all()
+
+
+def test_requested_grades_are_met(face):
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=1, landmarks=landmarks, area_fraction={"forehead": 0.4, "right_malar": 0.6,
+                     "left_malar": 0.05, "chin": 0.0}, darkness=3, homogeneity={"right_malar": 3, "left_malar": 1})
+    assert p.truth["forehead"]["area_pct"] == pytest.approx(40, abs=3)
+    assert p.truth["right_malar"]["area_pct"] == pytest.approx(60, abs=3)
+    assert p.truth["chin"] == {**p.truth["chin"], "area_score": 0, "darkness": 0, "homogeneity": 0}
+    assert p.truth["right_malar"]["darkness"] == 3
+    assert p.truth["right_malar"]["homogeneity"] >= 3 and p.truth["left_malar"]["homogeneity"] <= 2
+    assert p.masi > 0 and p.to_dict()["truth"]["forehead"]["area_score"] == 3
+
+
+def test_reacquire_moves_the_mask_with_the_photo(face):
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=2, landmarks=landmarks, area_fraction=0.3, darkness=2)
+    drift = random_drift(np.random.default_rng(0))
+    assert -0.1 <= drift["exposure"] <= 0.1 and 85 <= drift["jpeg_quality"] <= 95
+    image, mask = reacquire(p.image, seed=1, mask=p.lesion_mask, exposure=0.1, rotation_deg=2, scale=1.05,
+                            jpeg_quality=90)
+    assert image.shape == rgb.shape and mask.shape == p.lesion_mask.shape
+    assert mask.sum() == pytest.approx(1.05**2 * p.lesion_mask.sum(), rel=0.05)
+    same, _ = reacquire(p.image, seed=1)
+    assert np.abs(same.astype(int) - p.image).max() <= 3
