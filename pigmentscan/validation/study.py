@@ -1,0 +1,179 @@
+"""Joining objective scores to physicians' and tabulating agreement per visit, component and change."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ManifestError
+from ..regions import REGION_KEYS
+from .statistics import _NAN, _numeric, agreement
+
+#: Full range of each banded MASI component (Kimbrough-Green 1994): area 0-6, D and H 0-4.
+ORDINAL_LABELS = {"area": tuple(range(7)), "darkness": tuple(range(5)), "homogeneity": tuple(range(5))}
+_SCORE_SUFFIX = {"area": "area_score", "darkness": "darkness", "homogeneity": "homogeneity"}  # CONTRACT.md
+
+
+_JOIN_KEYS = {"exact": lambda f: f["image"].astype(str).str.strip(),
+              "resolved_path": lambda f: f["image_path"].map(lambda p: str(Path(str(p)).expanduser().resolve())),
+              "file_name": lambda f: f["image"].map(lambda p: re.split(r"[\\/]", str(p))[-1])}
+
+
+def merge_scores(scores: pd.DataFrame, reference: pd.DataFrame, *, sources=None) -> pd.DataFrame:
+    """Join a scores table (CONTRACT scores CSV) to a reference manifest, one row per matched photo.
+
+    Keys tried in order: the ``image`` strings exactly; the resolved absolute ``image_path`` (only
+    when both tables have one); the file name alone (only when names are unique on both sides). The
+    first key matching as many photos as the best one wins and is named in ``attrs["join"]``.
+    ``subject`` and ``visit`` come from the reference (else the scores). ``usable`` is True for
+    status ``ok``/``warn`` (all rows when there is no ``status`` column). Reference rows flagged
+    in a ``manifest_error`` column (``pigmentscan.io.read_manifest``) are left out and listed in
+    ``attrs["manifest_rows_skipped"]``.
+
+    Raises
+    ------
+    ManifestError
+        A table has no ``image`` column, an image is listed twice, or no image matches; the message
+        names both ``sources`` (``{"scores": ..., "reference": ...}``, file names or labels).
+    """
+    sources = dict(sources or {"scores": "scores", "reference": "reference"})
+    both = f"{sources['scores']} and {sources['reference']}"
+    for frame, name in ((scores, sources["scores"]), (reference, sources["reference"])):
+        if "image" not in frame.columns:
+            raise ManifestError(name, "has no 'image' column")
+    skipped = []
+    if "manifest_error" in reference:
+        flagged = reference["manifest_error"].fillna("").astype(str).str.strip() != ""
+        skipped = [f"{i}: {e}" for i, e in reference.loc[flagged, ["image", "manifest_error"]].to_numpy()]
+        reference = reference[~flagged]
+    found = {}
+    for how, key in _JOIN_KEYS.items():
+        if how == "resolved_path" and not ("image_path" in scores and "image_path" in reference):
+            continue
+        sk, rk = key(scores), key(reference)
+        twice = sorted(set(sk[sk.duplicated()]) | set(rk[rk.duplicated()]))
+        if twice and how == "exact":
+            raise ManifestError(both, f"image(s) listed twice: {', '.join(twice[:3])}")
+        if not twice:
+            found[how] = (sk, rk, int(sk.isin(set(rk)).sum()))
+    best = max((v[2] for v in found.values()), default=0)
+    if best == 0:
+        example = f"; e.g. {scores['image'].iloc[0]!r} vs {reference['image'].iloc[0]!r}" if (
+            len(scores) and len(reference)) else ""
+        raise ManifestError(both, "no scored image matches a manifest image (tried the exact path, the "
+                            f"resolved path and the file name{example})")
+    how = next(h for h, v in found.items() if v[2] == best)
+    sk, rk, _ = found[how]
+    merged = scores.assign(_key=sk.to_numpy()).merge(reference.assign(_key=rk.to_numpy()), on="_key",
+                                                     suffixes=("", "_reference")).drop(columns="_key")
+    for col in ("subject", "visit"):
+        for name in (col, f"{col}_reference"):
+            if name in merged:  # read_scores / read_manifest give "" for an empty cell
+                merged[name] = merged[name].where(merged[name].astype(str).str.strip() != "")
+        if f"{col}_reference" in merged:
+            ref = merged.pop(f"{col}_reference")
+            merged[col] = ref.where(ref.notna(), merged[col] if col in merged else np.nan)
+    merged["usable"] = (merged["status"].astype(str).str.strip().str.lower().isin(["ok", "warn"])
+                        if "status" in merged else True)
+    merged.attrs.update(join=how, sources=sources, manifest_rows_skipped=skipped)
+    return merged
+
+
+def _ordered_visits(values, *, orderable_only: bool = False) -> list:
+    """Visit labels in time order (``visit_order_key``); labels it cannot order go last, by name."""
+    from ..io import visit_order_key
+
+    def key(label):
+        try:
+            return (0, visit_order_key(label), "")
+        except ValueError:
+            return (1, (0, 0.0), str(label))
+
+    labels = sorted(pd.unique(values.dropna()), key=key)
+    return [v for v in labels if key(v)[0] == 0] if orderable_only else labels
+
+
+def change_from_baseline(merged: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Objective and physician change of ``measure`` from baseline, one row per subject and later visit.
+
+    The baseline is the study's first visit by ``pigmentscan.io.visit_order_key``; a subject
+    without a usable baseline photo contributes no change (NaN). Photos of one subject at one visit
+    are averaged. Columns: ``subject``, ``visit``, ``objective``, ``physician``.
+    """
+    cols, out = ["subject", "visit", measure, f"physician_{measure}"], ["subject", "visit", "objective", "physician"]
+    if not set(cols) <= set(merged.columns):
+        return pd.DataFrame(columns=out)
+    data = merged[cols].apply(lambda c: c if c.name in cols[:2] else pd.to_numeric(c, errors="coerce"))
+    data[measure] = data[measure].where(merged["usable"].astype(bool))
+    data = data.dropna(subset=cols[:2])
+    visits = _ordered_visits(data["visit"], orderable_only=True)
+    if len(visits) < 2:
+        return pd.DataFrame(columns=out)
+    means = data.groupby(["subject", "visit"], sort=False)[cols[2:]].mean()
+    base = means.xs(visits[0], level="visit")
+    rows = [{"subject": s, "visit": v, "objective": val[cols[2]] - base.at[s, cols[2]],
+             "physician": val[cols[3]] - base.at[s, cols[3]]}
+            for visit in visits[1:] for (s, v), val in means.iterrows() if v == visit and s in base.index]
+    return pd.DataFrame(rows, columns=out)
+
+
+def _specs(merged) -> list:
+    specs = [(m, "total", m, f"physician_{m}", None) for m in ("masi", "mmasi")]
+    specs += [(comp, region, f"{region}_{suffix}", f"physician_{region}_{comp}", ORDINAL_LABELS[comp])
+              for region in REGION_KEYS for comp, suffix in _SCORE_SUFFIX.items()]
+    return [s for s in specs if s[2] in merged.columns and s[3] in merged.columns]
+
+
+def _row(analysis, visit, spec, objective, physician, subjects) -> dict:
+    measure, component, objective_col, physician_col, labels = spec
+    keep = np.isfinite(_numeric(objective)) & np.isfinite(_numeric(physician))
+    return {"analysis": analysis, "visit": str(visit), "measure": measure, "component": component,
+            "objective": objective_col, "physician": physician_col,
+            "n_subjects": int(pd.Series(subjects)[keep].nunique()) if subjects is not None else _NAN,
+            **agreement(objective, physician, ordinal_labels=labels)}
+
+
+def _table(merged: pd.DataFrame) -> pd.DataFrame:
+    specs = _specs(merged)
+    if not specs:
+        raise ManifestError(merged.attrs.get("sources", {}).get("reference"),
+                            "no physician_* column matches a score column: nothing to compare")
+    ok = merged[merged["usable"].astype(bool)]
+    groups = [("all", ok)]
+    if "visit" in ok and ok["visit"].nunique() > 1:
+        groups += [(v, ok[ok["visit"] == v]) for v in _ordered_visits(ok["visit"])]
+    rows = [_row("visit", v, s, part[s[2]], part[s[3]], part["subject"] if "subject" in part else None)
+            for v, part in groups for s in specs]
+    for spec in (s for s in specs if s[1] == "total"):
+        ch = change_from_baseline(merged, spec[0])  # empty without subject and visit columns
+        if ch.empty:
+            continue
+        parts = [("all", ch)]
+        if ch["visit"].nunique() > 1:
+            parts += [(v, ch[ch["visit"] == v]) for v in _ordered_visits(ch["visit"])]
+        rows += [_row("change_from_baseline", v, spec, p["objective"], p["physician"], p["subject"])
+                 for v, p in parts]
+    return pd.DataFrame(rows)
+
+
+def validate(scores: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Agreement of pigmentscan's scores with physicians': one row per analysis, visit, measure, component.
+
+    Photos are joined by :func:`merge_scores`; only status ok/warn count. Rows: ``masi``, ``mmasi``
+    (component ``total``) and, per region, ``area`` / ``darkness`` / ``homogeneity`` (with kappa)
+    wherever both tables have the columns. ``analysis`` is ``"visit"`` (``visit`` = ``"all"``
+    pooled, then each visit) or ``"change_from_baseline"`` (masi/mmasi, see
+    :func:`change_from_baseline`; pooled change rows hold several, correlated, changes per
+    subject). The statistics columns are those of :func:`agreement`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"image": ["a.jpg", "b.jpg", "c.jpg"], "status": "ok", "masi": [1.0, 5, 9]})
+    >>> ref = pd.DataFrame({"image": ["x/a.jpg", "x/b.jpg", "x/c.jpg"], "physician_masi": [1.0, 5, 9]})
+    >>> validate(s, ref)[["measure", "n", "bias"]].to_dict("records")
+    [{'measure': 'masi', 'n': 3, 'bias': 0.0}]
+    """
+    return _table(merge_scores(scores, reference))
