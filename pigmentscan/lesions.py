@@ -20,7 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import colour
-from .regions import REGION_KEYS, face_mask, region_masks
+from .regions import REGION_KEYS, face_mask, feature_mask, region_masks
 
 __all__ = [
     "LesionParams",
@@ -312,6 +312,18 @@ def _shading_crosstalk(melanin, shading, skin, iod_px, params):
     return melanin - trend.astype(melanin.dtype)
 
 
+def _nan_quantile(rows: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanquantile(rows, q, axis=-1)`` (linear interpolation), vectorised: NaNs sort last."""
+    ordered = np.sort(rows, axis=-1)
+    count = np.sum(~np.isnan(rows), axis=-1)
+    position = q * (count - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, count - 1)
+    fraction = position - low
+    take = lambda index: np.take_along_axis(ordered, index[:, None], axis=-1)[:, 0]  # noqa: E731
+    return take(low) * (1 - fraction) + take(high) * fraction
+
+
 def local_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:
     """Normal-skin level around every pixel: a quantile of the valid skin within a disc.
 
@@ -339,7 +351,7 @@ def local_reference(values, valid, iod_px: float, params: LesionParams) -> np.nd
         level = float(np.median(values[valid])) if valid.any() else 0.0
         return np.full(values.shape, level, np.float32)
     grid = np.full(enough.shape, np.nan)
-    grid[enough] = np.nanquantile(windows[enough], params.reference_quantile, axis=-1)
+    grid[enough] = _nan_quantile(windows[enough], params.reference_quantile)
     if not enough.all():
         nearest = ndimage.distance_transform_edt(~enough, return_distances=False, return_indices=True)
         grid = grid[tuple(nearest)]
@@ -384,9 +396,14 @@ def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.
         # Tukey biweight above the surface only; values below it keep full weight.
         u = np.clip(residual / (4.685 * spread), 0.0, None)
         weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
-    rr, cc = np.mgrid[0 : values.shape[0], 0 : values.shape[1]]
-    full = design(rr.ravel() * factor, cc.ravel() * factor) @ coef
-    return full.reshape(values.shape).astype(np.float32)
+    # Evaluate the polynomial separably: each term x^i y^j is an outer product.
+    y = (np.arange(values.shape[0]) * factor - centre[0]) / scale
+    x = (np.arange(values.shape[1]) * factor - centre[1]) / scale
+    full = np.zeros(values.shape, dtype=np.float64)
+    terms = [(i, j) for i in range(params.reference_degree + 1) for j in range(params.reference_degree + 1 - i)]
+    for (i, j), c in zip(terms, coef):
+        full += c * np.outer(y**j, x**i)
+    return full.astype(np.float32)
 
 
 def melanin_noise(melanin, skin, iod_px: float) -> float:
@@ -417,11 +434,12 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     FaceAnalysis
     """
     shape = rgb.shape[:2]
-    polygons = region_masks(shape, points_px, iod_px)
+    features = feature_mask(shape, points_px, iod_px)
+    polygons = region_masks(shape, points_px, iod_px, features=features)
     in_regions = np.zeros(shape, dtype=bool)
     for mask in polygons.values():
         in_regions |= mask
-    skin = face_mask(shape, points_px, iod_px) | in_regions
+    skin = face_mask(shape, points_px, iod_px, features=features) | in_regions
     amounts, od, basis = pigment_maps(rgb, skin, iod_px, params)
     melanin, shading = amounts[..., 0], amounts[..., 2]
     non_skin = non_skin_mask(rgb, shading, skin, iod_px, params)
@@ -448,7 +466,8 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
         lesions |= found
         contrast = np.maximum(contrast, melanin_contrast)
 
-    lab = colour.rgb_to_lab(rgb).astype(np.float32)
+    lab = np.zeros(rgb.shape, dtype=np.float32)
+    lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6))
     if normal.sum() < 50:
         normal = clean
