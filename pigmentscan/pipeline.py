@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .chart import ChartCorrection, chart_correction
 from .errors import PigmentScanError
 from .io import image_header, load_rgb
 from .landmarks import FaceLandmarks, detect_landmarks
@@ -67,6 +68,9 @@ class FaceScore:
         Region masks, lesion mask and contrast map on ``analysis_image``.
     crop_offset_px, crop_scale : tuple, float
         ``analysis = (photo - crop_offset_px) * crop_scale``: maps photo pixels to the crop.
+    chart : ChartCorrection or None
+        The ColorChecker found in the photo and the colour correction fitted to it
+        (applied before analysis when ``chart.used``); ``None`` without a chart.
     """
 
     source: str
@@ -83,6 +87,7 @@ class FaceScore:
     analysis: FaceAnalysis
     crop_offset_px: tuple
     crop_scale: float
+    chart: ChartCorrection | None = None
 
     @property
     def status(self) -> str:
@@ -101,6 +106,7 @@ class FaceScore:
             "qc": self.qc.to_dict(),
             "reference_skin": self.analysis.reference.to_dict(),
             "landmarks": self.landmarks.to_dict(),
+            "chart": None if self.chart is None else self.chart.to_dict(),
             "model": self.model,
             "pigmentscan_version": self.pigmentscan_version,
         }
@@ -196,6 +202,7 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
 
     scoring_model: ScoringModel = load_model(model)
     rgb, landmarks, reduce, source = _load_face(image, scoring_model.analysis_iod_px, mirrored)
+    rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
     crop, crop_landmarks, offset, scale = _crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
     analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
@@ -221,6 +228,7 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
         analysis=analysis,
         crop_offset_px=offset,
         crop_scale=scale,
+        chart=chart,
         **total,
     )
 
@@ -245,6 +253,9 @@ def score_row(score: FaceScore, **identity) -> dict:
                     for name in _REGION_EXTRAS})
     row.update({k: (_round(v) if isinstance(v, float) else v) for k, v in score.analysis.reference.to_dict().items()
                 if not isinstance(v, list)})
+    chart = score.chart  # colour chart step (pigmentscan.chart); a chart found but not used keeps its residual
+    row.update({"chart_used": bool(chart is not None and chart.used),
+                "chart_residual_delta_e": np.nan if chart is None else _round(chart.residual_delta_e, 3)})
     return row
 
 
