@@ -37,16 +37,34 @@ def _write_scores(frame, out) -> None:
     atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
 
 
+def _qc_limits(path: str):
+    """``--qc-limits FILE.json`` -> QualityLimits (a bad file is a bad argument: exit 2)."""
+    from .qc import load_quality_limits
+
+    try:
+        return load_quality_limits(path)
+    except PigmentScanError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _cmd_score(args) -> int:
     from .io import find_images
     from .pipeline import score_images
 
+    for option, path, kind in (("--out", args.out, "file"), ("--overlays", args.overlays, "folder")):
+        if path and Path(path).exists() and Path(path).is_dir() != (kind == "folder"):
+            print(f"pigmentscan score: {option} {path}: exists and is not a {kind}", file=sys.stderr)
+            return 2
     images = find_images(args.paths)
     if not images:
         print(f"pigmentscan: no images (.jpg .jpeg .png .tif .tiff) found in {' '.join(args.paths)}", file=sys.stderr)
         return 1
-    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays)
-    _write_scores(frame, args.out)
+    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays, qc_limits=args.qc_limits)
+    try:
+        _write_scores(frame, args.out)
+    except OSError as error:
+        print(f"pigmentscan score: {args.out}: cannot write the scores ({error.strerror or error})", file=sys.stderr)
+        return 1
     counts = frame["status"].value_counts().to_dict()
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
     print(f"scored {len(frame)} photo(s): {summary} -> {args.out}")
@@ -98,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
     score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
     score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
+    score.add_argument("--qc-limits", type=_qc_limits, metavar="FILE.json",
+                       help="quality-control limits: a JSON object of QualityLimits fields (others keep their defaults)")
     score.set_defaults(run=_cmd_score)
 
     batch = commands.add_parser("batch", help="score every photo of a manifest, resumably")

@@ -262,28 +262,31 @@ def score_row(score: FaceScore, **identity) -> dict:
 def error_row(source, error: Exception, *, model: str = "", **identity) -> dict:
     """A scores-CSV row for a photo that could not be scored."""
     reason = error.reason if isinstance(error, PigmentScanError) else f"{type(error).__name__}: {error}"
-    return {"image": str(source), "subject": "", "visit": "", **identity, "status": "error", "error": reason,
-            "model": model, "pigmentscan_version": __version__}
+    row = {"image": str(source), "subject": "", "visit": "", **identity, "status": "error", "error": reason}
+    report = getattr(error, "report", None)  # a QualityError keeps the measures that ruled the photo out
+    if isinstance(report, QualityReport):
+        row.update(report.to_dict())
+    return {**row, "model": model, "pigmentscan_version": __version__}
 
 
 def _score_one(task):
-    image, model, overlay_path, identity = task
+    image, model, overlay_path, identity, *rest = task
+    qc_limits = rest[0] if rest else None
     scoring_model = load_model(model)
     try:
-        score = score_image(image, model=scoring_model)
-    except PigmentScanError as error:
-        return error_row(image, error, model=scoring_model.label, **identity)
-    except Exception as error:  # noqa: BLE001 - a batch never dies on one photo
-        return error_row(image, error, model=scoring_model.label, **identity)
-    row = score_row(score, **identity)
-    if overlay_path is not None:
-        from .report import write_overlay
+        score = score_image(image, model=scoring_model, qc_limits=qc_limits)
+        row = score_row(score, **identity)
+        if overlay_path is not None:
+            from .report import write_overlay
 
-        write_overlay(overlay_path, score)
+            write_overlay(overlay_path, score)
+    except Exception as error:  # noqa: BLE001 - a batch never dies on one photo (PigmentScanError or a bug)
+        return error_row(image, error, model=scoring_model.label, **identity)
     return row
 
 
-def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None) -> pd.DataFrame:
+def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
+                 qc_limits: QualityLimits | None = None) -> pd.DataFrame:
     """Score many photos; one row per photo, a bad photo is a row with ``status == "error"``.
 
     Parameters
@@ -294,6 +297,8 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None) -> pd.D
         Worker processes (1 scores in this process).
     overlay_dir : path, optional
         Write one overlay PNG per scored photo into this folder.
+    qc_limits : QualityLimits, optional
+        Limits of the quality checks (see :func:`score_image`).
 
     Returns
     -------
@@ -305,7 +310,7 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None) -> pd.D
     scoring_model = load_model(model)
     images = list(images)
     targets = overlay_paths(overlay_dir, images) if overlay_dir is not None else [None] * len(images)
-    tasks = [(image, scoring_model, target, {}) for image, target in zip(images, targets)]
+    tasks = [(image, scoring_model, target, {}, qc_limits) for image, target in zip(images, targets)]
     if jobs > 1 and len(tasks) > 1:
         # joblib's loky workers are fresh interpreters: MediaPipe is not fork-safe, and
         # unlike multiprocessing's spawn, loky does not re-run a script lacking a
