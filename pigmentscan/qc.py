@@ -28,33 +28,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import colour
 from .errors import PigmentScanError
 from .landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE
 from .regions import FEATURE_LANDMARKS, REGION_KEYS, polygon_mask, region_polygons
-from . import colour
 
-__all__ = [
-    "QualityLimits",
-    "QualityReport",
-    "PhotoMeasures",
-    "assess_quality",
-    "blur_measure",
-    "exposure_pct",
-    "skin_hue_deg",
-    "sclera_lab",
-    "measure_photo",
-    "load_quality_limits",
-    "worst_status",
-]
+__all__ = ["QualityLimits", "QualityReport", "PhotoMeasures", "assess_quality", "blur_measure", "exposure_pct",
+           "skin_hue_deg", "sclera_lab", "measure_photo", "load_quality_limits", "worst_status"]
 
 #: Face scale of the blur measure: pupils this many pixels apart (the default analysis
 #: scale). A face photographed smaller is measured at its own resolution instead, so a
 #: small face is reported once (``qc_iod_px``), not also as blurred.
 BLUR_IOD_PX = 200.0
-#: 8-bit levels at which a channel no longer measures the light: at or above
-#: ``CLIPPED_LEVEL`` the sensor or the JPEG has saturated, at or below ``CRUSHED_LEVEL``
-#: the signal is lost in the noise floor and in the sRGB toe (the issue's definition).
+#: 8-bit levels at which a channel no longer measures the light (parameters): at or
+#: above ``CLIPPED_LEVEL`` the sensor or the JPEG has saturated, at or below
+#: ``CRUSHED_LEVEL`` the signal is lost in the noise floor and the sRGB toe.
 CLIPPED_LEVEL, CRUSHED_LEVEL = 250, 5
+_SIGNED_LIMITS = {"min_sclera_a_star", "max_sclera_a_star", "min_sclera_b_star", "max_sclera_b_star",
+                  "min_skin_hue_deg", "max_skin_hue_deg"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +75,8 @@ class QualityLimits:
         Blur (``qc_blur``, Crété-Roffet et al. 2007, see :func:`blur_measure`) beyond
         which the photo is ``warn`` / ``error`` (*parameters*). Set on the 61 London
         faces: sharp photos measure 0.34-0.51; a Gaussian blur of σ = 2 px at the
-        200 px face scale (0.01 IOD, about 0.6 mm of skin) gives 0.67-0.79 and already
-        merges the smallest spots of face 038; σ = 4 px (0.02 IOD, a Gaussian about as
+        200 px face scale (0.01 IOD, about 0.6 mm of skin) gives 0.67-0.79 and face
+        038 loses 2 of its 7 spots; σ = 4 px (0.02 IOD, a Gaussian about as
         wide as the smallest lesion scored, ``min_lesion_diameter_iod`` 0.035) gives
         0.87-0.92.
     max_clipped_pct_warn, max_clipped_pct_error : float
@@ -109,9 +100,9 @@ class QualityLimits:
         the face's normal skin (*parameters*). Skin colour is melanin (yellow-brown)
         and haemoglobin (red) (Tsumura 1999), so its hue lies between red (0°) and
         yellow (90°); the London faces, very light to dark, measure 25-59°. Skin hue
-        varies between people, so this catches only strong casts. A cast is a warning, never an error: a per-channel camera gain cancels in the
-        melanin contrast (:mod:`pigmentscan.colour`), not in the reported CIELAB
-        measures (ITA°, ΔE*, Takiwaki).
+        varies between people, so this catches only strong casts. A cast is a
+        warning, never an error: a per-channel camera gain cancels in the melanin
+        contrast (:mod:`pigmentscan.colour`), not in the reported CIELAB measures.
     min_region_coverage : float
         Share of a region that must be visible skin (not hair, beard, glasses,
         highlights or shadow); below it: ``warn`` (*parameter*).
@@ -141,7 +132,7 @@ class QualityLimits:
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"{f.name} must be a finite number, got {value!r}")
-            if not f.name.startswith(("min_s", "max_s")) and value < 0:
+            if value < 0 and f.name not in _SIGNED_LIMITS:
                 raise ValueError(f"{f.name} must not be negative, got {value!r}")
         for low, high in (("max_yaw_warn_deg", "max_yaw_error_deg"), ("max_blur_warn", "max_blur_error"),
                           ("max_clipped_pct_warn", "max_clipped_pct_error"),
@@ -181,11 +172,6 @@ def load_quality_limits(path) -> QualityLimits:
     PigmentScanError
         Missing or unreadable file, not JSON, unknown field or bad value; the message
         names the file.
-
-    Examples
-    --------
-    >>> load_quality_limits("limits.json").max_yaw_warn_deg  # doctest: +SKIP
-    10.0
     """
     path = Path(path)
     try:
@@ -343,21 +329,12 @@ class PhotoMeasures:
 
 
 def measure_photo(rgb, points_px, iod_px: float, analysis, *, photo_iod_px: float) -> PhotoMeasures:
-    """Blur, exposure and colour cast of a face crop at the analysis scale.
+    """Blur, exposure and colour cast of the analysis crop ``rgb``.
 
-    Parameters
-    ----------
-    rgb : numpy.ndarray
-        The analysis crop (RGB uint8).
-    points_px : numpy.ndarray, shape (478, 2)
-        Landmarks in the crop's pixels.
-    iod_px : float
-        Inter-ocular distance in the crop (the analysis scale).
-    analysis : pigmentscan.lesions.FaceAnalysis
-        The lesion analysis of the crop: region masks, set-aside pixels, normal skin.
-    photo_iod_px : float
-        Inter-ocular distance in the photo as stored: the blur is measured at
-        ``min(BLUR_IOD_PX, photo_iod_px)`` pixels between the pupils.
+    ``points_px`` and ``iod_px`` are the landmarks and inter-ocular distance in the
+    crop, ``analysis`` its :class:`~pigmentscan.lesions.FaceAnalysis` (region masks,
+    set-aside pixels, normal skin); ``photo_iod_px`` the inter-ocular distance in the
+    photo as stored: the blur is measured at ``min(BLUR_IOD_PX, photo_iod_px)``.
     """
     shape = rgb.shape[:2]
     outlines = np.zeros(shape, dtype=bool)
@@ -399,32 +376,16 @@ def _round(value, digits):
 def assess_quality(landmarks, coverage: dict, *, limits: QualityLimits | None = None,
                    photo: PhotoMeasures | None = None) -> QualityReport:
     """Check one photo's pose, face size, region coverage, number of faces, and (given
-    ``photo``) its blur, exposure and colour cast.
+    ``photo``, from :func:`measure_photo`) its blur, exposure and colour cast.
 
-    Parameters
-    ----------
-    landmarks : pigmentscan.landmarks.FaceLandmarks
-        In the original photo's pixels.
-    coverage : dict
-        Visible-skin share of each region, keyed by region.
-    limits : QualityLimits, optional
-    photo : PhotoMeasures, optional
-        From :func:`measure_photo`; without it those checks are skipped.
-
-    Returns
-    -------
-    QualityReport
-        ``status`` is ``ok``, ``warn`` or ``error``; ``measures`` holds the QC columns.
+    ``landmarks`` are in the original photo's pixels; ``coverage`` is the visible-skin
+    share of each region. Returns a :class:`QualityReport`: ``status`` ``ok``, ``warn``
+    or ``error``, and ``measures``, the QC columns.
     """
     limits = limits or QualityLimits()
     yaw, pitch, roll = landmarks.pose_deg
-    measures = {
-        "qc_yaw_deg": round(yaw, 2),
-        "qc_pitch_deg": round(pitch, 2),
-        "qc_roll_deg": round(roll, 2),
-        "qc_iod_px": round(landmarks.iod_px, 1),
-        "qc_n_faces": int(landmarks.n_faces),
-    }
+    measures = {"qc_yaw_deg": round(yaw, 2), "qc_pitch_deg": round(pitch, 2), "qc_roll_deg": round(roll, 2),
+                "qc_iod_px": round(landmarks.iod_px, 1), "qc_n_faces": int(landmarks.n_faces)}
     measures.update({f"qc_{r}_coverage": round(float(coverage.get(r, 0.0)), 3) for r in REGION_KEYS})
     if photo is not None:
         measures.update({"qc_blur": _round(photo.blur, 3), "qc_clipped_pct": _round(photo.clipped_pct, 2),

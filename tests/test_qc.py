@@ -136,7 +136,7 @@ def test_turned_head_warns_then_errors(face):
 
 
 def test_blur_measure_grows_with_blur_and_ignores_exposure(face):
-    rgb, landmarks = face
+    rgb, _ = face
     values = [blur_measure(cv2.GaussianBlur(rgb, (0, 0), s) if s else rgb) for s in (0, 1, 2, 4)]
     assert values == sorted(values) and values[-1] - values[0] > 0.3
     assert blur_measure(brighter(rgb, 0.5)) == pytest.approx(values[0], abs=0.03)
