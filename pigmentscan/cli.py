@@ -84,7 +84,11 @@ def _cmd_batch(args) -> int:
 def _cmd_calibrate(args) -> int:
     from .calibration import calibrate_files
 
-    calibrate_files(args.manifest, args.out, scores_csv=args.scores, jobs=args.jobs)
+    if args.folds < 2:
+        print("pigmentscan calibrate: --folds must be 2 or more", file=sys.stderr)
+        return 2
+    result = calibrate_files(args.manifest, args.out, scores_csv=args.scores, jobs=args.jobs, folds=args.folds)
+    print(result.summary())
     return 0
 
 
@@ -134,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--out", required=True, metavar="MODEL.json")
     calibrate.add_argument("--scores", metavar="SCORES.csv", help="reuse these scores instead of scoring the photos")
     calibrate.add_argument("--jobs", type=_jobs, default=1, metavar="N")
+    calibrate.add_argument("--folds", type=int, default=5, metavar="K",
+                           help="cross-validation folds, grouped by subject (default 5)")
     calibrate.set_defaults(run=_cmd_calibrate)
 
     validate = commands.add_parser("validate", help="agreement with physician scores")

@@ -1,0 +1,596 @@
+"""Calibrate a scoring model's grading to physicians' scores (``pigmentscan calibrate``).
+
+:class:`MasiCalibrator` is a scikit-learn estimator (STYLE.md). ``X`` is a scores table: its
+continuous measures ``<region>_area_pct``, ``<region>_melanin_contrast`` and
+``<region>_patch_diameter_iod``, as measured with the *base* model. ``y`` holds physician columns
+named as in the manifest (CONTRACT.md). What is fitted depends on what the physicians reported:
+
+- **Per-region components** (``physician_<region>_area/darkness/homogeneity``): ``area_gain`` per
+  region by a bounded log-grid search minimising |A - A_phys|; ``darkness_thresholds`` and
+  ``homogeneity_thresholds`` by an exact least-absolute-error monotone (isotonic) fit of the
+  physician grades on melanin contrast / patch diameter, pooled over regions where both the
+  physician and pigmentscan see a lesion. L1 targets the conditional median grade, which a
+  rater's symmetric ±1 noise does not move.
+- **Totals only**: what a total can identify, by a bounded coordinate search minimising
+  mean |formula total - physician total|: one area-gain factor for all regions, the darkness
+  thresholds and, from ``physician_masi`` only (mMASI has no H), the homogeneity thresholds.
+- **Totals maps**: ``masi_scale/offset`` (and mMASI's) map the formula's total onto the
+  physician's total (reported, else the formula of the physician components). Default: the
+  standardised major axis (slope sd_y/sd_x), which unlike least squares does not shrink toward
+  the mean, so Bland-Altman differences show no proportional bias (Warton et al., Biol Rev
+  2006;81:259-91); Lin's CCC of such a line is r instead of 2r²/(1+r²) (Lin 1989).
+
+Whatever cannot be identified keeps the base model's value; ``fitted_from_`` says which case
+applied to each parameter. Model files are JSON (``ScoringModel.to_json``), never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from .errors import ManifestError
+from .scoring import (
+    AREA_BAND_EDGES_PCT,
+    MASI_MAX,
+    MMASI_MAX,
+    REGION_WEIGHTS,
+    ScoringModel,
+    load_model,
+    model_from_dict,
+)
+
+__all__ = [
+    "CalibrationResult",
+    "MasiCalibrator",
+    "agreement_table",
+    "calibrate_files",
+    "cross_validated_predictions",
+    "grade_table",
+    "measure_columns",
+    "physician_totals",
+]
+
+REGIONS = tuple(REGION_WEIGHTS)  # CONTRACT.md order
+MEASURES = ("area_pct", "melanin_contrast", "patch_diameter_iod")  # scores-table suffixes
+PARTS = {"area": 6, "darkness": 4, "homogeneity": 4}  # grade ranges, Kimbrough-Green 1994
+_WEIGHTS = np.array([REGION_WEIGHTS[r] for r in REGIONS])
+_MIN_PAIRS = 5  # fewer pairs than this: a parameter is not fitted from them (design choice)
+
+
+def measure_columns() -> list[str]:
+    """The scores-table columns :class:`MasiCalibrator` reads."""
+    return [f"{r}_{m}" for r in REGIONS for m in MEASURES]
+
+
+def _measures(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area_pct, melanin_contrast, patch_diameter_iod), each (n, 4), from a scores table."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError("X must be a pandas DataFrame holding a scores table's continuous measures "
+                        f"({', '.join(measure_columns()[:3])}, ...)")
+    missing = [c for c in measure_columns() if c not in X.columns]
+    if missing:
+        raise ValueError(f"X lacks the continuous measure column(s) {missing}: pass a scores table "
+                         "written by pigmentscan (its extra columns hold them)")
+    cube = X[measure_columns()].apply(pd.to_numeric, errors="coerce").to_numpy(float).reshape(len(X), 4, 3)
+    return cube[..., 0], cube[..., 1], cube[..., 2]
+
+
+def _grades(area, contrast, diameter, grading, gain=None):
+    """Vectorised ``scoring.grade_region``: (area %, A, D, H), each (n, 4)."""
+    gain = np.array([grading.area_gain[r] for r in REGIONS]) if gain is None else gain
+    pct = np.minimum(100.0, np.nan_to_num(area) * gain)
+    involved = pct >= grading.min_area_pct
+    a = np.where(pct == 0, 0, 1 + np.searchsorted(AREA_BAND_EDGES_PCT, pct, side="right"))
+    d = np.maximum(1, np.searchsorted(grading.darkness_thresholds, np.nan_to_num(contrast), side="right"))
+    h = np.maximum(1, np.searchsorted(grading.homogeneity_thresholds, np.nan_to_num(diameter), side="right"))
+    return pct, np.where(involved, a, 0), np.where(involved, d, 0), np.where(involved, h, 0)
+
+
+def _formula(a, d, h):
+    """MASI and mMASI of component arrays (n, 4) (Kimbrough-Green 1994; Pandya 2011); NaN propagates."""
+    return np.sum(_WEIGHTS * a * (d + h), axis=1), np.sum(_WEIGHTS * a * d, axis=1)
+
+
+def grade_table(X, grading) -> pd.DataFrame:
+    """Grade a scores table's continuous measures with ``grading`` for all rows at once.
+
+    The same arithmetic as ``scoring.grade_region`` and ``scoring.totals`` per photo. Returns one
+    row per row of ``X`` (same index): ``masi``, ``mmasi``, ``masi_raw``, ``mmasi_raw`` and
+    ``<region>_area_pct`` / ``_area_score`` / ``_darkness`` / ``_homogeneity``; NaN rows where a
+    measure is missing (an error row).
+
+    Examples
+    --------
+    >>> from pigmentscan.scoring import Grading
+    >>> g = Grading(darkness_thresholds=(0, 0.5, 0.7, 1.0), homogeneity_thresholds=(0, 0.1, 0.25, 0.5))
+    >>> row = {f"{r}_{m}": v for r in REGIONS for m, v in zip(MEASURES, (35.0, 0.6, 0.3))}
+    >>> graded = grade_table(pd.DataFrame([row]), g)  # every region: A 3 (30-49 %), D 2, H 3
+    >>> graded.loc[0, ["chin_area_score", "chin_darkness", "chin_homogeneity", "masi"]].tolist()  # 3*0.3*3*5 + 0.1*3*5
+    [3.0, 2.0, 3.0, 15.0]
+    """
+    area, contrast, diameter = _measures(X)
+    parts = _grades(area, contrast, diameter, grading)
+    raw_masi, raw_mmasi = _formula(*parts[1:])
+    out = {"masi": np.clip(grading.masi_scale * raw_masi + grading.masi_offset, 0, MASI_MAX),
+           "mmasi": np.clip(grading.mmasi_scale * raw_mmasi + grading.mmasi_offset, 0, MMASI_MAX),
+           "masi_raw": raw_masi, "mmasi_raw": raw_mmasi}
+    for i, region in enumerate(REGIONS):
+        for name, values in zip(("area_pct", "area_score", "darkness", "homogeneity"), parts):
+            out[f"{region}_{name}"] = values[:, i]
+    frame = pd.DataFrame(out, index=X.index).astype(float)
+    frame.loc[~np.isfinite(np.stack([area, contrast, diameter])).all(axis=(0, 2)), :] = np.nan
+    return frame
+
+
+def _targets(y, n: int) -> dict:
+    """Physician values as arrays, NaN where not reported: masi, mmasi (n,); area, darkness, homogeneity (n, 4)."""
+    y = y.to_frame() if isinstance(y, pd.Series) else y
+    if not isinstance(y, pd.DataFrame):
+        raise TypeError("y must be a DataFrame (or named Series) of physician_* columns (CONTRACT.md)")
+    if len(y) != n:
+        raise ValueError(f"X has {n} rows but y has {len(y)}")
+
+    def column(name, top):
+        values = pd.to_numeric(y[name], errors="coerce").to_numpy(float) if name in y else np.full(n, np.nan)
+        if np.any((values < 0) | (values > top)):
+            raise ValueError(f"{name} must lie within 0-{top:g}")
+        return values
+
+    out = {"masi": column("physician_masi", MASI_MAX), "mmasi": column("physician_mmasi", MMASI_MAX)}
+    out.update({p: np.stack([column(f"physician_{r}_{p}", top) for r in REGIONS], axis=1) for p, top in PARTS.items()})
+    if not any(np.isfinite(v).any() for v in out.values()):
+        raise ValueError("y has no physician score: give physician_masi, physician_mmasi or "
+                         "physician_<region>_<area|darkness|homogeneity> columns")
+    return out
+
+
+def _ordinal_thresholds(x, y, prior) -> tuple:
+    """Three cut points on ``x`` for grades 1-4 minimising Σ|grade(x) - y| (exact dynamic programme).
+
+    Tied ``x`` share a grade; a tiny squared-error term breaks ties between equally good fits. A cut
+    lies halfway between the last value below and the first value above it; a cut no data places
+    (nobody above or below) keeps its ``prior``, clamped next to the data.
+    """
+    levels = np.arange(1.0, 5.0)
+    values, inverse = np.unique(x, return_inverse=True)
+    err = levels[None, :] - y[:, None]
+    cost = np.zeros((values.size, 4))
+    np.add.at(cost, inverse, np.abs(err) + 1e-6 * err**2)
+    best, back = cost[0].copy(), np.zeros((values.size, 4), dtype=int)
+    for i in range(1, values.size):  # best[k]: least cost of the first i values, value i at grade k
+        back[i] = [int(np.argmin(best[: k + 1])) for k in range(4)]
+        best = best[back[i]] + cost[i]
+    level = np.empty(values.size, dtype=int)
+    level[-1] = int(np.argmin(best))
+    for i in range(values.size - 1, 0, -1):
+        level[i - 1] = back[i][level[i]]
+    cuts = []
+    for k in range(1, 4):
+        below, above = values[level < k], values[level >= k]
+        if below.size and above.size:
+            cuts.append((below.max() + above.min()) / 2)
+        else:
+            # a value equal to a cut reaches it (searchsorted side="right"): stay strictly above `below`
+            cuts.append(float(np.clip(prior[k - 1], np.nextafter(below.max(), np.inf) if below.size else -np.inf,
+                                      above.min() if above.size else np.inf)))
+    return tuple(float(c) for c in np.maximum.accumulate(cuts))
+
+
+def _line(x, y, how: str) -> tuple[float, float]:
+    """(scale, offset) mapping formula totals ``x`` onto physician totals ``y``."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return 1.0, float(np.mean(y - x))
+    r = float(np.corrcoef(x, y)[0, 1])
+    scale = np.std(y) / np.std(x) * (1.0 if how == "agreement" else r)
+    if r <= 0 or not 0.2 <= scale <= 5:  # no usable relation: correct the bias only
+        return 1.0, float(np.mean(y - x))
+    return float(scale), float(np.mean(y) - scale * np.mean(x))
+
+
+class MasiCalibrator(BaseEstimator):
+    """Fit a model's grading (area gain, grade thresholds, totals maps) to physicians' scores.
+
+    Parameters
+    ----------
+    base_model : None, path or ScoringModel
+        The model whose measures ``X`` holds (``None``: the default). The result keeps its
+        lesion parameters, and its values for whatever cannot be fitted.
+    area_gain_bounds : (float, float)
+        Search range of the multiplicative area correction.
+    from_totals : tuple of str
+        Which of ``"area_gain"``, ``"darkness"``, ``"homogeneity"`` may be fitted from totals
+        when the physician components that identify them are absent.
+    totals_fit : {"agreement", "least_squares", "none"}
+        Line from the formula's total to the physician's: standardised major axis, least
+        squares, or the base model's.
+    n_candidates, max_passes : int
+        Candidate cut points per threshold and passes of the totals-only coordinate search.
+
+    Attributes
+    ----------
+    grading_ : scoring.Grading
+    area_gain_ : dict
+    darkness_thresholds_, homogeneity_thresholds_ : tuple of 4 floats
+    masi_scale_, masi_offset_, mmasi_scale_, mmasi_offset_ : float
+    fitted_from_ : dict
+        Parameter -> what it was fitted from (``"physician_<region>_area"``, ``"physician_masi
+        (bounded search)"``, ``"base model"``, ...).
+    training_summary_ : dict
+        Photos, subjects, physician-score and measure ranges of the training set.
+    base_model_ : ScoringModel
+
+    Examples
+    --------
+    >>> cal = MasiCalibrator().fit(scores, manifest[["physician_masi"]])  # doctest: +SKIP
+    >>> cal.predict(new_scores)["masi"]  # doctest: +SKIP
+    >>> Path("calibrated.json").write_text(cal.to_model().to_json())  # doctest: +SKIP
+    """
+
+    def __init__(self, base_model=None, *, area_gain_bounds=(0.25, 4.0),
+                 from_totals=("area_gain", "darkness", "homogeneity"), totals_fit="agreement",
+                 n_candidates=48, max_passes=4):
+        self.base_model = base_model
+        self.area_gain_bounds = area_gain_bounds
+        self.from_totals = from_totals
+        self.totals_fit = totals_fit
+        self.n_candidates = n_candidates
+        self.max_passes = max_passes
+
+    def fit(self, X, y, *, groups=None):
+        """Fit to physician scores ``y`` (rows aligned with the scores table ``X``); returns self.
+
+        ``groups`` (else an ``X["subject"]`` column) only feeds ``training_summary_``.
+        """
+        if self.totals_fit not in ("agreement", "least_squares", "none"):
+            raise ValueError(f"totals_fit must be 'agreement', 'least_squares' or 'none', not {self.totals_fit!r}")
+        if set(self.from_totals) - {"area_gain", "darkness", "homogeneity"}:
+            raise ValueError(f"from_totals: unknown parameter(s) {sorted(set(self.from_totals) - {'area_gain', 'darkness', 'homogeneity'})}")
+        base = load_model(self.base_model)
+        area, contrast, diameter = _measures(X)
+        target = _targets(y, len(X))
+        ok = np.isfinite(np.stack([area, contrast, diameter])).all(axis=(0, 2))
+        if ok.sum() < 3:
+            raise ValueError(f"only {int(ok.sum())} row(s) with all measures: at least 3 needed")
+        area, contrast, diameter = area[ok], contrast[ok], diameter[ok]
+        target = {k: v[ok] for k, v in target.items()}
+        g = base.grading
+        gain = np.array([g.area_gain[r] for r in REGIONS], float)
+        cuts = {"darkness": np.array(g.darkness_thresholds), "homogeneity": np.array(g.homogeneity_thresholds)}
+        how = dict.fromkeys(("area_gain", "darkness", "homogeneity"), "base model")
+        # 1. area gain per region from physician area grades
+        grid = np.exp(np.linspace(*np.log(self.area_gain_bounds), 121))
+        for i in range(4):
+            keep = np.isfinite(target["area"][:, i])
+            if keep.sum() >= _MIN_PAIRS:
+                pct = np.minimum(100.0, area[keep, i][None, :] * grid[:, None])
+                bands = np.where(pct < g.min_area_pct, 0, 1 + np.searchsorted(AREA_BAND_EDGES_PCT, pct, side="right"))
+                loss = np.abs(bands - target["area"][keep, i]).mean(axis=1) + 1e-6 * np.abs(np.log(grid))
+                gain[i], how["area_gain"] = grid[int(np.argmin(loss))], "physician_<region>_area"
+        # 2. thresholds from physician grades, where both the physician and pigmentscan see a lesion
+        involved = np.minimum(100.0, area * gain) >= g.min_area_pct
+        for part, measure in (("darkness", contrast), ("homogeneity", diameter)):
+            keep = involved & (np.nan_to_num(target[part]) >= 0.5)
+            if keep.sum() >= _MIN_PAIRS:
+                fitted = _ordinal_thresholds(measure[keep], np.clip(target[part][keep], 1, 4), cuts[part][1:])
+                cuts[part], how[part] = np.array([min(cuts[part][0], fitted[0]), *fitted]), f"physician_<region>_{part}"
+        # 3. from a total, what the components did not give
+        total = next((t for t in ("masi", "mmasi") if np.isfinite(target[t]).sum() >= _MIN_PAIRS), None)
+        free = [p for p in ("area_gain", "darkness", "homogeneity") if total and p in self.from_totals
+                and how[p] == "base model" and not (p == "homogeneity" and total == "mmasi")]
+        if free:
+            gain, cuts = self._search_totals(free, total, area, contrast, diameter, target[total], g, gain, cuts)
+            how.update(dict.fromkeys(free, f"physician_{total} (bounded search)"))
+        grading = replace(g, area_gain=dict(zip(REGIONS, map(float, gain))),
+                          darkness_thresholds=tuple(map(float, cuts["darkness"])),
+                          homogeneity_thresholds=tuple(map(float, cuts["homogeneity"])))
+        # 4. linear totals maps
+        raw = dict(zip(("masi", "mmasi"), _formula(*_grades(area, contrast, diameter, grading)[1:])))
+        formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
+        maps = {}
+        for name in ("masi", "mmasi"):
+            maps[name], how[f"{name}_scale/offset"] = (getattr(g, f"{name}_scale"), getattr(g, f"{name}_offset")), "base model"
+            for source, values in ((f"physician_{name}", target[name]), ("formula of physician components", formula[name])):
+                if np.isfinite(values).sum() >= _MIN_PAIRS and self.totals_fit != "none":
+                    maps[name], how[f"{name}_scale/offset"] = _line(raw[name], values, self.totals_fit), f"{source} ({self.totals_fit})"
+                    break
+        self.grading_ = replace(grading, masi_scale=maps["masi"][0], masi_offset=maps["masi"][1],
+                                mmasi_scale=maps["mmasi"][0], mmasi_offset=maps["mmasi"][1])
+        self.base_model_ = base
+        self.area_gain_ = dict(self.grading_.area_gain)
+        self.darkness_thresholds_ = self.grading_.darkness_thresholds
+        self.homogeneity_thresholds_ = self.grading_.homogeneity_thresholds
+        self.masi_scale_, self.masi_offset_ = self.grading_.masi_scale, self.grading_.masi_offset
+        self.mmasi_scale_, self.mmasi_offset_ = self.grading_.mmasi_scale, self.grading_.mmasi_offset
+        self.fitted_from_ = {("area_gain" if k == "area_gain" else k if "/" in k else f"{k}_thresholds"): v
+                             for k, v in how.items()}
+        subjects = groups if groups is not None else (X["subject"] if "subject" in X.columns else None)
+        self.training_summary_ = self._summary(target, area, contrast, diameter, ok, subjects)
+        self.n_features_in_ = len(measure_columns())
+        return self
+
+    def _search_totals(self, free, total, area, contrast, diameter, phys, g, gain, cuts):
+        """Coordinate search over ``free`` minimising mean |formula total - physician total|.
+
+        One factor on all regions' gains (log grid within ``area_gain_bounds``); each cut point
+        over midpoints of the observed measure between its neighbours (the loss only changes
+        there). A move must strictly lower the loss, so ties keep the current value.
+        """
+        keep = np.isfinite(phys)
+        area, contrast, diameter, phys = area[keep], contrast[keep], diameter[keep], phys[keep]
+        state = {"area_gain": np.array([1.0]), "darkness": cuts["darkness"].copy(), "homogeneity": cuts["homogeneity"].copy()}
+        measure = {"darkness": contrast, "homogeneity": diameter}
+
+        def loss():
+            grading = replace(g, darkness_thresholds=tuple(state["darkness"]), homogeneity_thresholds=tuple(state["homogeneity"]))
+            raw = _formula(*_grades(area, contrast, diameter, grading, gain=gain * state["area_gain"][0])[1:])
+            return float(np.mean(np.abs(raw[0 if total == "masi" else 1] - phys)))
+
+        current = loss()
+        for _ in range(int(self.max_passes)):
+            before = current
+            for p in free:
+                for k in ([0] if p == "area_gain" else [1, 2, 3]):
+                    if p == "area_gain":
+                        candidates = np.exp(np.linspace(*np.log(self.area_gain_bounds), 81))
+                    else:
+                        t = state[p]
+                        upper = t[k + 1] if k < 3 else np.inf
+                        seen = np.unique(measure[p][(measure[p] > t[k - 1]) & (measure[p] < upper)])
+                        mids = (seen[1:] + seen[:-1]) / 2
+                        if mids.size > self.n_candidates:
+                            mids = np.quantile(mids, np.linspace(0, 1, int(self.n_candidates)))
+                        beyond = seen.max() * 1.05 + 1e-3 if seen.size else t[k]  # grade k+1 never given
+                        candidates = np.append(mids, beyond if k == 3 else min(beyond, upper))
+                    best = state[p][k]
+                    for c in candidates:
+                        state[p][k] = c
+                        value = loss()
+                        if value < current - 1e-9:
+                            best, current = float(c), value
+                    state[p][k] = best
+            if current >= before - 1e-9:
+                break
+        return gain * state["area_gain"][0], {"darkness": state["darkness"], "homogeneity": state["homogeneity"]}
+
+    @staticmethod
+    def _summary(target, area, contrast, diameter, ok, subjects) -> dict:
+        def span(values):
+            values = np.asarray(values, float)[np.isfinite(values)]
+            return [round(float(values.min()), 4), round(float(values.max()), 4)] if values.size else None
+
+        subjects = None if subjects is None else pd.Series(np.asarray(subjects)[ok]).replace("", np.nan)
+        ranges = {f"physician_{k}": span(v) for k, v in target.items()}
+        return {"n_photos": int(ok.sum()), "n_rows_without_measures": int((~ok).sum()),
+                "n_subjects": None if subjects is None else int(subjects.nunique()),
+                "n_photos_reporting": {f"physician_{k}": int(np.isfinite(v).reshape(len(v), -1).any(axis=1).sum())
+                                       for k, v in target.items()},
+                "physician_ranges": {k: v for k, v in ranges.items() if v is not None},
+                "measure_ranges": dict(zip(MEASURES, map(span, (area, contrast, diameter))))}
+
+    def predict(self, X) -> pd.DataFrame:
+        """Calibrated grades and totals of a scores table (see :func:`grade_table`)."""
+        check_is_fitted(self, "grading_")
+        return grade_table(X, self.grading_)
+
+    def score(self, X, y) -> float:
+        """Lin's concordance correlation of the predicted MASI with ``physician_masi`` (else mMASI)."""
+        from .validation import lin_ccc
+
+        totals = physician_totals(y)
+        name = "masi" if totals["masi"].notna().any() else "mmasi"
+        return lin_ccc(self.predict(X)[name].to_numpy(), totals[name].to_numpy()).ccc
+
+    def to_model(self, *, name: str = "calibrated", description: str = "", extra: dict | None = None) -> ScoringModel:
+        """The fitted grading as a :class:`ScoringModel` with the base model's lesion parameters.
+
+        ``extra["calibration"]`` records the pigmentscan version, the base model, the estimator's
+        parameters, what each parameter was fitted from and the training-set summary (plus
+        ``extra``); the model's identity is ``content_hash`` / ``label``.
+        """
+        check_is_fitted(self, "grading_")
+        base = self.base_model_
+        provenance = dict(base.provenance)
+        provenance.update({k: f"Fitted by pigmentscan {__version__} calibrate from {v} on "
+                              f"{self.training_summary_['n_photos']} photos (see 'calibration')."
+                           for k, v in self.fitted_from_.items() if v != "base model"})
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k != "base_model"}
+        calibration = {"pigmentscan_version": __version__, "base_model": base.label, "estimator": params,
+                       "fitted_from": dict(self.fitted_from_), "training_set": self.training_summary_, **(extra or {})}
+        model = ScoringModel(name=name, lesion=base.lesion, grading=self.grading_, analysis_iod_px=base.analysis_iod_px,
+                             region_template=base.region_template, provenance=provenance,
+                             description=description or f"Calibrated to physician scores, from {base.label}.",
+                             extra={**base.extra, "calibration": calibration})
+        # as its JSON file reads back (types normalised), so its label is the one scores will carry
+        return model_from_dict(json.loads(model.to_json()), source=f"calibrated model {name!r}")
+
+
+def physician_totals(y) -> pd.DataFrame:
+    """Physician MASI and mMASI per row: as reported, else the formula of the reported components."""
+    target = _targets(y, len(y))
+    formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
+    return pd.DataFrame({k: np.where(np.isfinite(target[k]), target[k], formula[k]) for k in ("masi", "mmasi")},
+                        index=y.index)
+
+
+def cross_validated_predictions(X, y, groups, *, folds: int = 5, estimator=None) -> pd.DataFrame:
+    """Out-of-fold calibrated MASI/mMASI beside the base model's, ``GroupKFold`` by subject.
+
+    All photos of one subject fall in one fold, so no subject is both fitted on and tested on.
+    Columns ``fold`` and ``physician_`` / ``default_`` / ``calibrated_`` ``masi`` and ``mmasi``.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import GroupKFold
+
+    estimator = MasiCalibrator() if estimator is None else estimator
+    n_groups = len(pd.unique(np.asarray(groups)))
+    if n_groups < 2:
+        raise ValueError(f"cross-validation needs at least 2 subjects, got {n_groups}")
+    default, phys = grade_table(X, load_model(estimator.base_model).grading), physician_totals(y)
+    out = pd.DataFrame({"fold": -1, "calibrated_masi": np.nan, "calibrated_mmasi": np.nan}, index=X.index)
+    for fold, (train, test) in enumerate(GroupKFold(n_splits=min(folds, n_groups)).split(X, groups=np.asarray(groups))):
+        predicted = clone(estimator).fit(X.iloc[train], y.iloc[train]).predict(X.iloc[test])
+        out.iloc[test, 0] = fold
+        out.iloc[test, 1:] = predicted[["masi", "mmasi"]].to_numpy()
+    for name in ("masi", "mmasi"):
+        out[f"physician_{name}"], out[f"default_{name}"] = phys[name], default[name]
+    return out
+
+
+def agreement_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """``validation.agreement`` of default and calibrated MASI/mMASI with the physicians', one row each."""
+    from .validation import agreement
+
+    rows = []
+    for measure in ("masi", "mmasi"):
+        if np.isfinite(predictions[f"physician_{measure}"]).sum() < 3:
+            continue
+        for model in ("default", "calibrated"):
+            rows.append({"measure": measure, "model": model,
+                         **agreement(predictions[f"{model}_{measure}"], predictions[f"physician_{measure}"])})
+    return pd.DataFrame(rows)
+
+
+def _jsonable(value):
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """What :func:`calibrate_files` did: the model, where it went, and cross-validated agreement."""
+
+    model: ScoringModel
+    model_path: Path
+    agreement: pd.DataFrame
+    predictions: pd.DataFrame
+    n_photos: int
+    n_subjects: int
+    folds: int
+    fitted_from: dict = field(default_factory=dict)
+    notes: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {"model": self.model.label, "model_path": str(self.model_path), "n_photos": self.n_photos,
+                "n_subjects": self.n_subjects, "folds": self.folds, "fitted_from": dict(self.fitted_from),
+                "notes": list(self.notes),
+                "agreement": [{k: _jsonable(v) for k, v in r.items()} for r in self.agreement.to_dict("records")]}
+
+    def summary(self) -> str:
+        """Human-readable summary: what was fitted, and default vs calibrated agreement."""
+        lines = [f"calibrated model {self.model.label} -> {self.model_path}",
+                 f"fitted on {self.n_photos} photo(s) of {self.n_subjects} subject(s):"]
+        lines += [f"  {k:<24} {v}" for k, v in self.fitted_from.items()]
+        lines += [f"note: {n}" for n in self.notes]
+        if not self.agreement.empty:
+            lines.append(f"cross-validated agreement with the physicians ({self.folds} folds grouped by subject: "
+                         "no subject is in both the fitting and the testing part of a fold):")
+            lines.append(f"  {'measure':<7} {'model':<11} {'n':>4}  {'ICC(A,1) [95% CI]':<22} {'MAE':>6} "
+                         f"{'bias':>6}  limits of agreement")
+            for r in self.agreement.to_dict("records"):
+                lines.append(f"  {r['measure'].upper() if r['measure'] == 'masi' else 'mMASI':<7} {r['model']:<11} "
+                             f"{r['n']:>4}  {r['icc2_1']:.3f} [{r['icc2_1_ci_low']:.3f}, {r['icc2_1_ci_high']:.3f}]"
+                             f"{'':<3} {r['mae']:>6.2f} {r['bias']:>6.2f}  {r['loa_lower']:.2f} to {r['loa_upper']:.2f}")
+        return "\n".join(lines)
+
+
+def _physician_columns() -> list[str]:
+    return ["physician_masi", "physician_mmasi"] + [f"physician_{r}_{p}" for r in REGIONS for p in PARTS]
+
+
+def calibrate_files(manifest_csv, out_json, *, scores_csv=None, jobs: int = 1, folds: int = 5,
+                    base_model=None, estimator=None, name: str = "calibrated") -> CalibrationResult:
+    """Fit a calibrated model to the physician scores of a manifest and write it as JSON.
+
+    The photos are scored with ``base_model`` (or ``scores_csv``, a scores CSV written with that
+    model, is reused), :class:`MasiCalibrator` is fitted on every usable photo with a physician
+    score, and the model is written atomically to ``out_json``. Agreement is estimated by
+    ``folds``-fold cross-validation grouped by subject (photos without a subject are their own
+    group), for the base and the calibrated model. This is what ``pigmentscan calibrate`` runs.
+
+    Raises
+    ------
+    ManifestError
+        The manifest (or scores CSV) is unusable, has no physician score column, the scores
+        were made with another model, or fewer than 3 scored photos have physician scores.
+    """
+    from sklearn.base import clone
+
+    from .io import atomic_write_text, read_manifest, read_scores
+    from .pipeline import score_images
+    from .validation import merge_scores
+
+    manifest = read_manifest(manifest_csv)
+    physician = [c for c in _physician_columns() if c in manifest.columns]
+    if not physician:
+        raise ManifestError(manifest_csv, "no physician score column (physician_masi, physician_mmasi or "
+                                          "physician_<region>_<area|darkness|homogeneity>): nothing to calibrate to")
+    base = load_model(base_model)
+    notes = []
+    if scores_csv is None:
+        good = manifest[manifest["manifest_error"] == ""]
+        scores = score_images(list(good["image_path"]), model=base, jobs=jobs)
+        scores["image"] = good["image"].to_numpy()
+        scores["image_path"] = good["image_path"].to_numpy()
+        sources = {"scores": f"{manifest_csv} (scored now)", "reference": str(manifest_csv)}
+    else:
+        scores = read_scores(scores_csv)
+        missing = [c for c in measure_columns() if c not in scores.columns]
+        if missing:
+            raise ManifestError(scores_csv, f"lacks the continuous measure columns ({', '.join(missing[:3])}, ...): "
+                                            "score the photos with pigmentscan score, or omit --scores")
+        made_with = set(scores.loc[scores["status"].isin(["ok", "warn"]), "model"]) - {base.label} if "model" in scores else set()
+        if made_with:
+            raise ManifestError(scores_csv, f"was scored with model {', '.join(sorted(made_with))}; calibration "
+                                            f"needs the measures of the base model {base.label}: score the photos "
+                                            "again with it, or omit --scores")
+        if "image_path" not in scores:
+            scores["image_path"] = scores["image"].astype(str)
+        sources = {"scores": str(scores_csv), "reference": str(manifest_csv)}
+    merged = merge_scores(scores, manifest, sources=sources)
+    has_reference = merged[physician].notna().any(axis=1)
+    usable = merged[merged["usable"].astype(bool) & has_reference].reset_index(drop=True)
+    dropped = int((~merged["usable"].astype(bool)).sum())
+    if dropped:
+        notes.append(f"{dropped} photo(s) could not be scored (status error) and were left out")
+    if merged.attrs.get("manifest_rows_skipped"):
+        notes.append(f"{len(merged.attrs['manifest_rows_skipped'])} malformed manifest row(s) left out")
+    if len(usable) < 3:
+        raise ManifestError(manifest_csv, f"only {len(usable)} scored photo(s) with a physician score: "
+                                          "at least 3 needed to calibrate")
+    subjects = usable["subject"] if "subject" in usable else pd.Series(np.nan, index=usable.index)
+    groups = subjects.where(subjects.notna() & (subjects.astype(str) != ""), "photo:" + usable["image"].astype(str))
+    if subjects.isna().all():
+        notes.append("no subject column: each photo is its own cross-validation group")
+    estimator = clone(estimator) if estimator is not None else MasiCalibrator(base_model=base)
+    estimator.set_params(base_model=base)
+    X, y = usable, usable[physician]
+    n_groups = int(groups.nunique())
+    if n_groups >= 2:
+        predictions = cross_validated_predictions(X, y, groups, folds=folds, estimator=estimator)
+        table = agreement_table(predictions)
+    else:
+        predictions, table = pd.DataFrame(), pd.DataFrame()
+        notes.append("one subject only: no cross-validation")
+    estimator.fit(X, y, groups=groups)
+    cv = {"folds": min(folds, n_groups), "grouped_by": "subject",
+          "agreement": [{k: _jsonable(r[k]) for k in ("measure", "model", "n", "icc2_1", "icc2_1_ci_low",
+                                                      "icc2_1_ci_high", "mae", "bias", "loa_lower", "loa_upper")}
+                        for r in table.to_dict("records")]}
+    model = estimator.to_model(name=name, description=f"Calibrated to the physician scores of "
+                                                      f"{Path(manifest_csv).name} ({len(usable)} photos).",
+                               extra={"cross_validation": cv, "manifest": Path(manifest_csv).name})
+    path = atomic_write_text(out_json, model.to_json())
+    return CalibrationResult(model=model, model_path=Path(path), agreement=table, predictions=predictions,
+                             n_photos=len(usable), n_subjects=n_groups, folds=cv["folds"],
+                             fitted_from=dict(estimator.fitted_from_), notes=tuple(notes))
