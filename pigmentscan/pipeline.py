@@ -189,8 +189,9 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     ------
     PigmentScanError
         ``ImageReadError`` for an unreadable photo, ``NoFaceError`` when no face is
-        found, ``QualityError`` when a quality check rules the photo out; the message
-        names the file and the reason.
+        found, ``QualityError`` when a quality check rules the photo out (its
+        ``report`` attribute holds the :class:`~pigmentscan.qc.QualityReport`); the
+        message names the file and the reason.
 
     Examples
     --------
