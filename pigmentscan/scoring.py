@@ -221,6 +221,21 @@ def _ascending(values, where: str, source, length: int = 4) -> tuple:
     return numbers
 
 
+def _lesion_range(key: str) -> tuple[float, float]:
+    """Plausible range of a lesion parameter, by kind: a file outside it is refused, not guessed at."""
+    if key.endswith("_iod"):
+        return 1e-4, 2.0  # a size as a fraction of the inter-ocular distance
+    if key.endswith(("_ratio", "_quantile")) or key == "hair_density":
+        return 0.0, 1.0
+    return _LESION_RANGES.get(key, (-100.0, 100.0))
+
+
+_LESION_RANGES = {
+    "noise_k": (0.0, 20.0), "min_contrast": (0.0, 5.0), "surface_threshold_factor": (0.0, 10.0),
+    "reference_degree": (0, 4), "hair_shading": (0.0, 10.0), "highlight_shading": (-10.0, 0.0),
+}
+
+
 def model_from_dict(data, *, source=None) -> ScoringModel:
     """Build and validate a :class:`ScoringModel` from parsed JSON.
 
@@ -245,11 +260,20 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     lesion_values = {}
     for key, value in lesion_raw.items():
         if key.endswith("_direction"):
-            lesion_values[key] = tuple(_number(v, f"lesion.{key}", source) for v in (value if isinstance(value, list) and len(value) == 3 else [None]))
+            if not isinstance(value, list) or len(value) != 3:
+                raise ModelError(source, f"lesion.{key} must be a list of 3 numbers")
+            direction = tuple(_number(v, f"lesion.{key}", source) for v in value)
+            if min(direction) < 0 or max(direction) <= 0:
+                raise ModelError(source, f"lesion.{key} must be 3 non-negative numbers, not all 0 (an absorption direction)")
+            lesion_values[key] = direction
         else:
-            lesion_values[key] = _number(value, f"lesion.{key}", source)
-    if "reference_degree" in lesion_values:
-        lesion_values["reference_degree"] = int(min(max(lesion_values["reference_degree"], 0), 4))
+            number = _number(value, f"lesion.{key}", source)
+            low, high = _lesion_range(key)
+            if not low <= number <= high:
+                raise ModelError(source, f"lesion.{key} = {number} is outside its plausible range {low} to {high}")
+            lesion_values[key] = int(number) if key == "reference_degree" else number
+    if not isinstance(data.get("name", ""), str) or not isinstance(data.get("description", ""), str):
+        raise ModelError(source, "model name and description must be text")
     gains = grading_raw.get("area_gain", {r: 1.0 for r in REGION_KEYS})
     if not isinstance(gains, dict) or set(gains) != set(REGION_KEYS):
         raise ModelError(source, f"grading.area_gain must give a number for each of {list(REGION_KEYS)}")

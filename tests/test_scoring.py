@@ -121,6 +121,10 @@ def test_model_round_trip_and_hash_changes(tmp_path):
         (lambda d: d["lesion"].update(min_contrast="0.3"), "finite number"),
         (lambda d: d["lesion"].update(evil=1), "unknown lesion"),
         (lambda d: d.update(region_template="other-v9"), "region template"),
+        (lambda d: d["lesion"].update(melanin_od_direction=[0, 0, 0]), "absorption direction"),
+        (lambda d: d["lesion"].update(smoothing_iod=-0.1), "plausible range"),
+        (lambda d: d["lesion"].update(noise_k=1e308), "plausible range"),
+        (lambda d: d.update(name={"$eval": "x"}), "must be text"),
     ],
 )
 def test_bad_models_are_refused(tmp_path, mutate, message):
