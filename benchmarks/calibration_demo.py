@@ -160,7 +160,7 @@ def _code_state() -> dict:
     try:
         found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=repo, capture_output=True, text=True)
         if found.returncode:
-            return {"git_head": None, "note": f"{repo} is not a git checkout (an export?)"}
+            return {"git_head": None, "code_note": f"{repo} is not a git checkout (an export?)"}
         head = found.stdout
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "pigmentscan", "models"], check=False, cwd=repo,
                                capture_output=True, text=True).stdout.split("\n")

@@ -501,6 +501,11 @@ class CalibrationResult:
                 lines.append(f"  {r['measure'].upper() if r['measure'] == 'masi' else 'mMASI':<7} {r['model']:<11} "
                              f"{r['n']:>4}  {r['icc2_1']:.3f} [{r['icc2_1_ci_low']:.3f}, {r['icc2_1_ci_high']:.3f}]"
                              f"{'':<3} {r['mae']:>6.2f} {r['bias']:>6.2f}  {r['loa_lower']:.2f} to {r['loa_upper']:.2f}")
+            icc = self.agreement.set_index(["measure", "model"])["icc2_1"]
+            worse = [m for m in ("masi", "mmasi") if (m, "calibrated") in icc and icc[m, "calibrated"] < icc[m, "default"]]
+            if worse:
+                lines.append(f"warning: on held-out subjects the calibrated {' and '.join(worse)} agrees less with the "
+                             "physicians than the default model's: calibrate on more photos, or keep the default model")
         return "\n".join(lines)
 
 
