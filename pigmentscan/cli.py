@@ -78,6 +78,10 @@ def _cmd_batch(args) -> int:
 
     result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
                        overlays=not args.no_overlays)
+    print(f"batch: {result.n_processed} scored, {result.n_skipped} already scored (skipped), {result.n_errors} error(s) "
+          f"in {result.elapsed_s:.1f} s -> {result.scores_path}")
+    if result.n_errors:
+        print(f"  error rows: see the 'status' and 'error' columns of {result.scores_path}", file=sys.stderr)
     return 0 if result.n_processed or result.n_skipped else 1
 
 
