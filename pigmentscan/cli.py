@@ -107,7 +107,7 @@ def _cmd_validate(args) -> int:
 def _cmd_compare(args) -> int:
     from .longitudinal import compare_files
 
-    comparison = compare_files(args.scores, args.out, sdc=args.sdc)
+    comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels)
     print(f"changes for {comparison.changes['subject'].nunique()} subject(s) -> {Path(args.out) / 'report.html'}")
     return 0
 
@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("scores", metavar="SCORES.csv")
     compare.add_argument("--out", required=True, metavar="DIR")
     compare.add_argument("--sdc", type=float, metavar="POINTS", help="smallest detectable change in MASI points")
+    compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
+                         help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
+                              "default: on)")
     compare.set_defaults(run=_cmd_compare)
     return parser
 

@@ -479,8 +479,13 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     return paths
 
 
-def compare_files(scores_csv, out_dir, *, sdc: float | None = None) -> Comparison:
+def compare_files(scores_csv, out_dir, *, sdc: float | None = None, panels: bool = True) -> Comparison:
     """Read a scores CSV, compare visits and write the report into ``out_dir``.
+
+    With ``panels`` the photos in the ``image`` column (relative to the CSV's folder) are
+    analysed again for before/after panels aligned on each baseline face
+    (:func:`pigmentscan.report.comparison_panels`), embedded in ``report.html``; subjects
+    whose photos cannot be read get none.
 
     Raises
     ------
@@ -495,5 +500,10 @@ def compare_files(scores_csv, out_dir, *, sdc: float | None = None) -> Compariso
         if error.source is not None:
             raise
         raise ManifestError(path, error.reason) from error
-    write_comparison_report(comparison, out_dir)
+    pictures = None
+    if panels:
+        from .report import comparison_panels
+
+        pictures = comparison_panels(scores, path.parent)
+    write_comparison_report(comparison, out_dir, panels=pictures)
     return comparison

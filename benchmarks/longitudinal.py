@@ -1,0 +1,204 @@
+"""Does the change from baseline follow the true change? Phantom trials under acquisition drift.
+
+Real faces of the London set with simulated melasma of known extent (``pigmentscan.phantom``),
+photographed again at each visit with acquisition drift (``phantom.random_drift``: exposure
+±10 %, white balance ±5 % per channel, rotation ±2°, scale ±5 %, JPEG 85-95), scored with
+``pigmentscan batch`` and compared with ``longitudinal.changes_from_baseline``.
+
+1. **Test-retest** (the smallest detectable change): on ``--retest-faces`` faces, the same
+   pigment photographed at four visits (drift only). SD_w = pooled within-subject SD of MASI;
+   SDC95 = 1.96 * sqrt(2) * SD_w (Weir 2005, J Strength Cond Res 19:231-40; de Vet 2006).
+2. **Trial** (change agreement): on other faces, a baseline pigment (area 20-40 %, darkness
+   2-4, homogeneity 3, drawn from the seed) that fades over visits 1-3 by a subject's response
+   level, 0 (stable), 1/3, 2/3 or 1 (nearly clear at visit 3), cycled over the subjects.
+   Reported: Pearson r of measured vs true MASI change from baseline (all post-baseline
+   visits), the mean difference, and detection: a true improvement larger than the SDC should
+   be a measured decrease larger than the SDC; a stable subject should show none.
+3. **Uniform fading** (harder: no spread of responses; every subject fades the same way,
+   area 40/25/15/5 %, darkness 4/3/2/1), Pearson r on the trial's faces.
+
+Usage::
+
+    python benchmarks/longitudinal.py [--retest-faces 8] [--trial-faces 12] [--jobs 2] [--keep DIR]
+
+Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
+simulated pigment and camera drift added; nothing is written outside a temporary folder
+(or ``--keep``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VISITS = ("baseline", "week 4", "week 8", "week 12")
+#: MASI region weights (Kimbrough-Green 1994).
+WEIGHTS = {"forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1}
+#: Faces kept out of the benchmark: the test suite's phantom series (tests/test_compare_panels.py)
+#: and the faces with real brown spots (faces/README.md).
+EXCLUDED = {"004", "021", "038", "001", "107"}
+
+
+def faces_folder() -> Path:
+    return Path(os.environ.get("PIGMENTSCAN_FACES", Path(__file__).resolve().parents[2] / "shared" / "faces" / "london"))
+
+
+def make_visit(job):
+    """One photo of the phantom series (runs in a worker): writes the PNG, returns the truth."""
+    import cv2
+
+    from pigmentscan.landmarks import detect_landmarks
+    from pigmentscan.phantom import make_phantom, random_drift, reacquire
+
+    face_path, out_path, seed, visit, pigment, drift_seed = job
+    rgb = cv2.cvtColor(cv2.imread(str(face_path)), cv2.COLOR_BGR2RGB)
+    landmarks = detect_landmarks(rgb)
+    phantom = make_phantom(rgb, seed=seed, landmarks=landmarks, **pigment)
+    photo, _ = reacquire(phantom.image, seed=drift_seed, centre_xy=tuple(landmarks.points_px.mean(axis=0)),
+                         **random_drift(drift_seed))
+    cv2.imwrite(str(out_path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    truth = {"image": out_path.name, "true_masi": phantom.masi, "true_mmasi": phantom.mmasi}
+    # the continuous truth beside the banded one: lesion share of the four regions, weighted as in MASI
+    truth["true_area_pct"] = sum(w * phantom.truth[k]["area_pct"] for k, w in WEIGHTS.items())
+    return truth
+
+
+def fading(baseline: dict, response: float, visit: int) -> dict:
+    """Pigment at a visit: area and darkness fade linearly with ``response * visit / 3``."""
+    progress = response * visit / 3.0
+    darkness = max(1, int(round(baseline["darkness"] - progress * (baseline["darkness"] - 1))))
+    return {"area_fraction": baseline["area_fraction"] * (1.0 - 0.85 * progress), "darkness": darkness,
+            "homogeneity": 3}
+
+
+def build_series(folder: Path, plans, jobs: int) -> pd.DataFrame:
+    """plans: (subject, face_path, seed, [pigment per visit]) -> photos, manifest.csv, truth table."""
+    from joblib import Parallel, delayed
+
+    work = []
+    for subject, face, seed, pigments in plans:
+        for visit, pigment in enumerate(pigments):
+            work.append(((face, folder / f"{subject}_v{visit}.png", seed, visit, pigment, seed * 10 + visit),
+                         subject, VISITS[visit]))
+    truth = Parallel(n_jobs=jobs, backend="loky")(delayed(make_visit)(job) for job, _, _ in work)
+    table = pd.DataFrame([t | {"subject": s, "visit": v} for t, (_, s, v) in zip(truth, work)])
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "subject", "visit"])
+        writer.writerows(table[["image", "subject", "visit"]].itertuples(index=False))
+    return table
+
+
+def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int) -> pd.DataFrame:
+    from pigmentscan.batch import run_batch
+    from pigmentscan.io import read_scores
+    from pigmentscan.longitudinal import changes_from_baseline
+
+    result = run_batch(folder / "manifest.csv", folder / "out", jobs=jobs, overlays=False, progress=False)
+    scores = read_scores(result.scores_path)
+    scores["image"] = [Path(p).name for p in scores["image"]]
+    errors = scores[scores["status"] == "error"]
+    if len(errors):
+        print(f"  {len(errors)} photo(s) not scored: {errors[['image', 'error']].to_dict('records')}")
+    changes = changes_from_baseline(scores)
+    merged = changes.merge(truth, on=["subject", "visit"])
+    scores_area = sum(w * scores[f"{k}_area_pct"].astype(float) for k, w in WEIGHTS.items())
+    merged = merged.merge(pd.DataFrame({"subject": scores["subject"], "visit": scores["visit"], "area_pct": scores_area}),
+                          on=["subject", "visit"])
+    for measured, true in (("masi", "true_masi"), ("mmasi", "true_mmasi"), ("area_pct", "true_area_pct")):
+        merged[f"true_{measured}_change"] = merged[true] - merged.groupby("subject")[true].transform("first")
+        merged[f"{measured}_delta"] = merged[measured] - merged.groupby("subject")[measured].transform("first")
+    merged["true_change"] = merged["true_masi_change"]
+    return merged
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--retest-faces", type=int, default=12)
+    parser.add_argument("--trial-faces", type=int, default=12)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--keep", metavar="DIR", help="keep the photos and scores in this folder")
+    args = parser.parse_args(argv)
+    faces = [p for p in sorted(faces_folder().glob("*.jpg")) if p.name[:3] not in EXCLUDED]
+    if len(faces) < args.retest_faces + args.trial_faces:
+        print(f"need {args.retest_faces + args.trial_faces} faces in {faces_folder()}", file=sys.stderr)
+        return 1
+    retest_faces, trial_faces = faces[: args.retest_faces], faces[args.retest_faces:][: args.trial_faces]
+    rng = np.random.default_rng(2024)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(args.keep or scratch)
+        plans = {"retest": [], "trial": [], "uniform": []}
+        for i, face in enumerate(retest_faces):
+            pigment = {"area_fraction": float(rng.uniform(0.2, 0.4)), "darkness": int(rng.integers(2, 5)),
+                       "homogeneity": 3}
+            plans["retest"].append((f"R{face.name[:3]}", face, 100 + i, [pigment] * 4))
+        for i, face in enumerate(trial_faces):
+            base = {"area_fraction": float(rng.uniform(0.2, 0.4)), "darkness": int(rng.integers(2, 5))}
+            response = (0.0, 1 / 3, 2 / 3, 1.0)[i % 4]
+            plans["trial"].append((f"T{face.name[:3]}r{round(3 * response)}", face, 200 + i,
+                                   [fading(base, response, v) for v in range(4)]))
+            uniform = [{"area_fraction": a, "darkness": d, "homogeneity": 3}
+                       for a, d in zip((0.40, 0.25, 0.15, 0.05), (4, 3, 2, 1))]
+            plans["uniform"].append((f"U{face.name[:3]}", face, 300 + i, uniform))
+        results = {}
+        for name, plan in plans.items():
+            folder = root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            truth = build_series(folder, plan, args.jobs)
+            results[name] = score_and_compare(folder, truth, args.jobs)
+            print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    retest = results["retest"]
+    sd_within = math.sqrt(retest.groupby("subject")["masi"].var(ddof=1).mean())
+    sdc_weir = 1.96 * math.sqrt(2.0) * sd_within
+    drift_changes = retest.loc[~retest["is_baseline"], "masi_change"].abs()
+    sdc_empirical = float(np.quantile(drift_changes, 0.95))
+    sdc = max(sdc_weir, sdc_empirical)
+    print(f"\nTest-retest ({len(retest_faces)} faces x 4 drifted photos, same pigment): pooled within-subject "
+          f"SD {sd_within:.2f} MASI points -> SDC95 (Weir) {sdc_weir:.2f}; 95th percentile of |change| "
+          f"{sdc_empirical:.2f}; largest {drift_changes.max():.2f}; {int((drift_changes == 0).sum())}/{len(drift_changes)} "
+          f"changes exactly 0 (banded scores). SDC used below: {sdc:.2f}")
+
+    for name in ("trial", "uniform"):
+        table = results[name]
+        post = table[~table["is_baseline"]].dropna(subset=["masi_change"])
+        r = float(np.corrcoef(post["true_change"], post["masi_change"])[0, 1])
+        bias = float((post["masi_change"] - post["true_change"]).mean())
+        print(f"\n{name}: {post['subject'].nunique()} subjects, {len(post)} post-baseline visits: Pearson r "
+              f"(measured vs true MASI change) = {r:.3f}; mean difference {bias:+.2f} points")
+        others = {m: float(np.corrcoef(post[f"true_{m}_change"], post[f"{m}_delta"])[0, 1]) for m in ("mmasi", "area_pct")}
+        print(f"  Pearson r of the change in mMASI {others['mmasi']:.3f}; in the weighted lesion area % (continuous, "
+              f"no bands) {others['area_pct']:.3f}")
+        real = post[post["true_change"] < -sdc]
+        detected = real[real["masi_change"] < -sdc]
+        print(f"  true improvements beyond the SDC ({sdc:.2f}): {len(real)}; detected: {len(detected)}"
+              + ("" if len(detected) == len(real) else
+                 f"; missed: {real.loc[real['masi_change'] >= -sdc, ['subject', 'visit', 'true_change', 'masi_change']].round(2).to_dict('records')}"))
+        stable = post[post["subject"].str.endswith("r0")]  # pigment unchanged: drift only
+        if len(stable):
+            print(f"  stable subjects (same pigment, drift only): {len(stable)} visits; beyond the SDC: "
+                  f"{int((stable['masi_change'].abs() > sdc).sum())}; largest |change| {stable['masi_change'].abs().max():.2f}")
+        strict = [(subject, g.sort_values("visit_order")) for subject, g in post.groupby("subject")]
+        strict = [(s, g) for s, g in strict if np.all(np.diff(np.r_[0.0, g["true_change"]]) < 0)]
+        down = [s for s, g in strict if np.all(np.diff(np.r_[0.0, g["masi_change"]]) < 0)]
+        print(f"  subjects whose true MASI falls at every visit: {len(strict)}; measured falling at every visit: "
+              f"{len(down)}")
+        print(post[["subject", "visit", "masi", "masi_change", "true_change", "area_pct_delta",
+                    "true_area_pct_change"]].round(2).to_string(index=False))
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

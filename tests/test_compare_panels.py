@@ -1,0 +1,152 @@
+"""Visit-to-visit comparison on phantom series: real faces, simulated pigment that fades (or not),
+acquisition drift at every visit; batch scoring, changes from baseline, before/after panels.
+
+Faces: London set (DeBruine & Jones 2017, CC BY 4.0) with simulated pigment and drift added.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from pigmentscan.batch import run_batch
+from pigmentscan.io import read_scores
+from pigmentscan.longitudinal import changes_from_baseline, compare_files
+from pigmentscan.report import comparison_panel, warp_to_reference
+
+phantom = pytest.importorskip("pigmentscan.phantom", reason="pigmentscan.phantom (simulated pigment) not available")
+
+VISITS = ("baseline", "week 4", "week 8", "week 12")
+#: Fading series: lesion share and darkness grade per visit (area bands A3, A2, A2, A1; D 4 to 1).
+FADING = [{"area_fraction": a, "darkness": d, "homogeneity": 3} for a, d in zip((0.40, 0.25, 0.15, 0.05), (4, 3, 2, 1))]
+STABLE = [{"area_fraction": 0.30, "darkness": 3, "homogeneity": 3}] * 4
+#: Smallest detectable change of MASI between two photos of unchanged skin under acquisition drift,
+#: measured on 12 other faces by benchmarks/longitudinal.py (test-retest, 4 drifted photos each):
+#: 95th percentile of |change| 0.98, 1.96 * sqrt(2) * SD_within 0.89; rounded up.
+SDC_MASI = 1.0
+
+
+def _series(folder, face_rgb, subject, pigments, seed):
+    from pigmentscan.landmarks import detect_landmarks
+
+    landmarks = detect_landmarks(face_rgb)
+    centre = tuple(landmarks.points_px.mean(axis=0))
+    rows, truth = [], []
+    for visit, pigment in enumerate(pigments):
+        made = phantom.make_phantom(face_rgb, seed=seed, landmarks=landmarks, **pigment)
+        drift = phantom.random_drift(seed * 10 + visit)
+        photo, _ = phantom.reacquire(made.image, seed=seed * 10 + visit, centre_xy=centre, **drift)
+        name = f"{subject}_{visit}.png"
+        cv2.imwrite(str(folder / name), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+        rows.append([name, subject, VISITS[visit]])
+        truth.append({"subject": subject, "visit": VISITS[visit], "true_masi": made.masi})
+    return rows, truth
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory, face_path):
+    folder = tmp_path_factory.mktemp("trial")
+    rows, truth = [], []
+    for face, subject, pigments in (("004_03.jpg", "F004", FADING), ("021_03.jpg", "S021", STABLE)):
+        rgb = cv2.cvtColor(cv2.imread(str(face_path(face))), cv2.COLOR_BGR2RGB)
+        more_rows, more_truth = _series(folder, rgb, subject, pigments, seed=int(face[:3]))
+        rows += more_rows
+        truth += more_truth
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([["image", "subject", "visit"]] + rows)
+    result = run_batch(folder / "manifest.csv", folder / "out", jobs=2, overlays=False, progress=False)
+    scores = read_scores(result.scores_path)
+    assert (scores["status"] != "error").all(), scores[["image", "error"]]
+    changes = changes_from_baseline(scores).merge(pd.DataFrame(truth), on=["subject", "visit"])
+    changes["true_change"] = changes["true_masi"] - changes.groupby("subject")["true_masi"].transform("first")
+    return result.scores_path, scores, changes
+
+
+def test_fading_pigment_scores_fall_visit_by_visit(trial):
+    _, _, changes = trial
+    fading = changes[changes["subject"] == "F004"].sort_values("visit_order")
+    assert np.all(np.diff(fading["true_masi"]) < 0)  # the design
+    assert np.all(np.diff(fading["masi"]) < 0), fading[["visit", "masi", "true_masi"]]
+    post = fading[~fading["is_baseline"]]
+    assert (post["masi_change"] < -SDC_MASI).all()  # every real improvement detected
+
+
+def test_drift_alone_changes_nothing_beyond_the_sdc(trial):
+    _, _, changes = trial
+    stable = changes[changes["subject"] == "S021"]
+    assert (stable["true_change"] == 0).all()
+    assert (stable["masi_change"].abs() <= SDC_MASI).all(), stable[["visit", "masi", "masi_change"]]
+
+
+def test_change_from_baseline_agrees_with_the_true_change(trial):
+    _, _, changes = trial
+    post = changes[~changes["is_baseline"]]
+    assert len(post) == 6
+    assert np.corrcoef(post["true_change"], post["masi_change"])[0, 1] >= 0.9
+
+
+@pytest.fixture(scope="module")
+def stable_scores(trial):
+    import pigmentscan
+
+    scores_path, scores, _ = trial
+    paths = scores.loc[scores["subject"] == "S021", "image"]
+    return [pigmentscan.score_image(scores_path.parent / p) for p in paths]
+
+
+def test_warp_puts_a_drifted_photo_on_the_baseline_face(stable_scores):
+    base, visit = stable_scores[0], stable_scores[2]
+
+    def crop_points(score):
+        return (score.landmarks.points_px - score.crop_offset_px) * score.crop_scale
+
+    shape = base.analysis_image.shape[:2]
+    warped, valid = warp_to_reference(visit.analysis_image, crop_points(visit), crop_points(base), shape)
+    naive = cv2.resize(visit.analysis_image, shape[::-1], interpolation=cv2.INTER_LINEAR)  # same crop rule, no warp
+    skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & valid
+    assert skin.mean() > 0.1
+    grey = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(float) for image in (base.analysis_image, warped, naive)]
+    edges = [cv2.Laplacian(cv2.GaussianBlur(g, (0, 0), 2.0), cv2.CV_64F) for g in grey]
+    aligned = np.corrcoef(edges[0][skin], edges[1][skin])[0, 1]
+    unaligned = np.corrcoef(edges[0][skin], edges[2][skin])[0, 1]
+    assert aligned > 0.7 and aligned > unaligned + 0.15, (aligned, unaligned)
+    # landmarks map onto the baseline's: the warp of the visit's eye corners lands on the baseline's
+    points = crop_points(visit)
+    marks = np.zeros(visit.analysis_image.shape[:2], np.uint8)
+    for x, y in points[[33, 263]].round().astype(int):
+        cv2.circle(marks, (int(x), int(y)), 3, 255, -1)
+    moved = warp_to_reference(marks, points, crop_points(base), shape)[0]
+    for x, y in crop_points(base)[[33, 263]]:
+        assert moved[int(round(y)) - 2:int(round(y)) + 3, int(round(x)) - 2:int(round(x)) + 3].max() > 0
+
+
+def test_panel_shows_less_pigment_where_it_faded(trial):
+    import pigmentscan
+
+    scores_path, scores, _ = trial
+    paths = scores.loc[scores["subject"] == "F004", "image"].tolist()
+    visits = [("baseline", pigmentscan.score_image(scores_path.parent / paths[0])),
+              ("week 12", pigmentscan.score_image(scores_path.parent / paths[-1]))]
+    panel = comparison_panel(visits, tile_height=240)
+    third = panel.shape[0] // 3
+    change_tile = panel[2 * third:, panel.shape[1] // 2 + 3:].astype(int)  # bottom row, week 12 column
+    blue = ((change_tile[..., 2] - change_tile[..., 0]) > 80).sum()
+    red = ((change_tile[..., 0] - change_tile[..., 2]) > 80).sum()
+    assert blue > 2000 and blue > 4 * red, (blue, red)
+
+
+def test_compare_embeds_one_panel_per_subject(trial, tmp_path):
+    from pigmentscan.cli import main
+
+    scores_path, _, _ = trial
+    compare_files(scores_path, tmp_path / "with", panels=True)
+    page = (tmp_path / "with" / "report.html").read_text()
+    images = re.findall(r'<img alt="before and after, subject (\w+)" src="data:image/png;base64,', page)
+    assert images == ["F004", "S021"]
+    assert main(["compare", str(scores_path), "--out", str(tmp_path / "without"), "--no-panels"]) == 0
+    assert "before and after" not in (tmp_path / "without" / "report.html").read_text()
