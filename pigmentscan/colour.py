@@ -233,8 +233,8 @@ def pigment_decomposition(delta_od, basis) -> np.ndarray:
     Examples
     --------
     >>> basis = pigment_basis([0.3, 0.5, 0.8], [0.2, 0.85, 0.5])
-    >>> np.round(pigment_decomposition(0.2 * basis[:, 0], basis), 6) + 0.0  # + 0.0 folds -0.0
-    array([0.2, 0. , 0. ])
+    >>> [round(float(v), 6) + 0.0 for v in pigment_decomposition(0.2 * basis[:, 0], basis)]
+    [0.2, 0.0, 0.0]
     """
     delta_od = np.asarray(delta_od)
     inverse = np.linalg.inv(np.asarray(basis, dtype=np.float64)).astype(delta_od.dtype, copy=False)
