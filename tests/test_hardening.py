@@ -84,7 +84,10 @@ def make_variants(folder, rgb) -> dict:
     save("rotated exif.jpg", np.ascontiguousarray(np.rot90(rgb, 1)), quality=95, exif=exif.tobytes())
     half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     save("half.png", half)  # half the resolution, nothing else changed
-    save("half q95.jpg", half, quality=95)  # half the resolution and a second JPEG compression
+    # half the resolution AND a second JPEG compression: scored (an ok/warn row) but not held to
+    # the 1-point invariance: 038 sits near MASI band edges (chin 10.8 % against the 10 % edge)
+    # and this copy once scored 3.6 against 4.8.
+    save("half q95.jpg", half, quality=95)
     save("gps.jpg", rgb, quality=95, exif=gps_exif())
     save(BACKSLASHED, rgb, quality=95)
     good = (folder / "original.jpg").read_bytes()
@@ -125,11 +128,7 @@ def test_cli_scores_every_form_and_reports_the_broken_ones(cli_run):
 
 
 @pytest.mark.parametrize("name", ["Zoë müller (rgba).png", "tiefe 16 bit.tif", "deep 16.png", "cmyk.jpg",
-                                  "rotated exif.jpg", "half.png", "gps.jpg", BACKSLASHED, pytest.param(
-                                      "half q95.jpg", marks=pytest.mark.xfail(strict=False, reason=(
-                                          "known: 038 sits near MASI band edges (chin 10.8 % against the 10 % "
-                                          "edge); half size plus a second JPEG compression scored 3.6 against "
-                                          "4.8 (pigmentscan b30bd10): a scoring matter, not the loader's")))])
+                                  "rotated exif.jpg", "half.png", "gps.jpg", BACKSLASHED])
 def test_every_form_scores_within_one_masi_point(cli_run, name):
     table = cli_run["table"]
     assert abs(table.loc[name, "masi"] - table.loc["original.jpg", "masi"]) <= 1.0
