@@ -187,9 +187,11 @@ def _sample_patches(rgb, corners) -> np.ndarray:
     for i, quad in enumerate(corners):
         centre = quad.mean(axis=0)
         inner = centre + _PATCH_INNER * (quad - centre)
-        x0, y0 = np.floor(inner.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(inner.max(axis=0)).astype(int) + 1
-        x0, y0 = max(x0, 0), max(y0, 0)
+        x0, y0 = np.maximum(np.floor(inner.min(axis=0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(inner.max(axis=0)).astype(int) + 1, (rgb.shape[1], rgb.shape[0]))
+        if x1 - x0 < 2 or y1 - y0 < 2:  # a patch (partly) outside the photo
+            values[i] = np.nan
+            continue
         window = rgb[y0:y1, x0:x1]
         mask = np.zeros(window.shape[:2], np.uint8)
         cv2.fillConvexPoly(mask, np.round((inner - (x0, y0)) * 16).astype(np.int32), 1, cv2.LINE_8, shift=4)
@@ -223,7 +225,10 @@ def detect_chart(rgb, *, max_side: int = DETECT_MAX_SIDE_PX) -> ChartDetection |
     scale = min(1.0, max_side / max(rgb.shape[:2]))
     small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     detector = cv2.mcc.CCheckerDetector_create()
-    if not detector.process(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), cv2.mcc.MCC24, 1):
+    try:
+        if not detector.process(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), cv2.mcc.MCC24, 1):
+            return None
+    except cv2.error:  # the detector failing on an odd photo is "no chart", never a failed score
         return None
     corners = np.asarray(detector.getBestColorChecker().getColorCharts(), float).reshape(24, 4, 2) / scale
     patches = _sample_patches(rgb, corners)
