@@ -135,3 +135,14 @@ def test_score_image_records_the_chart_and_skin_colour_returns(face, tmp_path):
     assert np.linalg.norm(lab["shifted_no_chart"] - lab["original"]) > 4.0
     assert np.linalg.norm(lab["shifted"] - lab["original"]) < 1.0
     assert scores["shifted"].to_dict()["chart"]["chart_used"] is True
+
+
+def test_a_chart_cut_by_the_frame_never_fails_the_photo(face):
+    card = draw_chart()
+    for cut in (0.2, 0.5, 0.8):  # this share of the chart's width outside the photo, on the right
+        photo = face.copy()
+        visible = card[:, : int(card.shape[1] * (1 - cut))]
+        photo[900:900 + visible.shape[0], photo.shape[1] - visible.shape[1]:] = visible
+        corrected, correction = chart.chart_correction(photo)
+        assert corrected.shape == photo.shape
+        assert correction is None or correction.n_patches <= 24
