@@ -26,9 +26,10 @@ VISITS = ("baseline", "week 4", "week 8", "week 12")
 FADING = [{"area_fraction": a, "darkness": d, "homogeneity": 3} for a, d in zip((0.40, 0.25, 0.15, 0.05), (4, 3, 2, 1))]
 STABLE = [{"area_fraction": 0.30, "darkness": 3, "homogeneity": 3}] * 4
 #: Smallest detectable change of MASI between two photos of unchanged skin under acquisition drift,
-#: measured on 12 other faces by benchmarks/longitudinal.py (test-retest, 4 drifted photos each):
-#: 95th percentile of |change| 0.98, 1.96 * sqrt(2) * SD_within 0.89; rounded up.
-SDC_MASI = 1.0
+#: measured on 12 other faces by benchmarks/longitudinal.py at 2786c6a (test-retest, 4 drifted photos
+#: each): 95th percentile of |change| 1.57, 1.96 * sqrt(2) * SD_within 1.32; rounded up. Banded MASI
+#: moves in steps of 0.3 * (D + H) when a region's area crosses a band edge.
+SDC_MASI = 1.6
 
 
 def _series(folder, face_rgb, subject, pigments, seed):
@@ -83,7 +84,9 @@ def test_drift_alone_changes_nothing_beyond_the_sdc(trial):
     assert (stable["masi_change"].abs() <= SDC_MASI).all(), stable[["visit", "masi", "masi_change"]]
 
 
-def test_change_from_baseline_agrees_with_the_true_change(trial):
+def test_change_follows_the_truth_for_one_fading_and_one_stable_subject(trial):
+    # A small check of the whole chain; the change agreement over a phantom trial (several faces and
+    # responses) is measured by benchmarks/longitudinal.py.
     _, _, changes = trial
     post = changes[~changes["is_baseline"]]
     assert len(post) == 6
