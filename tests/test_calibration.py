@@ -22,13 +22,13 @@ from sklearn.utils import estimator_checks
 
 from pigmentscan.calibration import (
     MasiCalibrator,
-    _ordinal_thresholds,
     calibrate_files,
     cross_validated_predictions,
     grade_table,
     measure_columns,
     physician_totals,
 )
+from pigmentscan.calibration.estimator import _ordinal_thresholds
 from pigmentscan.errors import ManifestError
 from pigmentscan.scoring import load_model, model_from_dict
 

@@ -1,44 +1,17 @@
-"""Calibrate a scoring model's grading to physicians' scores (``pigmentscan calibrate``).
-
-:class:`MasiCalibrator` is a scikit-learn estimator (STYLE.md). ``X`` is a scores table: its
-continuous measures ``<region>_area_pct``, ``<region>_melanin_contrast`` and
-``<region>_patch_diameter_iod``, as measured with the *base* model. ``y`` holds physician columns
-named as in the manifest (CONTRACT.md). What is fitted depends on what the physicians reported:
-
-- **Per-region components** (``physician_<region>_area/darkness/homogeneity``): ``area_gain`` per
-  region by a bounded log-grid search minimising |A - A_phys|; ``darkness_thresholds`` and
-  ``homogeneity_thresholds`` by an exact least-absolute-error monotone (isotonic) fit of the
-  physician grades on melanin contrast / patch diameter, pooled over regions where both the
-  physician and pigmentscan see a lesion. L1 targets the conditional median grade, which a
-  rater's symmetric ±1 noise does not move.
-- **Totals only**: what a total can identify, by a bounded coordinate search minimising
-  mean |formula total - physician total|: one area-gain factor for all regions, the darkness
-  thresholds and, from ``physician_masi`` only (mMASI has no H), the homogeneity thresholds.
-- **Totals maps**: ``masi_scale/offset`` (and mMASI's) map the formula's total onto the
-  physician's total (reported, else the formula of the physician components). Default: the
-  standardised major axis (slope sd_y/sd_x), which unlike least squares does not shrink toward
-  the mean, so Bland-Altman differences show no proportional bias (Warton et al., Biol Rev
-  2006;81:259-91); Lin's CCC of such a line is r instead of 2r²/(1+r²) (Lin 1989).
-
-Whatever cannot be identified keeps the base model's value; ``fitted_from_`` says which case
-applied to each parameter. Model files are JSON (``ScoringModel.to_json``), never pickle.
-"""
+"""The calibration estimator: :class:`MasiCalibrator` and grading of a whole scores table."""
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
-from .errors import ManifestError
-from .scoring import (
+from .. import __version__
+from ..scoring import (
     AREA_BAND_EDGES_PCT,
     MASI_MAX,
     MMASI_MAX,
@@ -47,17 +20,6 @@ from .scoring import (
     load_model,
     model_from_dict,
 )
-
-__all__ = [
-    "CalibrationResult",
-    "MasiCalibrator",
-    "agreement_table",
-    "calibrate_files",
-    "cross_validated_predictions",
-    "grade_table",
-    "measure_columns",
-    "physician_totals",
-]
 
 REGIONS = tuple(REGION_WEIGHTS)  # CONTRACT.md order
 MEASURES = ("area_pct", "melanin_contrast", "patch_diameter_iod")  # scores-table suffixes
@@ -196,6 +158,14 @@ def _line(x, y, how: str) -> tuple[float, float]:
     if r <= 0 or not 0.2 <= scale <= 5:  # no usable relation: correct the bias only
         return 1.0, float(np.mean(y - x))
     return float(scale), float(np.mean(y) - scale * np.mean(x))
+
+
+def physician_totals(y) -> pd.DataFrame:
+    """Physician MASI and mMASI per row: as reported, else the formula of the reported components."""
+    target = _targets(y, len(y))
+    formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
+    return pd.DataFrame({k: np.where(np.isfinite(target[k]), target[k], formula[k]) for k in ("masi", "mmasi")},
+                        index=y.index)
 
 
 class MasiCalibrator(BaseEstimator):
@@ -385,7 +355,7 @@ class MasiCalibrator(BaseEstimator):
 
     def score(self, X, y) -> float:
         """Lin's concordance correlation of the predicted MASI with ``physician_masi`` (else mMASI)."""
-        from .validation import lin_ccc
+        from ..validation import lin_ccc
 
         totals = physician_totals(y)
         name = "masi" if totals["masi"].notna().any() else "mmasi"
@@ -413,189 +383,3 @@ class MasiCalibrator(BaseEstimator):
                              extra={**base.extra, "calibration": calibration})
         # as its JSON file reads back (types normalised), so its label is the one scores will carry
         return model_from_dict(json.loads(model.to_json()), source=f"calibrated model {name!r}")
-
-
-def physician_totals(y) -> pd.DataFrame:
-    """Physician MASI and mMASI per row: as reported, else the formula of the reported components."""
-    target = _targets(y, len(y))
-    formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
-    return pd.DataFrame({k: np.where(np.isfinite(target[k]), target[k], formula[k]) for k in ("masi", "mmasi")},
-                        index=y.index)
-
-
-def cross_validated_predictions(X, y, groups, *, folds: int = 5, estimator=None) -> pd.DataFrame:
-    """Out-of-fold calibrated MASI/mMASI beside the base model's, ``GroupKFold`` by subject.
-
-    All photos of one subject fall in one fold, so no subject is both fitted on and tested on.
-    Columns ``fold`` and ``physician_`` / ``default_`` / ``calibrated_`` ``masi`` and ``mmasi``.
-    """
-    from sklearn.base import clone
-    from sklearn.model_selection import GroupKFold
-
-    estimator = MasiCalibrator() if estimator is None else estimator
-    n_groups = len(pd.unique(np.asarray(groups)))
-    if n_groups < 2:
-        raise ValueError(f"cross-validation needs at least 2 subjects, got {n_groups}")
-    default, phys = grade_table(X, load_model(estimator.base_model).grading), physician_totals(y)
-    out = pd.DataFrame({"fold": -1, "calibrated_masi": np.nan, "calibrated_mmasi": np.nan}, index=X.index)
-    for fold, (train, test) in enumerate(GroupKFold(n_splits=min(folds, n_groups)).split(X, groups=np.asarray(groups))):
-        predicted = clone(estimator).fit(X.iloc[train], y.iloc[train]).predict(X.iloc[test])
-        out.iloc[test, 0] = fold
-        out.iloc[test, 1:] = predicted[["masi", "mmasi"]].to_numpy()
-    for name in ("masi", "mmasi"):
-        out[f"physician_{name}"], out[f"default_{name}"] = phys[name], default[name]
-    return out
-
-
-def agreement_table(predictions: pd.DataFrame) -> pd.DataFrame:
-    """``validation.agreement`` of default and calibrated MASI/mMASI with the physicians', one row each."""
-    from .validation import agreement
-
-    rows = []
-    for measure in ("masi", "mmasi"):
-        if np.isfinite(predictions[f"physician_{measure}"]).sum() < 3:
-            continue
-        for model in ("default", "calibrated"):
-            rows.append({"measure": measure, "model": model,
-                         **agreement(predictions[f"{model}_{measure}"], predictions[f"physician_{measure}"])})
-    return pd.DataFrame(rows)
-
-
-def _jsonable(value):
-    value = value.item() if isinstance(value, np.generic) else value
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    """What :func:`calibrate_files` did: the model, where it went, and cross-validated agreement."""
-
-    model: ScoringModel
-    model_path: Path
-    agreement: pd.DataFrame
-    predictions: pd.DataFrame
-    n_photos: int
-    n_subjects: int
-    folds: int
-    fitted_from: dict = field(default_factory=dict)
-    notes: tuple = ()
-
-    def to_dict(self) -> dict:
-        return {"model": self.model.label, "model_path": str(self.model_path), "n_photos": self.n_photos,
-                "n_subjects": self.n_subjects, "folds": self.folds, "fitted_from": dict(self.fitted_from),
-                "notes": list(self.notes),
-                "agreement": [{k: _jsonable(v) for k, v in r.items()} for r in self.agreement.to_dict("records")]}
-
-    def summary(self) -> str:
-        """Human-readable summary: what was fitted, and default vs calibrated agreement."""
-        lines = [f"calibrated model {self.model.label} -> {self.model_path}",
-                 f"fitted on {self.n_photos} photo(s) of {self.n_subjects} subject(s):"]
-        lines += [f"  {k:<24} {v}" for k, v in self.fitted_from.items()]
-        lines += [f"note: {n}" for n in self.notes]
-        if not self.agreement.empty:
-            lines.append(f"cross-validated agreement with the physicians ({self.folds} folds grouped by subject: "
-                         "no subject is in both the fitting and the testing part of a fold):")
-            lines.append(f"  {'measure':<7} {'model':<11} {'n':>4}  {'ICC(A,1) [95% CI]':<22} {'MAE':>6} "
-                         f"{'bias':>6}  limits of agreement")
-            for r in self.agreement.to_dict("records"):
-                lines.append(f"  {r['measure'].upper() if r['measure'] == 'masi' else 'mMASI':<7} {r['model']:<11} "
-                             f"{r['n']:>4}  {r['icc2_1']:.3f} [{r['icc2_1_ci_low']:.3f}, {r['icc2_1_ci_high']:.3f}]"
-                             f"{'':<3} {r['mae']:>6.2f} {r['bias']:>6.2f}  {r['loa_lower']:.2f} to {r['loa_upper']:.2f}")
-            icc = self.agreement.set_index(["measure", "model"])["icc2_1"]
-            worse = [m for m in ("masi", "mmasi") if (m, "calibrated") in icc and icc[m, "calibrated"] < icc[m, "default"]]
-            if worse:
-                lines.append(f"warning: on held-out subjects the calibrated {' and '.join(worse)} agrees less with the "
-                             "physicians than the default model's: calibrate on more photos, or keep the default model")
-        return "\n".join(lines)
-
-
-def _physician_columns() -> list[str]:
-    return ["physician_masi", "physician_mmasi"] + [f"physician_{r}_{p}" for r in REGIONS for p in PARTS]
-
-
-def calibrate_files(manifest_csv, out_json, *, scores_csv=None, jobs: int = 1, folds: int = 5,
-                    base_model=None, estimator=None, name: str = "calibrated") -> CalibrationResult:
-    """Fit a calibrated model to the physician scores of a manifest and write it as JSON.
-
-    The photos are scored with ``base_model`` (or ``scores_csv``, a scores CSV written with that
-    model, is reused), :class:`MasiCalibrator` is fitted on every usable photo with a physician
-    score, and the model is written atomically to ``out_json``. Agreement is estimated by
-    ``folds``-fold cross-validation grouped by subject (photos without a subject are their own
-    group), for the base and the calibrated model. This is what ``pigmentscan calibrate`` runs.
-
-    Raises
-    ------
-    ManifestError
-        The manifest (or scores CSV) is unusable, has no physician score column, the scores
-        were made with another model, or fewer than 3 scored photos have physician scores.
-    """
-    from sklearn.base import clone
-
-    from .io import atomic_write_text, read_manifest, read_scores
-    from .pipeline import score_images
-    from .validation import merge_scores
-
-    manifest = read_manifest(manifest_csv)
-    physician = [c for c in _physician_columns() if c in manifest.columns]
-    if not physician:
-        raise ManifestError(manifest_csv, "no physician score column (physician_masi, physician_mmasi or "
-                                          "physician_<region>_<area|darkness|homogeneity>): nothing to calibrate to")
-    base = load_model(base_model)
-    notes = []
-    if scores_csv is None:
-        good = manifest[manifest["manifest_error"] == ""]
-        scores = score_images(list(good["image_path"]), model=base, jobs=jobs)
-        scores["image"] = good["image"].to_numpy()
-        scores["image_path"] = good["image_path"].to_numpy()
-        sources = {"scores": f"{manifest_csv} (scored now)", "reference": str(manifest_csv)}
-    else:
-        scores = read_scores(scores_csv)
-        missing = [c for c in measure_columns() if c not in scores.columns]
-        if missing:
-            raise ManifestError(scores_csv, f"lacks the continuous measure columns ({', '.join(missing[:3])}, ...): "
-                                            "score the photos with pigmentscan score, or omit --scores")
-        made_with = set(scores.loc[scores["status"].isin(["ok", "warn"]), "model"]) - {base.label} if "model" in scores else set()
-        if made_with:
-            raise ManifestError(scores_csv, f"was scored with model {', '.join(sorted(made_with))}; calibration "
-                                            f"needs the measures of the base model {base.label}: score the photos "
-                                            "again with it, or omit --scores")
-        if "image_path" not in scores:
-            scores["image_path"] = scores["image"].astype(str)
-        sources = {"scores": str(scores_csv), "reference": str(manifest_csv)}
-    merged = merge_scores(scores, manifest, sources=sources)
-    has_reference = merged[physician].notna().any(axis=1)
-    usable = merged[merged["usable"].astype(bool) & has_reference].reset_index(drop=True)
-    dropped = int((~merged["usable"].astype(bool)).sum())
-    if dropped:
-        notes.append(f"{dropped} photo(s) could not be scored (status error) and were left out")
-    if merged.attrs.get("manifest_rows_skipped"):
-        notes.append(f"{len(merged.attrs['manifest_rows_skipped'])} malformed manifest row(s) left out")
-    if len(usable) < 3:
-        raise ManifestError(manifest_csv, f"only {len(usable)} scored photo(s) with a physician score: "
-                                          "at least 3 needed to calibrate")
-    subjects = usable["subject"] if "subject" in usable else pd.Series(np.nan, index=usable.index)
-    groups = subjects.where(subjects.notna() & (subjects.astype(str) != ""), "photo:" + usable["image"].astype(str))
-    if subjects.isna().all():
-        notes.append("no subject column: each photo is its own cross-validation group")
-    estimator = clone(estimator) if estimator is not None else MasiCalibrator(base_model=base)
-    estimator.set_params(base_model=base)
-    X, y = usable, usable[physician]
-    n_groups = int(groups.nunique())
-    if n_groups >= 2:
-        predictions = cross_validated_predictions(X, y, groups, folds=folds, estimator=estimator)
-        table = agreement_table(predictions)
-    else:
-        predictions, table = pd.DataFrame(), pd.DataFrame()
-        notes.append("one subject only: no cross-validation")
-    estimator.fit(X, y, groups=groups)
-    cv = {"folds": min(folds, n_groups), "grouped_by": "subject",
-          "agreement": [{k: _jsonable(r[k]) for k in ("measure", "model", "n", "icc2_1", "icc2_1_ci_low",
-                                                      "icc2_1_ci_high", "mae", "bias", "loa_lower", "loa_upper")}
-                        for r in table.to_dict("records")]}
-    model = estimator.to_model(name=name, description=f"Calibrated to the physician scores of "
-                                                      f"{Path(manifest_csv).name} ({len(usable)} photos).",
-                               extra={"cross_validation": cv, "manifest": Path(manifest_csv).name})
-    path = atomic_write_text(out_json, model.to_json())
-    return CalibrationResult(model=model, model_path=Path(path), agreement=table, predictions=predictions,
-                             n_photos=len(usable), n_subjects=n_groups, folds=cv["folds"],
-                             fitted_from=dict(estimator.fitted_from_), notes=tuple(notes))
