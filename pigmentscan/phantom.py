@@ -30,7 +30,8 @@ The generator is deliberately independent of the analysis in :mod:`pigmentscan.l
   inside. The bump size follows the homogeneity asked for: specks (H1), small patches
   (H2), large patches (H3), uniform involvement (H4).
 - **Truth.** The true lesion is where the added melanin is at least half its patch
-  amplitude. ``truth[region]["area_fraction"]`` is exactly the true mask's share of the
+  amplitude (the peak of that connected patch: a speck blurred by its soft edge keeps
+  its full-width-at-half-maximum extent). ``truth[region]["area_fraction"]`` is exactly the true mask's share of the
   region's visible skin (the :func:`pigmentscan.regions.region_masks` polygon minus hair,
   deep shadow and clipped highlights, found here by brightness alone). Homogeneity is
   graded from the true mask with the MASI patch-size descriptors: the area-weighted
@@ -76,9 +77,9 @@ HOMOGENEITY_THRESHOLDS_IOD = (0.08, 0.28, 0.6)
 #: Gaps closed before patches are counted, IOD (hair-breadth gaps between specks).
 _CLOSING_IOD = 0.03
 #: Pattern scale (bump diameter, IOD) drawn for each homogeneity asked for.
-_BUMP_DIAMETER_IOD = {1: (0.035, 0.06), 2: (0.10, 0.22), 3: (0.32, 0.5), 4: (0.9, 1.2)}
+_BUMP_DIAMETER_IOD = {1: (0.04, 0.07), 2: (0.10, 0.22), 3: (0.32, 0.5), 4: (0.9, 1.2)}
 #: Working resolution of the pattern generator (px per IOD) and spill beyond the region (IOD).
-_WORK_IOD_PX, _SPILL_IOD, _EDGE_IOD, _MOTTLE = 128.0, 0.06, 0.015, 0.3
+_WORK_IOD_PX, _SPILL_IOD, _EDGE_IOD, _MOTTLE = 128.0, 0.06, 0.015, 0.25
 #: Area bands (fraction) of the MASI area scores (Kimbrough-Green 1994); band 1 from 2 %.
 _AREA_BANDS = {0: (0.0, 0.0), 1: (0.02, 0.1), 2: (0.1, 0.3), 3: (0.3, 0.5), 4: (0.5, 0.7), 5: (0.7, 0.9), 6: (0.9, 1.0)}
 
@@ -253,11 +254,18 @@ def _pattern(rng, region, allowed, fraction, homogeneity, iod):
     field_ = _warp(rng, field_, min(0.4 * diameter, 0.12 * iod), max(0.5 * diameter, 0.02 * iod))
     field_ = _warp(rng, field_, 0.02 * iod, 0.015 * iod)
     field_ = np.where(allowed, field_, 0.0).astype(np.float32)
-    mottle = 1.0 - _MOTTLE * (0.5 + 0.5 * np.tanh(_smooth_noise(rng, region.shape, 0.012 * iod)))
+    texture = 0.7 * _smooth_noise(rng, region.shape, 0.012 * iod) + 0.7 * _smooth_noise(rng, region.shape, 0.04 * iod)
+    mottle = 1.0 - _MOTTLE * (0.5 + 0.5 * np.tanh(texture))
     edge = _EDGE_IOD * iod
 
     def profile(level):
-        return cv2.GaussianBlur((field_ >= level).astype(np.float32), (0, 0), edge) * mottle
+        # Each patch is scaled to its own peak: its amplitude, whatever its size.
+        soft = cv2.GaussianBlur((field_ >= level).astype(np.float32), (0, 0), edge) * mottle
+        labels, count = ndimage.label(soft > 0.15)
+        if count == 0:
+            return soft
+        peaks = np.concatenate([[1.0], ndimage.maximum(soft, labels, np.arange(1, count + 1))])
+        return soft / np.maximum(peaks[labels], 1e-6)
 
     inside = field_[region]
     low, high = 0.0, float(inside.max())
