@@ -4,11 +4,18 @@ Works on a face crop resampled to a fixed inter-ocular distance (``iod_px``), so
 size here is a fraction of the IOD and results do not depend on camera resolution.
 
 The pigment contrast of a pixel is its melanin amount (Tsumura OD decomposition,
-:mod:`pigmentscan.colour`) minus that of the same face's normal skin. Normal skin is
-found from the photo itself: the lower mode of the melanin distribution over all
-visible facial skin (lesions only ever ADD melanin, so the lower side of the
-distribution is clean skin, on light and dark faces alike), with the noise scale from
-the spread below that mode.
+:mod:`pigmentscan.colour`) minus that of the same face's normal skin around it. Lesions
+only ever ADD melanin, and melasma patches range from specks to a whole region, so the
+normal skin is found in two passes (:func:`find_lesions`):
+
+1. candidates against two references that miss different things: the mean skin around
+   each pixel (:func:`skin_reference`; follows the face's natural colour drift, but a
+   patch as large as its scale raises it) and a smooth surface through the lower part of
+   the whole face's skin (:func:`surface_reference`; sees patches of any size, but also
+   the natural drift, so at a stricter threshold);
+2. the candidates (holes filled, grown by a margin) are taken out, and the reference of the
+   final pass is the skin AROUND them: the inside of a large patch is compared with the
+   clean skin at its border, not with itself.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ __all__ = [
     "FaceAnalysis",
     "pigment_maps",
     "non_skin_mask",
-    "reference_level",
-    "local_reference",
+    "skin_reference",
+    "surface_reference",
+    "find_lesions",
     "melanin_noise",
     "lesion_mask",
     "patch_diameter_iod",
@@ -44,13 +52,14 @@ class LesionParams:
     """Parameters of lesion detection; they live in the calibration file (``lesion`` section).
 
     Sizes are fractions of the inter-ocular distance; contrasts are melanin amounts
-    in optical-density units along the unit melanin direction.
+    in optical-density units along the unit melanin direction. Parameters a model file
+    does not name take these defaults.
     """
 
     melanin_od_direction: tuple = (0.319, 0.459, 0.829)
     haemoglobin_od_direction: tuple = (0.20, 0.85, 0.50)
     smoothing_iod: float = 0.025
-    shading_scale_iod: float = 0.15
+    shading_scale_iod: float = 0.15  # unused since 0.1.0 (shading cross-talk step removed); older model files carry it
     noise_k: float = 4.0
     min_contrast: float = 0.3
     hysteresis_ratio: float = 0.6
@@ -58,9 +67,13 @@ class LesionParams:
     hole_diameter_iod: float = 0.03
     homogeneity_closing_iod: float = 0.03
     reference_radius_iod: float = 0.3
-    reference_quantile: float = 0.5
-    reference_degree: int = 2
-    surface_threshold_factor: float = 1.5
+    reference_quantile: float = 0.5  # unused since 0.1.0 (quantile reference replaced); older model files carry it
+    reference_degree: int = 3
+    surface_threshold_factor: float = 2.0
+    surface_start_quantile: float = 0.5
+    peel_margin_iod: float = 0.04
+    reference_scale_iod: float = 0.08
+    reference_fill_iod: float = 0.3
     darkening_ratio: float = 0.7
     hair_shading: float = 1.8
     hair_density: float = 0.3
@@ -192,23 +205,6 @@ def non_skin_mask(rgb, shading, skin, iod_px: float, params: LesionParams) -> np
     return out & skin
 
 
-def reference_level(values: np.ndarray) -> float:
-    """Normal-skin melanin level: the lower mode of the sample.
-
-    The peak of a smoothed histogram of the values: lesions add melanin and cover a
-    minority of the whole face's skin (nose, jaw and perioral skin included), so the
-    clean skin forms the main mode.
-    """
-    values = np.asarray(values, dtype=np.float64).ravel()
-    if values.size < 50:
-        return float(np.median(values)) if values.size else 0.0
-    low, high = np.percentile(values, [1, 99])
-    histogram, edges = np.histogram(values, bins=64, range=(low, max(high, low + 1e-6)))
-    smooth = ndimage.gaussian_filter1d(histogram.astype(float), 2)
-    peak = int(np.argmax(smooth))
-    return float((edges[peak] + edges[peak + 1]) / 2)
-
-
 def lesion_mask(contrast, darkening, skin, iod_px: float, threshold: float, params: LesionParams) -> np.ndarray:
     """Clean lesion mask from the melanin contrast and the darkening maps.
 
@@ -285,92 +281,15 @@ def measure_region(region, polygon_px_count: int, lesion, contrast, lab, referen
     )
 
 
-def _shading_crosstalk(melanin, shading, skin, iod_px, params):
-    """Remove the part of the melanin map that follows the slow shading field.
-
-    Shadowed skin is lit by light that has bounced off skin, so it looks more
-    saturated than flat-lit skin, which leaks into the melanin amount; highlights do
-    the opposite. The skin is binned by slow shading (scale ``shading_scale_iod``, so a
-    lesion never forms its own bin) and the 40th percentile of melanin in each bin
-    (lesions sit above it) gives a piecewise-linear trend that is subtracted.
-    """
-    slow = _gaussian(shading, params.shading_scale_iod * iod_px)
-    x, y = slow[skin], melanin[skin]
-    if x.size < 500 or np.ptp(x) < 1e-3:
-        return melanin
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, 13)))
-    index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-    centres, levels = [], []
-    for b in range(len(edges) - 1):
-        inside = index == b
-        if inside.sum() >= 50:
-            centres.append(float(np.median(x[inside])))
-            levels.append(float(np.quantile(y[inside], 0.4)))
-    if len(centres) < 3:
-        return melanin
-    trend = np.interp(slow, centres, levels) - np.interp(np.median(x), centres, levels)
-    return melanin - trend.astype(melanin.dtype)
-
-
-def _nan_quantile(rows: np.ndarray, q: float) -> np.ndarray:
-    """``np.nanquantile(rows, q, axis=-1)`` (linear interpolation), vectorised: NaNs sort last."""
-    ordered = np.sort(rows, axis=-1)
-    count = np.sum(~np.isnan(rows), axis=-1)
-    position = q * (count - 1)
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, count - 1)
-    fraction = position - low
-    take = lambda index: np.take_along_axis(ordered, index[:, None], axis=-1)[:, 0]  # noqa: E731
-    return take(low) * (1 - fraction) + take(high) * fraction
-
-
-def local_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:
-    """Normal-skin level around every pixel: a quantile of the valid skin within a disc.
-
-    The level at each point of a coarse grid (step 0.1 IOD, on a copy at an IOD of
-    20 px) is the ``reference_quantile`` of the ``valid`` pixels within
-    ``reference_radius_iod``; grid points with too little valid skin take the value of
-    the nearest point that has enough, so the inside of a large lesion (excluded from
-    ``valid`` by the caller) takes the level of the clean skin around it. The grid is
-    smoothed and interpolated back to every pixel. The disc follows the slow colour
-    drift across a face (forehead versus cheeks, curvature, side light).
-    """
-    factor = min(1.0, 20.0 / iod_px)
-    small = cv2.resize(values, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    small_valid = cv2.resize(valid.astype(np.float32), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA) > 0.5
-    step = 2  # 0.1 IOD at an IOD of 20 px
-    radius = max(2, int(round(params.reference_radius_iod * iod_px * factor)))
-    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    outside_disc = (yy**2 + xx**2) > radius**2
-    padded = np.pad(np.where(small_valid, small, np.nan), radius, constant_values=np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * radius + 1, 2 * radius + 1))[::step, ::step]
-    windows = np.where(outside_disc, np.nan, windows).reshape(windows.shape[0], windows.shape[1], -1)
-    counts = np.sum(~np.isnan(windows), axis=-1)
-    enough = counts >= 0.1 * (~outside_disc).sum()
-    if not enough.any():
-        level = float(np.median(values[valid])) if valid.any() else 0.0
-        return np.full(values.shape, level, np.float32)
-    grid = np.full(enough.shape, np.nan)
-    grid[enough] = _nan_quantile(windows[enough], params.reference_quantile)
-    if not enough.all():
-        nearest = ndimage.distance_transform_edt(~enough, return_distances=False, return_indices=True)
-        grid = grid[tuple(nearest)]
-    grid = ndimage.gaussian_filter(grid, 1.0, mode="nearest")
-    # Grid point k sits at pixel k*step of the small copy; map it back to full resolution.
-    ys = np.clip(np.arange(values.shape[0]) * factor / step, 0, grid.shape[0] - 1).astype(np.float32)
-    xs = np.clip(np.arange(values.shape[1]) * factor / step, 0, grid.shape[1] - 1).astype(np.float32)
-    map_x, map_y = np.meshgrid(xs, ys)
-    return cv2.remap(grid.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR)
-
-
 def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:
     """Normal-skin level as a smooth surface over the face: a low-order polynomial fit.
 
     A polynomial of degree ``reference_degree`` in the pixel coordinates (in IOD units)
-    is fitted to the ``valid`` skin by iteratively reweighted least squares that
-    down-weights values far ABOVE the surface (lesions add melanin), so it follows the
-    slow drift of skin colour across the face (forehead versus cheeks, shading,
-    side light) but, having few degrees of freedom, not a lesion patch of any size.
+    is fitted to the ``valid`` skin by iteratively reweighted least squares that starts
+    from the lowest ``surface_start_quantile`` of the values (lesions may cover much of a
+    face) and down-weights values far ABOVE the surface (lesions add melanin; the spread
+    is taken from the skin below it), so it follows the slow drift of skin colour across
+    the face but, having few degrees of freedom, not a lesion patch of any size.
     """
     factor = min(1.0, 20.0 / iod_px)
     small = cv2.resize(values, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float64)
@@ -388,12 +307,14 @@ def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.
                                 for j in range(params.reference_degree + 1 - i)])
 
     a, b = design(rows, cols), small[rows, cols]
-    weights = np.ones_like(b)
+    # Start from the lower part of the skin (lesions may cover most of the face).
+    weights = (b <= np.quantile(b, params.surface_start_quantile)).astype(np.float64)
     for _ in range(6):
         coef = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)[0]
         residual = b - a @ coef
-        spread = 1.4826 * np.median(np.abs(residual)) + 1e-6
-        # Tukey biweight above the surface only; values below it keep full weight.
+        below = np.abs(residual[residual <= 0])
+        spread = 1.4826 * (np.median(below) if below.size > 10 else np.median(np.abs(residual))) + 1e-6
+        # Tukey biweight above the surface only (spread from the skin below it); values below keep full weight.
         u = np.clip(residual / (4.685 * spread), 0.0, None)
         weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
     # Evaluate the polynomial separably: each term x^i y^j is an outer product.
@@ -406,6 +327,34 @@ def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.
     return full.astype(np.float32)
 
 
+def _normalized_blur(values, weights, sigma_px, fill_sigma_px):
+    """Weighted Gaussian mean of ``values``; where no weight is near, the wider ``fill_sigma_px`` mean."""
+    weighted = values * weights
+    near = (_gaussian(weighted, sigma_px), _gaussian(weights, sigma_px))
+    far = (_gaussian(weighted, fill_sigma_px), _gaussian(weights, fill_sigma_px))
+    return (near[0] + 0.02 * far[0]) / (near[1] + 0.02 * far[1] + 1e-9)
+
+
+def skin_reference(maps, keep, iod_px: float, scale_iod: float, fill_iod: float):
+    """Normal-skin level of each map around every pixel, from the ``keep`` skin only.
+
+    A Gaussian mean (σ = ``scale_iod``) of the kept skin, on a copy at an IOD of 40 px;
+    deep inside a large area that is not kept, where no kept skin is near, the mean at the
+    wider ``fill_iod`` takes over (:func:`_normalized_blur`), so the inside of a large
+    patch gets the level of the skin around it.
+    """
+    factor = min(1.0, 40.0 / iod_px)
+    size = (max(1, int(round(keep.shape[1] * factor))), max(1, int(round(keep.shape[0] * factor))))
+    weights = cv2.resize(keep.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    out = []
+    for values in maps:
+        small = cv2.resize(np.where(keep, values, 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        level = _normalized_blur(small / np.maximum(weights, 1e-6), weights, scale_iod * iod_px * factor,
+                                 fill_iod * iod_px * factor)
+        out.append(cv2.resize(level, keep.shape[::-1], interpolation=cv2.INTER_LINEAR))
+    return out
+
+
 def melanin_noise(melanin, skin, iod_px: float) -> float:
     """Fine-scale noise of the melanin map: robust spread of its high-pass over skin."""
     if skin.sum() < 50:
@@ -414,6 +363,47 @@ def melanin_noise(melanin, skin, iod_px: float) -> float:
     values = detail[skin]
     # 1.4826 turns a median absolute deviation into a normal standard deviation.
     return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def find_lesions(melanin, darkness, clean, iod_px: float, threshold: float, od_per_melanin: float,
+                 params: LesionParams):
+    """Lesion mask and melanin contrast, in two passes (module docstring).
+
+    Parameters
+    ----------
+    melanin, darkness : numpy.ndarray
+        Melanin amount and mean optical density of each pixel (smoothed).
+    clean : numpy.ndarray of bool
+        Measurable skin.
+    threshold : float
+        Melanin contrast a lesion must reach (:func:`lesion_mask`).
+    od_per_melanin : float
+        Mean OD gained per unit melanin: turns the darkness contrast into melanin units.
+
+    Returns
+    -------
+    lesions : numpy.ndarray of bool
+    contrast : numpy.ndarray
+        Melanin contrast against the final reference.
+    """
+    melanin_ref, darkness_ref = skin_reference((melanin, darkness), clean, iod_px, params.reference_radius_iod / 2,
+                                               params.reference_fill_iod)
+    contrast = (melanin - melanin_ref).astype(np.float32)
+    darkening = (darkness - darkness_ref) / od_per_melanin
+    candidates = lesion_mask(contrast, darkening, clean, iod_px, threshold, params)
+    # Shading is not smooth over a whole face, so only melanin is tested against the
+    # surface; the final pass checks darkening against the skin around each patch.
+    contrast = (melanin - surface_reference(melanin, clean, iod_px, params)).astype(np.float32)
+    candidates |= lesion_mask(contrast, np.full_like(contrast, np.inf), clean, iod_px,
+                              params.surface_threshold_factor * threshold, params)
+    zone = cv2.dilate(ndimage.binary_fill_holes(candidates).astype(np.uint8),
+                      _disk(2 * params.peel_margin_iod * iod_px)).astype(bool)
+    melanin_ref, darkness_ref = skin_reference((melanin, darkness), clean & ~zone, iod_px, params.reference_scale_iod,
+                                               params.reference_fill_iod)
+    contrast = (melanin - melanin_ref).astype(np.float32)
+    darkening = (darkness - darkness_ref) / od_per_melanin
+    # The final pass decides the extent of the candidates; it adds no new ones.
+    return lesion_mask(contrast, darkening, clean, iod_px, threshold, params) & zone, contrast
 
 
 def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAnalysis:
@@ -444,28 +434,13 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     melanin, shading = amounts[..., 0], amounts[..., 2]
     non_skin = non_skin_mask(rgb, shading, skin, iod_px, params)
     clean = skin & ~non_skin
-    melanin = _shading_crosstalk(melanin, shading, clean, iod_px, params)
     noise = melanin_noise(melanin, clean, iod_px)
     threshold = max(params.min_contrast, params.noise_k * noise)
     # Mean optical density over the channels: how much darker than the skin around.
     darkness = _gaussian(od.mean(axis=2), params.smoothing_iod * iod_px)
     # OD gained per unit of melanin along the unit melanin direction, averaged over channels.
     od_per_melanin = float(np.mean(basis[:, 0]))
-    # Two references of normal skin: a local one (the skin within reference_radius_iod)
-    # finds lesions of any contrast up to about that size; a smooth surface over the
-    # whole face finds patches of any size, at a stricter threshold because it also
-    # sees the face's broad natural colour drift. A pixel is lesion if either finds it.
-    lesions = np.zeros_like(clean)
-    contrast = np.zeros_like(melanin)
-    for reference, factor in ((local_reference, 1.0), (surface_reference, params.surface_threshold_factor)):
-        if factor <= 0:
-            continue
-        melanin_contrast = (melanin - reference(melanin, clean, iod_px, params)).astype(np.float32)
-        darkening = (darkness - reference(darkness, clean, iod_px, params)) / od_per_melanin
-        found = lesion_mask(melanin_contrast, darkening, clean, iod_px, factor * threshold, params)
-        lesions |= found
-        contrast = np.maximum(contrast, melanin_contrast)
-
+    lesions, contrast = find_lesions(melanin, darkness, clean, iod_px, threshold, od_per_melanin, params)
     lab = np.zeros(rgb.shape, dtype=np.float32)
     lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6))
