@@ -30,20 +30,9 @@ from . import colour
 from .regions import REGION_KEYS, face_mask, feature_mask, region_masks
 
 __all__ = [
-    "LesionParams",
-    "ReferenceSkin",
-    "RegionMeasures",
-    "FaceAnalysis",
-    "pigment_maps",
-    "non_skin_mask",
-    "skin_reference",
-    "surface_reference",
-    "find_lesions",
-    "melanin_noise",
-    "lesion_mask",
-    "patch_diameter_iod",
-    "measure_region",
-    "analyse_face",
+    "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
+    "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
+    "measure_region", "analyse_face",
 ]
 
 
@@ -59,7 +48,7 @@ class LesionParams:
     melanin_od_direction: tuple = (0.319, 0.459, 0.829)
     haemoglobin_od_direction: tuple = (0.20, 0.85, 0.50)
     smoothing_iod: float = 0.025
-    shading_scale_iod: float = 0.15  # unused since 0.1.0 (shading cross-talk step removed); older model files carry it
+    shading_scale_iod: float = 0.15  # unused (shading cross-talk step removed); kept so older model files load
     noise_k: float = 4.0
     min_contrast: float = 0.3
     hysteresis_ratio: float = 0.6
@@ -67,7 +56,7 @@ class LesionParams:
     hole_diameter_iod: float = 0.03
     homogeneity_closing_iod: float = 0.03
     reference_radius_iod: float = 0.3
-    reference_quantile: float = 0.5  # unused since 0.1.0 (quantile reference replaced); older model files carry it
+    reference_quantile: float = 0.5  # unused (quantile reference replaced); kept so older model files load
     reference_degree: int = 3
     surface_threshold_factor: float = 2.0
     surface_start_quantile: float = 0.5
@@ -367,24 +356,11 @@ def melanin_noise(melanin, skin, iod_px: float) -> float:
 
 def find_lesions(melanin, darkness, clean, iod_px: float, threshold: float, od_per_melanin: float,
                  params: LesionParams):
-    """Lesion mask and melanin contrast, in two passes (module docstring).
+    """Lesion mask and melanin contrast (against the final reference), in two passes (module docstring).
 
-    Parameters
-    ----------
-    melanin, darkness : numpy.ndarray
-        Melanin amount and mean optical density of each pixel (smoothed).
-    clean : numpy.ndarray of bool
-        Measurable skin.
-    threshold : float
-        Melanin contrast a lesion must reach (:func:`lesion_mask`).
-    od_per_melanin : float
-        Mean OD gained per unit melanin: turns the darkness contrast into melanin units.
-
-    Returns
-    -------
-    lesions : numpy.ndarray of bool
-    contrast : numpy.ndarray
-        Melanin contrast against the final reference.
+    ``melanin`` and ``darkness`` (mean OD) are smoothed maps, ``clean`` the measurable skin,
+    ``threshold`` the contrast a lesion must reach (:func:`lesion_mask`) and
+    ``od_per_melanin`` the mean OD one unit of melanin adds (darkening in melanin units).
     """
     melanin_ref, darkness_ref = skin_reference((melanin, darkness), clean, iod_px, params.reference_radius_iod / 2,
                                                params.reference_fill_iod)

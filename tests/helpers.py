@@ -23,3 +23,17 @@ def paint_melanin(rgb: np.ndarray, mask: np.ndarray, amount: float, *, soften_px
 def disc_mask(shape, centre_xy, radius_px) -> np.ndarray:
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     return (xx - centre_xy[0]) ** 2 + (yy - centre_xy[1]) ** 2 <= radius_px**2
+
+
+def mask_in_analysis_crop(mask: np.ndarray, score) -> np.ndarray:
+    """A mask on the scored photo, resampled onto the score's analysis crop (the pipeline's own crop)."""
+    from pigmentscan.pipeline import _crop_to_analysis
+
+    crop, *_ = _crop_to_analysis(mask.astype(np.float32), score.landmarks, score.crop_scale * score.landmarks.iod_px)
+    return crop >= 0.5
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice overlap of two boolean masks (1 when both are empty)."""
+    total = a.sum() + b.sum()
+    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)

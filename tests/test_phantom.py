@@ -6,11 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
+import pigmentscan
 from pigmentscan import colour
 from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.phantom import (MELANIN_OD_DIRECTION, make_phantom, melanin_for_delta_e, random_drift,
                                  reacquire)
 from pigmentscan.regions import REGION_KEYS
+
+from helpers import dice, mask_in_analysis_crop
 
 
 def read_rgb(path) -> np.ndarray:
@@ -77,3 +80,51 @@ def test_reacquire_moves_the_mask_with_the_photo(face):
     assert mask.sum() == pytest.approx(1.05**2 * p.lesion_mask.sum(), rel=0.05)
     same, _ = reacquire(p.image, seed=1)
     assert np.abs(same.astype(int) - p.image).max() <= 3
+
+
+MALAR = ("right_malar", "left_malar")
+
+
+def test_the_true_lesion_is_found(face):
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=11, landmarks=landmarks, area_fraction={"forehead": 0.2, "right_malar": 0.4,
+                     "left_malar": 0.3, "chin": 0.0}, darkness=3, homogeneity={"forehead": 2, "right_malar": 3, "left_malar": 3})
+    score = pigmentscan.score_image(p.image)
+    true = mask_in_analysis_crop(p.lesion_mask, score)
+    for key in ("forehead", *MALAR):
+        region = mask_in_analysis_crop(p.region_masks[key], score)
+        assert dice(true & region, score.analysis.lesion_mask & region) > 0.6, key
+        assert abs(score.regions[key].area_pct - p.truth[key]["area_pct"]) < 15, key
+    assert score.regions["chin"].area_pct < 5
+    assert abs(score.masi - p.masi) < 0.35 * p.masi
+
+
+def test_a_darker_phototype_without_lesions_stays_near_zero(face, face_path):
+    for name, darkening in (("063_03.jpg", 0.8), ("009_03.jpg", 0.5)):
+        rgb = read_rgb(face_path(name))
+        p = make_phantom(rgb, seed=3, area_fraction=0.0, constitutive_darkening=darkening)
+        assert p.masi == 0 and not p.lesion_mask.any()
+        darker = pigmentscan.score_image(p.image)
+        assert darker.analysis.reference.ita_deg < pigmentscan.score_image(rgb).analysis.reference.ita_deg - 10
+        assert darker.masi <= 3.5, name  # the clean faces' 90th-percentile bound (test_pipeline)
+
+
+def test_darker_true_grades_measure_darker(face):
+    rgb, landmarks = face
+    contrasts = []
+    for grade in (1, 2, 3, 4):  # the same pattern (same seed), more pigment
+        p = make_phantom(rgb, seed=5, landmarks=landmarks, area_fraction={"right_malar": 0.5, "left_malar": 0.5,
+                         "forehead": 0.0, "chin": 0.0}, darkness=grade, homogeneity=3)
+        score = pigmentscan.score_image(p.image)
+        contrasts.append([score.regions[k].measures.melanin_contrast for k in MALAR])
+    contrasts = np.asarray(contrasts)
+    assert (np.diff(contrasts, axis=0) > 0).all(), contrasts
+
+
+def test_a_retest_changes_masi_little(face):
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=21, landmarks=landmarks, area_fraction={"forehead": 0.3, "right_malar": 0.5,
+                     "left_malar": 0.4, "chin": 0.2}, darkness=3)
+    rng = np.random.default_rng(4)
+    takes = [pigmentscan.score_image(reacquire(p.image, seed=k, **random_drift(rng))[0]).masi for k in range(2)]
+    assert abs(takes[0] - takes[1]) <= 3.0, takes
