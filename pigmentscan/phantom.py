@@ -25,14 +25,17 @@ The generator is deliberately independent of the analysis in :mod:`pigmentscan.l
   amount is a fixed contrast against the subject's own skin (the same reflectance
   ratio), which is how the grade is meant to transfer across skin tones.
 - **Shapes.** Each region's pattern is a sum of Gaussian bumps at clustered random
-  centres, roughened by multiplicative noise (irregular, geographic borders), cut at the
-  level that involves the requested share of the region, edge-softened and mottled
-  inside. The bump size follows the homogeneity asked for: specks (H1), small patches
-  (H2), large patches (H3), uniform involvement (H4).
+  centres, displaced by two smooth random fields (domain warping: irregular, geographic
+  borders), cut at the level that involves the requested share of the region (spilling up
+  to 0.06 IOD beyond it, never into another region), edge-softened (Gaussian, 0.015 IOD)
+  and mottled inside (two-scale noise, up to 25 % less pigment). The bump size follows
+  the homogeneity asked for: specks (H1), small patches (H2), large patches (H3), uniform
+  involvement (H4). Area scores drawn from the seed are uniform over 1-6 (8 % of regions
+  clear), darkness uniform over 1-4, homogeneity uniform over the grades the area allows.
 - **Truth.** The true lesion is where the added melanin is at least half its patch
-  amplitude (the peak of that connected patch: a speck blurred by its soft edge keeps
-  its full-width-at-half-maximum extent). ``truth[region]["area_fraction"]`` is exactly the true mask's share of the
-  region's visible skin (the :func:`pigmentscan.regions.region_masks` polygon minus hair,
+  amplitude (the peak of that connected patch: a speck blurred by its soft edge keeps its
+  full-width-at-half-maximum extent). ``truth[region]["area_fraction"]`` is exactly the
+  true mask's share of the region's visible skin (the :func:`pigmentscan.regions.region_masks` polygon minus hair,
   deep shadow and clipped highlights, found here by brightness alone). Homogeneity is
   graded from the true mask with the MASI patch-size descriptors: the area-weighted
   equivalent diameter of the patches (after closing gaps of 0.03 IOD) reaching 0.08 /
