@@ -37,3 +37,23 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     """Dice overlap of two boolean masks (1 when both are empty)."""
     total = a.sum() + b.sum()
     return 1.0 if total == 0 else float(2 * (a & b).sum() / total)
+
+
+def read_rgb(path) -> np.ndarray:
+    """A photo as RGB uint8, read with OpenCV (independently of pigmentscan's loader)."""
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def png_chunk_types(data: bytes) -> list[bytes]:
+    """Chunk types of a PNG file, in order (PNG spec §5.3)."""
+    import struct
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    kinds, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kinds.append(data[pos + 4 : pos + 8])
+        pos += 12 + length
+    return kinds

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import struct
 
 import cv2
 import numpy as np
@@ -29,24 +28,11 @@ from pigmentscan.io import atomic_open, atomic_write_text, read_scores, write_pn
 from pigmentscan.report import overlay_paths
 from pigmentscan.scoring import load_model
 
+from helpers import read_rgb, png_chunk_types
+
 FOLDER = "visite 2 – Zoë"  # spaces and non-ASCII in the folder...
 PRIVATE = "Patient Jane Doe, DOB 1970-01-01"  # ...and metadata that must never reach an output
 BACKSLASHED = "x\\..\\..\\evil.jpg"  # a legal POSIX file name that is a path on Windows
-
-
-def read_rgb(path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def png_chunk_types(data: bytes) -> list[bytes]:
-    """Chunk types of a PNG file, in order (PNG spec §5.3)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    kinds, pos = [], 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos: pos + 4])
-        kinds.append(data[pos + 4: pos + 8])
-        pos += 12 + length
-    return kinds
 
 
 def gps_exif() -> bytes:

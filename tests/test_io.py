@@ -32,6 +32,8 @@ from pigmentscan.io import (
     write_png,
 )
 
+from helpers import png_chunk_types
+
 FACE = "004_03.jpg"  # 1350×1350 JPEG
 
 
@@ -41,16 +43,6 @@ FACE = "004_03.jpg"  # 1350×1350 JPEG
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     """One PNG chunk: length, type, data, CRC-32 of type+data (PNG spec §5.3)."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_chunk_types(data: bytes) -> list[bytes]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    kinds, pos = [], 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kinds.append(data[pos + 4 : pos + 8])
-        pos += 12 + length
-    return kinds
 
 
 def insert_exif_chunk(png: bytes, orientation: int) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -13,11 +12,7 @@ from pigmentscan.phantom import (MELANIN_OD_DIRECTION, make_phantom, melanin_for
                                  reacquire)
 from pigmentscan.regions import REGION_KEYS
 
-from helpers import dice, mask_in_analysis_crop
-
-
-def read_rgb(path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+from helpers import dice, mask_in_analysis_crop, read_rgb
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,9 @@ from pigmentscan.errors import ImageReadError, NoFaceError, PigmentScanError
 from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.regions import REGION_KEYS, region_masks
 
-from helpers import disc_mask, paint_melanin
+from helpers import disc_mask, paint_melanin, read_rgb
 
 PIGMENTED = {"038", "001", "107"}  # faces/README.md: real brown spots / freckles
-
-
-def read_rgb(path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,9 @@ from pigmentscan.qc import (
 )
 from pigmentscan.regions import region_masks
 
+from helpers import read_rgb
+
 NEW_CHECKS = ("soft", "blurred", "exposed", "colour cast")
-
-
-def read_rgb(path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
 @pytest.fixture(scope="module")
