@@ -169,6 +169,17 @@ def _code_state() -> dict:
     return {"git_head": head.strip(), "uncommitted_library_files": [line[3:] for line in dirty if line.strip()]}
 
 
+def _phantom_code_hash() -> str:
+    """Hash of the phantom generator's source (every module of the package): cached phantoms are
+    reused only when it is unchanged."""
+    import pigmentscan.phantom
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(pigmentscan.phantom.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--faces", help="folder of face JPEGs (default $PIGMENTSCAN_FACES or ../shared/faces/london)")
@@ -196,8 +207,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     (out / "photos").mkdir(parents=True, exist_ok=True)
     config = {"faces": [f.name for f in faces], "seed": args.seed, "raters": RATERS, "area_sd": AREA_NOISE_LOG_SD,
-              "p_off": P_OFF_BY_ONE, "phantom": hashlib.sha256(Path(__import__("pigmentscan.phantom").phantom.__file__)
-                                                              .read_bytes()).hexdigest()[:12]}
+              "p_off": P_OFF_BY_ONE, "phantom": _phantom_code_hash()}
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     truth_file, scores_file = out / "truth.json", out / "scores_default.csv"
     if truth_file.is_file() and json.loads(truth_file.read_text()).get("key") == key:

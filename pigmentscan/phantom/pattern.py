@@ -1,0 +1,115 @@
+"""Shapes of the phantoms' pigment: clustered, domain-warped, mottled patches cut to an area.
+
+See the package docstring (:mod:`pigmentscan.phantom`), "Shapes" and "Truth".
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+#: Patch diameter (IOD) where H2/H3/H4 start: specks end ~5 mm, 1.5-2 cm, region-sized (Kimbrough-Green 1994).
+HOMOGENEITY_THRESHOLDS_IOD = (0.08, 0.28, 0.6)
+#: Gaps closed before patches are counted, IOD (hair-breadth gaps between specks).
+_CLOSING_IOD = 0.03
+#: Pattern scale (bump diameter, IOD) drawn for each homogeneity asked for.
+_BUMP_DIAMETER_IOD = {1: (0.04, 0.07), 2: (0.10, 0.22), 3: (0.32, 0.5), 4: (0.9, 1.2)}
+#: Working resolution of the pattern generator (px per IOD) and spill beyond the region (IOD).
+_WORK_IOD_PX, _SPILL_IOD, _EDGE_IOD, _MOTTLE = 128.0, 0.06, 0.015, 0.25
+#: Area bands (fraction) of the MASI area scores (Kimbrough-Green 1994); band 1 from 2 %.
+_AREA_BANDS = {0: (0.0, 0.0), 1: (0.02, 0.1), 2: (0.1, 0.3), 3: (0.3, 0.5), 4: (0.5, 0.7), 5: (0.7, 0.9), 6: (0.9, 1.0)}
+
+
+def _disk(diameter_px: float) -> np.ndarray:
+    radius = max(1, int(round(diameter_px / 2)))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def patch_diameter_iod(mask, region, iod_px: float) -> float:
+    """Area-weighted mean equivalent diameter (IOD) of the patches of ``mask`` inside ``region``.
+
+    Gaps narrower than 0.03 IOD are closed first, so specks a hair apart form one patch.
+    """
+    mask = mask & region
+    if not mask.any():
+        return 0.0
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, _disk(_CLOSING_IOD * iod_px)).astype(bool)
+    labels, count = ndimage.label(closed & region)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
+    return float(np.sum(areas * 2.0 * np.sqrt(areas / np.pi)) / np.sum(areas) / iod_px)
+
+
+def _homogeneity_grade(diameter_iod: float) -> int:
+    return 1 + int(np.searchsorted(HOMOGENEITY_THRESHOLDS_IOD, diameter_iod, side="right"))
+
+
+
+def _smooth_noise(rng, shape, sigma_px) -> np.ndarray:
+    noise = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), max(sigma_px, 0.5))
+    return noise / (noise.std() + 1e-9)
+
+
+def _warp(rng, image, amplitude_px, sigma_px):
+    """Displace ``image`` by a smooth random field: turns round blobs into geographic shapes."""
+    rows, cols = np.indices(image.shape, dtype=np.float32)
+    dy = amplitude_px * _smooth_noise(rng, image.shape, sigma_px)
+    dx = amplitude_px * _smooth_noise(rng, image.shape, sigma_px)
+    return cv2.remap(image, cols + dx, rows + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _pattern(rng, region, allowed, fraction, homogeneity, iod):
+    """Soft profile in [0, 1] of one region's pigment at working resolution; q ≥ 0.5 is lesion."""
+    if fraction <= 0:
+        return np.zeros(region.shape, np.float32)
+    diameter = rng.uniform(*_BUMP_DIAMETER_IOD[homogeneity]) * iod
+    if homogeneity >= 3:  # large patches are built from overlapping smaller blobs
+        diameter *= 0.5
+    area = float(region.sum())
+    count = int(np.clip(round(fraction * area / (np.pi * diameter**2 / 4)), 1, 400))
+    # Clustered centres: drawn in proportion to a slow random field over the region.
+    cluster = np.exp(1.5 * _smooth_noise(rng, region.shape, 0.25 * iod)) * region
+    flat = cluster.ravel() / cluster.sum()
+    picks = rng.choice(flat.size, size=count, p=flat)
+    impulses = np.zeros(region.size, np.float32)
+    np.add.at(impulses, picks, rng.uniform(0.7, 1.3, count).astype(np.float32))
+    sigma = diameter / 2.0
+    field_ = cv2.GaussianBlur(impulses.reshape(region.shape), (0, 0), sigma) * (2 * np.pi * sigma**2)
+    field_ = _warp(rng, field_, min(0.4 * diameter, 0.12 * iod), max(0.5 * diameter, 0.02 * iod))
+    field_ = _warp(rng, field_, 0.02 * iod, 0.015 * iod)
+    field_ = np.where(allowed, field_, 0.0).astype(np.float32)
+    texture = 0.7 * _smooth_noise(rng, region.shape, 0.012 * iod) + 0.7 * _smooth_noise(rng, region.shape, 0.04 * iod)
+    mottle = 1.0 - _MOTTLE * (0.5 + 0.5 * np.tanh(texture))
+    edge = _EDGE_IOD * iod
+
+    def profile(level):
+        # Each patch is scaled to its own peak: its amplitude, whatever its size.
+        soft = cv2.GaussianBlur((field_ >= level).astype(np.float32), (0, 0), edge) * mottle
+        labels, count = ndimage.label(soft > 0.15)
+        if count == 0:
+            return soft
+        peaks = np.concatenate([[1.0], ndimage.maximum(soft, labels, np.arange(1, count + 1))])
+        return soft / np.maximum(peaks[labels], 1e-6)
+
+    inside = field_[region]
+    low, high = 0.0, float(inside.max())
+    if high <= 0:
+        return np.zeros(region.shape, np.float32)
+    for _ in range(30):  # the cut that involves `fraction` of the region
+        mid = 0.5 * (low + high)
+        share = float((profile(mid)[region] >= 0.5).mean())
+        low, high = (mid, high) if share > fraction else (low, mid)
+    return profile(high if fraction < 1 else 1e-9)
+
+
+def _draw_area(rng) -> float:
+    band = int(rng.choice(7, p=[0.08] + [0.92 / 6] * 6))
+    return float(rng.uniform(*_AREA_BANDS[band])) if band else 0.0
+
+
+def _feasible_homogeneity(fraction, region_area_iod2) -> list:
+    """Homogeneity grades a pattern of this area can show in a region of this size."""
+    largest = 2 * np.sqrt(fraction * region_area_iod2 / np.pi)  # one patch holding all the area
+    grades = [h for h, lo in zip((2, 3, 4), HOMOGENEITY_THRESHOLDS_IOD) if largest > 1.2 * lo]
+    grades = ([1] if fraction <= 0.12 else []) + [h for h in grades if not (h == 2 and fraction > 0.5)]
+    return grades or [4 if fraction > 0.5 else 1]

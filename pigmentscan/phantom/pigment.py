@@ -1,0 +1,70 @@
+"""Pigment physics of the phantoms: the melanin direction in optical density and darkness in JND.
+
+See the package docstring (:mod:`pigmentscan.phantom`), "Pigment physics" and "Darkness".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import colour
+
+#: Just-noticeable colour difference, ΔE*ab (MASI.md).
+JND_DELTA_E = 2.3
+#: Reference skin for the darkness bands: CIELAB (65, 12, 17), ITA 41° (Chardon 1991 boundary).
+REFERENCE_SKIN_LAB = (65.0, 12.0, 17.0)
+#: ΔE*ab bands of darkness grades 1-4 on the reference skin, in JND (models/default.json provenance).
+DARKNESS_BANDS_JND = {1: (2.0, 3.0), 2: (3.0, 4.5), 3: (4.5, 6.0), 4: (6.0, 8.0)}
+
+
+def _spectral_melanin_direction() -> np.ndarray:
+    """Unit OD direction of melanin in linear sRGB from its λ^−3.5 absorbance (module docstring)."""
+    lam = np.arange(380.0, 781.0)
+
+    def lobe(mu, s1, s2):  # Wyman, Sloan & Shirley 2013 piecewise Gaussian
+        return np.exp(-0.5 * ((lam - mu) / np.where(lam < mu, s1, s2)) ** 2)
+
+    xyz = np.stack([
+        1.056 * lobe(599.8, 37.9, 31.0) + 0.362 * lobe(442.0, 16.0, 26.7) - 0.065 * lobe(501.1, 20.4, 26.2),
+        0.821 * lobe(568.8, 46.9, 40.5) + 0.286 * lobe(530.9, 16.3, 31.1),
+        1.217 * lobe(437.0, 11.8, 36.0) + 0.681 * lobe(459.0, 26.0, 13.8),
+    ])
+    sensitivity = np.linalg.inv(colour.SRGB_TO_XYZ) @ xyz
+    absorbance = (lam / 500.0) ** -3.5  # melanin, Jacques 1998
+    od = -np.log((sensitivity * np.exp(-0.5 * absorbance)).sum(axis=1) / sensitivity.sum(axis=1))
+    return od / np.linalg.norm(od)
+
+
+#: Unit melanin direction in OD (R, G, B), derived from the spectrum at import.
+MELANIN_OD_DIRECTION = _spectral_melanin_direction()
+
+
+def _lab_to_linear(lab) -> np.ndarray:
+    """CIELAB (D65) to linear sRGB, the inverse of :func:`pigmentscan.colour.rgb_to_lab` (CIE 015)."""
+    lightness, a, b = lab
+    fy = (lightness + 16.0) / 116.0
+    f = np.array([fy + a / 500.0, fy, fy - b / 200.0])
+    ratio = np.where(f > 6.0 / 29.0, f**3, 3 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
+    return np.linalg.solve(colour.SRGB_TO_XYZ, ratio * colour.D65_WHITE_XYZ)
+
+
+def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
+    """Melanin amount (OD along :data:`MELANIN_OD_DIRECTION`) that adds ``delta_e`` ΔE*ab to a skin.
+
+    Examples
+    --------
+    >>> 0.3 < melanin_for_delta_e(3 * JND_DELTA_E) < 0.7
+    True
+    """
+    linear = _lab_to_linear(skin_lab)
+    reference = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear))
+
+    def added(amount):
+        lab = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear * np.exp(-amount * MELANIN_OD_DIRECTION)))
+        return float(np.linalg.norm(lab - reference))
+
+    low, high = 0.0, 5.0
+    for _ in range(50):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if added(mid) < delta_e else (low, mid)
+    return 0.5 * (low + high)
