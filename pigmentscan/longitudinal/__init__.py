@@ -1,0 +1,23 @@
+"""Change across visits: per subject, per visit and per treatment arm.
+
+Pure functions over the scores table (CONTRACT.md "Scores CSV") and one writer::
+
+    scores --changes_from_baseline--> changes --group_summary--> summary
+                                              --compare_arms---> arms
+
+Baseline is each subject's first visit in the order of :func:`pigmentscan.io.visit_order_key`
+(by ``date`` when visit labels are missing or cannot be ordered). A subject whose first visit comes
+after both day 0 ("baseline") and the study's first visit, or whose baseline photo was not scored,
+gets a ``note`` and no changes; it is never dropped silently.
+
+Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.statistics`
+(group summaries, between-arm tests, :func:`compare`), :mod:`.output` (figures, report, files).
+"""
+
+# RESPONDER_THRESHOLDS and CONFIDENCE: module constants of the former longitudinal.py, still importable here.
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline  # noqa: F401
+from .output import compare_files, write_comparison_report
+from .statistics import CONFIDENCE, Comparison, compare, compare_arms, group_summary  # noqa: F401
+
+__all__ = ["Comparison", "changes_from_baseline", "group_summary", "compare_arms", "compare",
+           "write_comparison_report", "compare_files"]

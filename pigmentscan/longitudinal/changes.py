@@ -1,0 +1,161 @@
+"""Change of each measure from each subject's baseline visit (:func:`changes_from_baseline`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import io as _io
+from ..errors import ManifestError
+from ..regions import REGION_KEYS
+
+#: Responder thresholds, improvement from baseline as a fraction. >=50 % is the usual melasma-trial
+#: responder definition (MASI.md "Photos in trials"; e.g. tranexamic-acid RCTs); >=75 % is the
+#: stricter grade reported beside it (by analogy with PASI-75 in psoriasis trials).
+RESPONDER_THRESHOLDS = (0.50, 0.75)
+# Float slack so that exactly 75 % counts (1.4 -> 0.35 gives 0.7499999999999999). Not clinical.
+_EPS = 1e-9
+_ID_COLUMNS = ("subject", "visit", "arm", "date")
+
+
+def _text(value) -> str | None:
+    """An identifier as text ("001" stays "001", 3.0 becomes "3"); None when blank."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() or None
+
+
+def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
+    """Clean identifiers, mark usable rows, order visits (``_rank``, comparable within a subject)."""
+    for column in ("subject", "visit", "masi"):
+        if column not in scores.columns:
+            raise ManifestError(None, f"no '{column}' column: compare needs subject, visit and masi for every photo")
+    frame = scores.copy()
+    for column in (c for c in _ID_COLUMNS if c in frame.columns):
+        frame[column] = frame[column].map(_text).astype(object)
+    has_date = "date" in frame.columns and frame["date"].notna().any()
+    if frame["subject"].isna().all() or (frame["visit"].isna().all() and not has_date):
+        raise ManifestError(None, "the 'subject' or 'visit' column is empty: fill in who was photographed when")
+    if frame["subject"].isna().any():
+        lines = (np.flatnonzero(frame["subject"].isna().to_numpy()) + 2)[:5].tolist()
+        raise ManifestError(None, f"rows without a subject (CSV lines {lines}): fill them in or remove them")
+    measures = [m for m in ("masi", "mmasi") if m in frame.columns] + [
+        f"{r}_{s}" for r in REGION_KEYS for s in ("area_pct", "darkness", "melanin_contrast")
+        if f"{r}_{s}" in frame.columns]
+    for column in measures:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    status = frame["status"].map(lambda v: (_text(v) or "").lower()) if "status" in frame.columns else None
+    frame["_usable"] = True if status is None else status.ne("error").to_numpy()
+
+    keys, bad = [], []
+    for label in frame["visit"]:
+        try:
+            keys.append(None if label is None else _io.visit_order_key(label))
+        except ValueError:
+            keys.append(None)
+            bad.append(label)
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601") if has_date else None
+    if dates is not None:
+        frame["_date"] = dates
+    if all(k is not None for k in keys):
+        ranks = {key: i for i, key in enumerate(sorted(set(keys)))}
+        frame["_rank"], frame["_label"] = [ranks[k] for k in keys], frame["visit"]
+        # A subject lacks a baseline when its first visit is after both day 0 and the study's first visit.
+        limit = max(min(keys), _io.visit_order_key("baseline"))
+        frame["_late"] = [k > limit for k in keys]
+        return frame, measures, True
+    if dates is not None and dates.notna().all():
+        frame["_rank"] = (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+        frame["_label"] = frame["visit"].where(frame["visit"].notna(), dates.dt.strftime("%Y-%m-%d"))
+        return frame, measures, False
+    what = f"visit labels {sorted(set(bad))[:5]} cannot be ordered" if bad else "some rows have no visit"
+    raise ManifestError(None, f"{what}: use labels like 'baseline', 'week 4', 'V2', or add an ISO 'date' column")
+
+
+def changes_from_baseline(scores: pd.DataFrame, *, sdc: float | None = None) -> pd.DataFrame:
+    """Change of each measure from each subject's baseline visit.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Scores table (CONTRACT.md); optional ``arm`` and ``date``. Rows with status ``error``
+        are skipped; several usable photos of one subject at one visit are averaged (``n_images``).
+    sdc : float, optional
+        Smallest detectable change in MASI points; adds ``beyond_sdc`` (|MASI change| > sdc).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject x visit, baseline included (change 0): ``subject``, [``arm``],
+        ``visit``, ``visit_order`` (0, 1, ... in study order), [``date``, ``days_from_baseline``],
+        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi and each region's ``area_pct``,
+        ``darkness`` and ``melanin_contrast`` (those present): ``<m>``, ``<m>_baseline``,
+        ``<m>_change`` (visit - baseline), ``<m>_change_pct`` (change / baseline * 100, NaN when
+        baseline is 0), ``<m>_improvement_rate`` ((baseline - visit) / baseline); for masi and
+        mmasi ``<m>_responder_50`` / ``_75`` (improvement >= 50 % / 75 %, nullable boolean).
+        A subject without a usable baseline keeps its values, has a ``note`` and NaN changes.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"subject": "1", "visit": ["week 12", "baseline"], "masi": [4.0, 10.0]})
+    >>> changes_from_baseline(scores)["masi_change"].tolist()
+    [0.0, -6.0]
+    """
+    frame, measures, by_label = _prepare(scores)
+    has_arm, has_date = "arm" in frame.columns, "_date" in frame.columns
+    rows = []
+    for subject, sub in frame.groupby("subject", sort=True):
+        sub = sub.sort_values("_rank", kind="stable")
+        arms = sorted(set(sub["arm"].dropna())) if has_arm else []
+        if len(arms) > 1:
+            raise ManifestError(None, f"subject {subject} is listed in several arms {arms}")
+        first, usable = sub["_rank"].iloc[0], sub[sub["_usable"]]
+        note = ""
+        if by_label and sub["_late"].iloc[0]:
+            note = f"no baseline visit (first visit: {sub['visit'].iloc[0]})"
+        elif not usable["_rank"].eq(first).any():
+            note = f"baseline photo not scored (status error at {sub['_label'].iloc[0]})"
+        elif usable.loc[usable["_rank"].eq(first), "masi"].isna().all():
+            note = "baseline MASI missing"
+        groups = list(usable.groupby("_rank", sort=True))
+        if not usable["_rank"].eq(first).any():  # show the failed first visit, never drop the subject
+            groups.insert(0, (first, sub[sub["_rank"].eq(first)].assign(**{m: np.nan for m in measures})))
+        for rank, at in groups:
+            row = {"subject": subject, "arm": arms[0] if arms else None, "visit": at["_label"].iloc[0], "_rank": rank,
+                   "n_images": int(at["_usable"].sum()), "note": note,
+                   "is_baseline": bool(rank == first) and not note.startswith("no baseline visit")}
+            if has_date:
+                delta = at["_date"].min() - sub["_date"].iloc[0]
+                row["date"], row["days_from_baseline"] = at["_date"].min(), delta.days if pd.notna(delta) else math.nan
+            rows.append(row | at[measures].mean().to_dict())
+    changes = pd.DataFrame(rows).drop(columns=[] if has_arm else ["arm"])
+    if has_date:
+        changes["date"] = pd.to_datetime(changes["date"]).dt.strftime("%Y-%m-%d")
+    if by_label:  # labels with the same order key share a place
+        order = changes["_rank"].map({r: i for i, r in enumerate(sorted(changes["_rank"].unique()))})
+    else:  # by date: labels ordered by first use within subjects, then by date
+        first_use = pd.DataFrame({"visit": changes["visit"], "seq": changes.groupby("subject").cumcount(),
+                                  "rank": changes["_rank"]}).groupby("visit").min().sort_values(["seq", "rank"])
+        order = changes["visit"].map({label: i for i, label in enumerate(first_use.index)})
+    changes.insert(changes.columns.get_loc("visit") + 1, "visit_order", order.astype(int))
+    changes = changes.drop(columns="_rank")
+
+    valid = changes["note"].eq("")
+    for m in measures:
+        base = changes[m].where(changes["is_baseline"] & valid).groupby(changes["subject"]).transform("first")
+        base = base.where(valid)
+        nonzero = base.where(base != 0)
+        changes[f"{m}_baseline"], changes[f"{m}_change"] = base, changes[m] - base
+        changes[f"{m}_change_pct"] = (changes[m] - base) / nonzero * 100.0
+        changes[f"{m}_improvement_rate"] = rate = (base - changes[m]) / nonzero
+        for threshold in RESPONDER_THRESHOLDS if m in ("masi", "mmasi") else ():
+            flag = pd.Series(rate >= threshold - _EPS, dtype="boolean").mask(rate.isna())
+            changes[f"{m}_responder_{round(threshold * 100)}"] = flag
+    if sdc is not None:
+        change = changes["masi_change"]
+        changes["beyond_sdc"] = pd.Series(change.abs() > float(sdc), dtype="boolean").mask(change.isna())
+    return changes.sort_values(["subject", "visit_order"], kind="stable").reset_index(drop=True)

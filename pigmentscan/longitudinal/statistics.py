@@ -1,0 +1,156 @@
+"""Group statistics of the changes: summaries per visit (and arm) and between-arm rank tests."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline
+
+#: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
+CONFIDENCE = 0.95
+
+
+def _mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t interval (NaN bounds when n < 2)."""
+    x = pd.Series(values, dtype="Float64").dropna().to_numpy(float)
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    if x.size < 2:
+        return float(x.mean()), math.nan, math.nan
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+
+
+def _share(flags: pd.Series) -> float:
+    return float(flags.astype("Float64").mean()) if flags.notna().any() else math.nan
+
+
+def _visit_name(group: pd.DataFrame) -> str:
+    """Labels sharing one place in the visit order ("week 4" and "day 28") are shown together."""
+    return " / ".join(sorted(set(group["visit"])))
+
+
+def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi"), confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Mean change, percent change and improvement rate with t intervals, per visit (and arm).
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        Output of :func:`changes_from_baseline`; subjects with a ``note`` are left out.
+    measures : sequence of str
+        Measures to summarise (those absent from ``changes`` are skipped).
+    confidence : float
+        Level of the two-sided Student-t intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per [arm x] visit: ``n`` (subjects with a MASI change) and per measure ``<m>_mean``,
+        ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` and
+        ``<m>_improvement_rate``, ``<m>_responder_50_share`` / ``_75_share``; ``beyond_sdc_share``.
+    """
+    keys = (["arm"] if "arm" in changes.columns else []) + ["visit_order"]
+    rows = []
+    for key, group in changes[changes["note"].eq("")].groupby(keys, sort=True, dropna=False):
+        row = dict(zip(keys, key)) | {"visit": _visit_name(group), "n": int(group["masi_change"].notna().sum())}
+        for m in (m for m in measures if f"{m}_change" in group.columns):
+            row[f"{m}_mean"] = float(group[m].mean())
+            for c in (f"{m}_change", f"{m}_change_pct", f"{m}_improvement_rate"):
+                row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group[c], confidence)
+            for c in (f"{m}_responder_{round(t * 100)}" for t in RESPONDER_THRESHOLDS):
+                if c in group.columns:
+                    row[f"{c}_share"] = _share(group[c])
+        if "beyond_sdc" in group.columns:
+            row["beyond_sdc_share"] = _share(group["beyond_sdc"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=None if rows else keys + ["visit", "n"])
+
+
+def compare_arms(changes: pd.DataFrame, *, visit=None,
+                 measures=("masi_change", "masi_improvement_rate")) -> pd.DataFrame:
+    """Rank test of the change between treatment arms at each post-baseline visit.
+
+    Two arms: Mann-Whitney U (scipy defaults: two-sided, exact for small samples without ties),
+    rank-biserial r = P(a > b) - P(a < b) (Kerby 2014; pingouin's ``RBC`` sign) and the
+    Hodges-Lehmann shift median(a_i - b_j) (Hodges & Lehmann 1963); arms in sorted order, ``a``
+    first. More arms: Kruskal-Wallis H, epsilon-squared = H / (n - 1) (Tomczak & Tomczak 2014).
+    p-values are not adjusted for the number of visits or measures.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        Output of :func:`changes_from_baseline` with an ``arm`` column.
+    visit : str, optional
+        Only this visit label.
+    measures : sequence of str
+        Columns of ``changes`` to compare.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit x measure: ``test``, ``arms``, ``statistic``, ``p_value``, ``effect_size``,
+        ``effect_size_name``, ``hl_shift``, ``n_<arm>``, ``median_<arm>``. Empty with < 2 arms.
+    """
+    if "arm" not in changes.columns or changes["arm"].nunique() < 2:
+        return pd.DataFrame()
+    arms = sorted(changes["arm"].dropna().unique())
+    post = changes[~changes["is_baseline"].astype(bool) & changes["arm"].notna()]
+    if visit is not None:
+        if str(visit) not in set(post["visit"]):
+            raise ValueError(f"visit {visit!r} has no post-baseline rows; known: {sorted(set(post['visit']))}")
+        post = post[post["visit_order"].isin(post.loc[post["visit"] == str(visit), "visit_order"])]
+    rows = []
+    for order, group in post.groupby("visit_order", sort=True):
+        label = _visit_name(group)
+        for measure in measures:
+            samples = {arm: group.loc[group["arm"] == arm, measure].dropna().to_numpy(float) for arm in arms}
+            present = [arm for arm in arms if samples[arm].size]
+            row = {"visit": label, "visit_order": order, "measure": measure, "test": "", "arms": " vs ".join(present)}
+            row |= dict.fromkeys(("statistic", "p_value", "effect_size"), math.nan) | {"effect_size_name": ""}
+            row["hl_shift"] = math.nan
+            if len(present) == 2:
+                a, b = samples[present[0]], samples[present[1]]
+                result = stats.mannwhitneyu(a, b, alternative="two-sided")
+                row |= {"test": "Mann-Whitney U", "statistic": float(result.statistic), "p_value": float(result.pvalue),
+                        "effect_size": 2.0 * float(result.statistic) / (a.size * b.size) - 1.0,
+                        "effect_size_name": "rank-biserial r", "hl_shift": float(np.median(np.subtract.outer(a, b)))}
+            elif len(present) > 2:
+                h, p = stats.kruskal(*(samples[arm] for arm in present))
+                n = sum(samples[arm].size for arm in present)
+                row |= {"test": "Kruskal-Wallis", "statistic": float(h), "p_value": float(p),
+                        "effect_size": float(h) / (n - 1), "effect_size_name": "epsilon-squared"}
+            for arm in arms:
+                row[f"n_{arm}"] = int(samples[arm].size)
+                row[f"median_{arm}"] = float(np.median(samples[arm])) if samples[arm].size else math.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """``changes`` (subject x visit), ``summary`` (visit [x arm]), ``arms`` (between-arm tests,
+    empty with fewer than two arms) and the ``sdc`` (MASI points) used."""
+
+    changes: pd.DataFrame
+    summary: pd.DataFrame
+    arms: pd.DataFrame
+    sdc: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready: tables as lists of records, NaN / NA as None."""
+        def records(frame):
+            return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+        return {"sdc": self.sdc, "changes": records(self.changes), "summary": records(self.summary),
+                "arms": records(self.arms)}
+
+
+def compare(scores: pd.DataFrame, *, sdc: float | None = None) -> Comparison:
+    """Changes from baseline, their group summary and the between-arm tests."""
+    changes = changes_from_baseline(scores, sdc=sdc)
+    return Comparison(changes, group_summary(changes), compare_arms(changes), None if sdc is None else float(sdc))
