@@ -1,0 +1,195 @@
+"""Before/after panels of one subject, every visit warped onto the baseline's face (longitudinal comparison)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .overlays import outline_regions, tint_lesions
+
+#: Subjects given photo panels in one report (presentation limit: each panel re-analyses
+#: every photo of its subject and adds about 1 MB to the page).
+PANEL_MAX_SUBJECTS = 40
+_TILE_PX, _LABEL_PX = 300, 34
+# The face oval (FaceMesh FACEMESH_FACE_OVAL) pushed outwards by these factors about the face
+# centre: extra triangles over the forehead band above the mesh and the crop's margin.
+_OVAL_PUSH = (1.35, 1.6)
+_LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
+
+
+def _with_rings(points_px) -> np.ndarray:
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
+
+    mesh = np.asarray(points_px, float)[:468]  # the mesh without the iris points
+    oval = mesh[sorted({i for edge in FACEMESH_FACE_OVAL for i in edge})]
+    centre = mesh.mean(axis=0)
+    return np.vstack([mesh] + [centre + push * (oval - centre) for push in _OVAL_PUSH])
+
+
+def warp_to_reference(image, points_px, reference_points_px, reference_shape, *, interpolation=cv2.INTER_LINEAR):
+    """Warp an image onto another photo's face geometry, piecewise-affinely on face triangles.
+
+    The triangles are the Delaunay triangulation of the reference's 468 FaceMesh points plus
+    two rings of its face oval pushed outwards; each maps affinely onto the same three
+    landmarks of ``image``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W) or (H, W, C): a photo, a uint8 mask, a float map.
+    points_px, reference_points_px : numpy.ndarray, shape (478, 2)
+        FaceMesh landmarks (x, y) in ``image`` and in the reference.
+    reference_shape : tuple
+        (height, width) of the result.
+    interpolation : int
+        OpenCV interpolation (``cv2.INTER_NEAREST`` for masks).
+
+    Returns
+    -------
+    warped : numpy.ndarray
+        ``image`` in the reference geometry, 0 where it has no source.
+    valid : numpy.ndarray of bool
+        Pixels that come from inside ``image``.
+    """
+    from scipy.spatial import Delaunay
+
+    reference, source = _with_rings(reference_points_px), _with_rings(points_px)
+    triangles = Delaunay(reference).simplices
+    height, width = reference_shape[:2]
+    labels = np.full((height, width), -1, np.int32)
+    for t, tri in enumerate(triangles):
+        cv2.fillConvexPoly(labels, np.round(reference[tri] * 16).astype(np.int32), int(t), cv2.LINE_8, shift=4)
+    corners = np.concatenate([reference[triangles], np.ones(triangles.shape + (1,))], axis=2)
+    affine = np.linalg.pinv(corners) @ source[triangles]  # (T, 3, 2): (x, y, 1) @ affine -> source (x, y)
+    inside = labels >= 0
+    yy, xx = np.nonzero(inside)
+    m = affine[labels[inside]]
+    map_x, map_y = np.full((2, height, width), -1.0, np.float32)
+    map_x[inside] = xx * m[:, 0, 0] + yy * m[:, 1, 0] + m[:, 2, 0]
+    map_y[inside] = xx * m[:, 0, 1] + yy * m[:, 1, 1] + m[:, 2, 1]
+    warped = cv2.remap(np.ascontiguousarray(image), map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT)
+    h, w = np.asarray(image).shape[:2]
+    return warped, inside & (map_x >= 0) & (map_y >= 0) & (map_x <= w - 1) & (map_y <= h - 1)
+
+
+def _tile(picture, lines, height):
+    tile = cv2.resize(picture, None, fx=height / picture.shape[0], fy=height / picture.shape[0],
+                      interpolation=cv2.INTER_AREA)
+    head = np.full((_LABEL_PX, tile.shape[1], 3), 255, np.uint8)
+    for i, text in enumerate(lines):
+        cv2.putText(head, text, (6, 14 + 15 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return np.vstack([head, tile])
+
+
+def comparison_panel(visits, *, tile_height: int = _TILE_PX) -> np.ndarray:
+    """Before/after picture of one subject, every visit on the baseline's face geometry.
+
+    One column per visit, baseline first. Rows: the photo warped onto the baseline face
+    (:func:`warp_to_reference`); the same with the visit's lesion mask tinted and the
+    baseline's region outlines; where pigment changed since baseline, the difference of
+    the warped ``melanin_contrast`` maps (each against its own photo's normal skin, so
+    exposure and white-balance drift cancel) on visible skin of the regions: blue where it
+    decreased, red where it increased, full colour at one lesion threshold
+    (``LesionParams.min_contrast`` of the default model).
+
+    Parameters
+    ----------
+    visits : sequence of (str, FaceScore)
+        Label and score of each visit, baseline first.
+    tile_height : int
+        Height of each picture, pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        RGB uint8.
+    """
+    from ..scoring import load_model
+
+    def crop_points(score):
+        return (np.asarray(score.landmarks.points_px, float) - score.crop_offset_px) * score.crop_scale
+
+    base = visits[0][1]
+    shape, reference = base.analysis_image.shape[:2], crop_points(base)
+    scale = float(load_model(None).lesion.min_contrast)
+    sigma = 0.02 * float(np.linalg.norm(reference[473] - reference[468]))  # 2 % of the inter-ocular distance
+    base_contrast = cv2.GaussianBlur(base.analysis.melanin_contrast.astype(np.float32), (0, 0), sigma)
+    base_skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & ~base.analysis.non_skin
+    columns = []
+    for label, score in visits:
+        def warp(image, interpolation=cv2.INTER_LINEAR, points=crop_points(score)):
+            return warp_to_reference(image, points, reference, shape, interpolation=interpolation)
+
+        photo, valid = warp(score.analysis_image)
+        lesion = warp(score.analysis.lesion_mask.astype(np.uint8), cv2.INTER_NEAREST)[0].astype(bool) & valid
+        skin = warp((~score.analysis.non_skin).astype(np.uint8), cv2.INTER_NEAREST)[0].astype(bool) & valid & base_skin
+        change = cv2.GaussianBlur(warp(score.analysis.melanin_contrast.astype(np.float32))[0], (0, 0), sigma) - base_contrast
+        photo[~valid] = 255
+        tinted = tint_lesions(photo, lesion)
+        outline_regions(tinted, base.analysis.region_masks, thickness=1)
+        grey = np.repeat(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2).astype(np.float32)
+        alpha = 0.85 * (np.clip(np.abs(change) / scale, 0, 1) * skin)[..., None]
+        changed = np.clip(grey * (1 - alpha) + np.where(change[..., None] < 0, _LESS, _MORE) * alpha, 0, 255)
+        area = np.mean([region.area_pct for region in score.regions.values()])
+        columns.append(np.vstack([
+            _tile(photo, [label, f"MASI {score.masi:.1f}  mMASI {score.mmasi:.1f}"], tile_height),
+            _tile(tinted, ["lesions (magenta)", f"mean area {area:.1f} %"], tile_height),
+            _tile(changed.astype(np.uint8), ["pigment vs baseline", "blue less, red more"] if score is not base
+                  else ["baseline (reference)"], tile_height)]))
+    gap = np.full((columns[0].shape[0], 6, 3), 255, np.uint8)
+    return np.hstack([part for column in columns for part in (gap, column)][1:])
+
+
+def comparison_panels(scores, folder, *, model=None, max_subjects: int = PANEL_MAX_SUBJECTS) -> dict:
+    """Before/after panels (PNG bytes, by subject) from a scores table (CONTRACT.md).
+
+    The photos in the ``image`` column (relative to ``folder``, the scores CSV's folder) are
+    scored again for their landmarks, lesion masks and contrast maps. Visits are ordered by
+    :func:`pigmentscan.io.visit_order_key` (then ``date``); one photo per visit, the first
+    listed. A subject gets a panel when its first visit's photo and at least one later photo
+    can be read and scored; error rows are left out. Only the first ``max_subjects`` subjects
+    (sorted) get panels.
+
+    Returns
+    -------
+    dict of str to bytes
+    """
+    from ..errors import ImageReadError, PigmentScanError
+    from ..io import visit_order_key
+    from ..pipeline import score_image
+
+    def order(row):
+        try:
+            return (0, visit_order_key(row["visit"]), row.get("date", ""))
+        except ValueError:
+            return (1, (0, 0.0), row.get("date", ""))
+
+    table = scores[[c for c in ("image", "subject", "visit", "date", "status") if c in scores.columns]]
+    table = table.fillna("").astype(str)
+    usable = (table["image"].str.strip() != "") & (table["subject"].str.strip() != "")
+    if "status" in table.columns:
+        usable &= table["status"].str.lower() != "error"
+    panels = {}
+    for subject, group in sorted(table[usable].groupby("subject")):
+        if len(panels) >= max_subjects:
+            break
+        rows = sorted(group.to_dict("records"), key=order)
+        visits = []
+        for row in rows:
+            path = Path(folder) / row["image"].strip()
+            label = row["visit"] or row.get("date", "")
+            if any(label == seen for seen, _ in visits):
+                continue
+            try:
+                if not path.is_file():
+                    raise ImageReadError(path, "no such file")
+                visits.append((label, score_image(path, model=model)))
+            except PigmentScanError:
+                if not visits:
+                    break  # no baseline photo: no panel
+        if len(visits) >= 2:
+            ok, encoded = cv2.imencode(".png", cv2.cvtColor(comparison_panel(visits), cv2.COLOR_RGB2BGR))
+            panels[subject] = encoded.tobytes()
+    return panels
