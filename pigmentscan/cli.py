@@ -47,6 +47,11 @@ def _qc_limits(path: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _add_qc_limits(command) -> None:
+    command.add_argument("--qc-limits", type=_qc_limits, metavar="FILE.json",
+                         help="quality-control limits: a JSON object of QualityLimits fields (others keep their defaults)")
+
+
 def _cmd_score(args) -> int:
     from .io import find_images
     from .pipeline import score_images
@@ -77,7 +82,7 @@ def _cmd_batch(args) -> int:
     from .batch import run_batch
 
     result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
-                       overlays=not args.no_overlays)
+                       overlays=not args.no_overlays, qc_limits=args.qc_limits)
     print(f"batch: {result.n_processed} scored, {result.n_skipped} already scored (skipped), {result.n_errors} error(s) "
           f"in {result.elapsed_s:.1f} s -> {result.scores_path}")
     if result.n_errors:
@@ -124,8 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
     score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
     score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
-    score.add_argument("--qc-limits", type=_qc_limits, metavar="FILE.json",
-                       help="quality-control limits: a JSON object of QualityLimits fields (others keep their defaults)")
+    _add_qc_limits(score)
     score.set_defaults(run=_cmd_score)
 
     batch = commands.add_parser("batch", help="score every photo of a manifest, resumably")
@@ -135,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="local workers (default: all cores)")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
+    _add_qc_limits(batch)
     batch.set_defaults(run=_cmd_batch)
 
     calibrate = commands.add_parser("calibrate", help="fit the scorer to physician scores")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -15,10 +16,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pigmentscan.batch import SHA_COLUMN, _exclusive, file_sha256, read_journal, run_batch
+from pigmentscan.batch import (
+    LIMITS_COLUMN,
+    SHA_COLUMN,
+    _exclusive,
+    file_sha256,
+    read_journal,
+    run_batch,
+)
 from pigmentscan.errors import PigmentScanError
 from pigmentscan.io import read_scores
 from pigmentscan.pipeline import SCORE_COLUMNS
+from pigmentscan.qc import load_quality_limits
 from pigmentscan.scoring import load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,3 +195,51 @@ def test_cli_batch_exit_status(tmp_path, faces):
     manifest = write_manifest(tmp_path / "one", faces[:1])
     assert main(["batch", str(manifest), "--out", str(tmp_path / "o2"), "--jobs", "1", "--no-overlays"]) == 0
     assert not (tmp_path / "o2" / "overlays").exists()
+
+
+def test_qc_limits_file_gives_error_rows_and_reruns_keep_to_their_limits(tmp_path, capsys):
+    """``pigmentscan batch --qc-limits FILE``: a sample photo whose skin is ~5 % burnt out white
+    warns under the default limits (warn beyond 2 %, error beyond 15 %) and is an error row under
+    a file that rejects beyond 3 %; a re-run reuses rows only under the same limits."""
+    from pigmentscan.cli import main
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for name in ("grace_hopper.jpg", "astronaut_eileen_collins.png"):
+        shutil.copy(REPO / "sample_images" / name, folder / name)
+    (folder / "manifest.csv").write_text("image,subject,visit\ngrace_hopper.jpg,GH,baseline\n"
+                                         "astronaut_eileen_collins.png,EC,baseline\n")
+    limits = tmp_path / "limits.json"
+    limits.write_text(json.dumps({"max_clipped_pct_warn": 1, "max_clipped_pct_error": 3}))
+    out = tmp_path / "out"
+
+    def batch(*options):
+        return main(["batch", str(folder / "manifest.csv"), "--out", str(out), "--no-overlays", *options])
+
+    def scores():
+        return read_scores(out / "scores.csv").set_index("subject")
+
+    assert batch("--jobs", "1") == 0
+    default = scores()
+    assert default.loc["GH", "qc_clipped_pct"] > 3 > default.loc["EC", "qc_clipped_pct"]
+    assert (default["status"] == "warn").all(), default["error"]  # small faces (and GH's glare): warnings only
+    assert default[LIMITS_COLUMN].str.startswith("default@").all()
+
+    capsys.readouterr()
+    assert batch("--jobs", "2", "--qc-limits", str(limits)) == 0  # the limits reach the worker processes
+    assert "0 already scored" in capsys.readouterr().out  # rows checked with other limits are not reused
+    strict = scores()
+    assert strict.loc["GH", "status"] == "error" and "over-exposed" in strict.loc["GH", "error"]
+    assert strict.loc["GH", "qc_clipped_pct"] == default.loc["GH", "qc_clipped_pct"]
+    assert strict.loc["EC", "status"] == "warn"
+    assert strict[LIMITS_COLUMN].str.startswith("custom@").all()
+
+    again = run_batch(folder / "manifest.csv", out, jobs=1, overlays=False, progress=False,
+                      qc_limits=load_quality_limits(limits))  # the same limits, through the Python API
+    assert (again.n_processed, again.n_skipped, again.n_errors) == (0, 1, 1)
+    pd.testing.assert_frame_equal(scores(), strict)
+
+    capsys.readouterr()
+    assert batch("--jobs", "1") == 0  # back to the defaults: both photos scored again, no error row
+    assert "2 scored, 0 already scored" in capsys.readouterr().out
+    pd.testing.assert_series_equal(scores()["status"], default["status"])

@@ -9,7 +9,8 @@ Each row is appended as soon as its photo is done (one complete line, flushed an
 fsynced), so a crash, ``kill`` or Ctrl-C leaves a valid CSV; a trailing partial line
 (power cut in mid-write) is dropped when the batch starts again. A re-run skips every
 photo already scored with the same image content (SHA-256 of the file's bytes, column
-``image_sha256``), the same model (``model``, ``name@hash``) and the same pigmentscan
+``image_sha256``), the same model (``model``, ``name@hash``), the same quality-control
+limits (``quality_limits``, ``default@hash`` or ``custom@hash``) and the same pigmentscan
 version, and an error row too when the same bytes always give that error (``error_type``
 unreadable photo, no face, QC rejection); other errors are tried again. At the end
 ``scores.csv`` is rewritten atomically in manifest order, one row per manifest row.
@@ -21,7 +22,15 @@ pigmentscan installed and must see the photos at the paths the manifest resolves
 """
 
 from .journal import SCORES_NAME, _exclusive, read_journal  # noqa: F401 - _exclusive: tests/test_batch.py
-from .run import IDENTITY_COLUMNS, REPRODUCIBLE_ERRORS, BatchResult, run_batch  # noqa: F401
+from .run import (  # noqa: F401
+    IDENTITY_COLUMNS,
+    LIMITS_COLUMN,
+    REPRODUCIBLE_ERRORS,
+    BatchResult,
+    quality_limits_label,
+    run_batch,
+)
 from .workers import SHA_COLUMN, file_sha256
 
-__all__ = ["BatchResult", "run_batch", "file_sha256", "read_journal", "IDENTITY_COLUMNS", "SHA_COLUMN"]
+__all__ = ["BatchResult", "run_batch", "file_sha256", "read_journal", "IDENTITY_COLUMNS", "SHA_COLUMN",
+           "LIMITS_COLUMN", "quality_limits_label"]

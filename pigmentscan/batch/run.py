@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
@@ -12,6 +14,7 @@ from .. import __version__
 from ..errors import ManifestError
 from ..io import atomic_write_bytes, atomic_write_text, read_manifest
 from ..pipeline import rows_to_frame
+from ..qc import QualityLimits
 from ..scoring import load_model
 from .journal import (
     SCORES_NAME,
@@ -24,9 +27,12 @@ from .workers import SHA_COLUMN, _error, _run_dask, _run_local, _score_task, fil
 
 #: Manifest columns copied into every scores row.
 IDENTITY_COLUMNS = ("subject", "visit", "date", "arm")
-#: Errors that the same bytes and model always give again: such rows are reused on a re-run
+#: Errors that the same bytes, model and limits always give again: such rows are reused on a re-run
 #: (``error_type`` column); any other error (a worker that died, ...) is tried again.
 REPRODUCIBLE_ERRORS = ("ImageReadError", "NoFaceError", "QualityError")
+#: Scores column naming the quality-control limits a row was checked with (:func:`quality_limits_label`):
+#: a re-run reuses only rows checked with the same limits.
+LIMITS_COLUMN = "quality_limits"
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class BatchResult:
         Photos scored in this run (status ``ok`` or ``warn``).
     n_skipped : int
         Photos already scored (``ok`` or ``warn``) by an earlier run with the same content,
-        model and version: their rows were reused.
+        model, quality-control limits and version: their rows were reused.
     n_errors : int
         Rows with status ``error`` (unreadable photo, no face, QC rejection, manifest
         problem), whether found in this run or reused from an earlier one.
@@ -58,6 +64,24 @@ class BatchResult:
                 "scores_path": str(self.scores_path), "elapsed_s": self.elapsed_s}
 
 
+def quality_limits_label(limits: QualityLimits | None = None) -> str:
+    """``default@<hash>`` or ``custom@<hash>``: which quality-control limits a row was checked with.
+
+    The hash (12 hex digits of SHA-256) is of the limits as JSON, so a change of the shipped
+    defaults changes it too.
+
+    Examples
+    --------
+    >>> quality_limits_label().startswith("default@")
+    True
+    >>> quality_limits_label(QualityLimits(max_yaw_warn_deg=10)).startswith("custom@")
+    True
+    """
+    limits = QualityLimits() if limits is None else limits
+    digest = hashlib.sha256(json.dumps(limits.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    return f"{'default' if limits == QualityLimits() else 'custom'}@{digest}"
+
+
 def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
     from ..report import overlay_paths
 
@@ -66,7 +90,7 @@ def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
 
 
 def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, scheduler=None,
-              overlays: bool = True, progress: bool = True) -> BatchResult:
+              overlays: bool = True, progress: bool = True, qc_limits: QualityLimits | None = None) -> BatchResult:
     """Score every photo of a manifest into ``out_dir/scores.csv``, resumably.
 
     Parameters
@@ -88,6 +112,10 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
         overlay is missing is scored again).
     progress : bool
         Show a progress bar (photos done, rate, time left) on stderr.
+    qc_limits : QualityLimits, optional
+        Limits of the quality checks (see :func:`pigmentscan.score_image`); ``None`` for the
+        defaults. Every row names them in the ``quality_limits`` column, and a re-run reuses
+        only rows checked with the same limits.
 
     Returns
     -------
@@ -117,12 +145,14 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     scores_path = out / SCORES_NAME
     names = _overlay_names(out / "overlays", manifest) if overlays else [None] * len(manifest)
     identity_columns = [c for c in IDENTITY_COLUMNS if c in manifest.columns]
+    limits_label = quality_limits_label(qc_limits)
+    stamp = {LIMITS_COLUMN: limits_label}
 
     with _exclusive(out), _sigterm_as_interrupt():
         previous = read_journal(scores_path)
         reusable = {row[SHA_COLUMN]: row for row in previous
                     if row.get(SHA_COLUMN) and row.get("model") == scoring_model.label
-                    and row.get("pigmentscan_version") == __version__
+                    and row.get("pigmentscan_version") == __version__ and row.get(LIMITS_COLUMN) == limits_label
                     and (row.get("status") in ("ok", "warn") or row.get("error_type") in REPRODUCIBLE_ERRORS)}
         final, tasks = {}, []
         for index, record in manifest.iterrows():
@@ -130,7 +160,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
             image = record["image_path"] or record["image"]
             if record["manifest_error"]:
                 final[index] = _error(image, ManifestError(None, record["manifest_error"]), scoring_model.label,
-                                      identity)
+                                      identity) | stamp
                 continue
             sha = file_sha256(image)
             earlier = reusable.get(sha) if sha else None
@@ -138,7 +168,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
             if earlier is not None and not (wants_overlay and not names[index].exists()):
                 final[index] = {**earlier, "image": image, **identity, "_skipped": True}
             elif not sha:  # missing or unreadable: the error row costs nothing, no worker needed
-                final[index] = _score_task((index, image, identity, False), scoring_model)["row"]
+                final[index] = _score_task((index, image, identity, False), scoring_model, qc_limits)["row"] | stamp
             else:
                 tasks.append((index, image, identity, names[index] is not None))
 
@@ -148,15 +178,15 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
                   file=sys.stderr, flush=True)
         bar = tqdm(total=len(tasks), unit="photo", desc="scoring", file=sys.stderr, disable=not progress or not tasks,
                    dynamic_ncols=True, smoothing=0.1)
-        results = (_run_dask(tasks, scoring_model, scheduler) if scheduler is not None
-                   else _run_local(tasks, scoring_model, jobs or os.cpu_count() or 1))
+        results = (_run_dask(tasks, scoring_model, scheduler, qc_limits) if scheduler is not None
+                   else _run_local(tasks, scoring_model, jobs or os.cpu_count() or 1, qc_limits))
         try:
             for result in results:
                 index = result["index"]
                 if result["overlay"] is not None:
                     atomic_write_bytes(names[index], result["overlay"])
-                journal.append(result["row"])
-                final[index] = result["row"]
+                final[index] = row = result["row"] | stamp
+                journal.append(row)
                 bar.update(1)
         finally:
             results.close()  # stops the workers when interrupted

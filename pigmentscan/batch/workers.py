@@ -29,12 +29,12 @@ def file_sha256(path, *, chunk_bytes: int = 1 << 20) -> str:
 
 # --------------------------------------------------------------------------- worker side
 
-def _score_task(task, model) -> dict:
+def _score_task(task, model, qc_limits=None) -> dict:
     """Score one photo (runs in a worker): ``{"index", "row", "overlay"}``; never raises."""
     index, image_path, identity, want_overlay = task
     sha = file_sha256(image_path)  # of the bytes this worker scores, even if the file just changed
     try:
-        score = score_image(image_path, model=model)
+        score = score_image(image_path, model=model, qc_limits=qc_limits)
         row = score_row(score, **identity) | {SHA_COLUMN: sha}
         overlay = None
         if want_overlay:
@@ -52,6 +52,11 @@ def _error(image, error, model_label: str, identity: dict, sha: str = "") -> dic
     return error_row(image, error, model=model_label, **identity) | {SHA_COLUMN: sha, "error_type": type(error).__name__}
 
 
+def _lost(task, error, model) -> dict:
+    """The result of a task whose worker failed (died, was killed): an error row, tried again next run."""
+    return {"index": task[0], "row": _error(task[1], error, model.label, task[2]), "overlay": None}
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     """Worker initializer: leave when the batch process is gone (even after ``kill -9``)."""
     def watch():
@@ -62,11 +67,11 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True, name="pigmentscan-parent-watch").start()
 
 
-def _run_local(tasks, model, jobs: int):
+def _run_local(tasks, model, jobs: int, qc_limits=None):
     """Yield results as they finish: in this process (1 job) or in loky worker processes."""
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _score_task(task, model)
+            yield _score_task(task, model, qc_limits)
         return
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -83,21 +88,21 @@ def _run_local(tasks, model, jobs: int):
             # At most one task queued per worker beyond the running ones: memory stays flat for any
             # manifest, and an interrupted shutdown has (almost) nothing queued to unwind.
             for task in itertools.islice(waiting, jobs + 1 - len(running)):
-                running[executor.submit(_score_task, task, model)] = task
+                running[executor.submit(_score_task, task, model, qc_limits)] = task
             if not running:
                 return
             for future in wait(running, return_when=FIRST_COMPLETED).done:
                 task = running.pop(future)
                 try:
                     result = future.result()
-                except Exception as error:  # noqa: BLE001 - a worker died: an error row, tried again next run
-                    result = {"index": task[0], "row": _error(task[1], error, model.label, task[2]), "overlay": None}
+                except Exception as error:  # noqa: BLE001 - a worker died
+                    result = _lost(task, error, model)
                 yield result
     finally:
         executor.shutdown(wait=not running, kill_workers=bool(running))
 
 
-def _run_dask(tasks, model, scheduler):
+def _run_dask(tasks, model, scheduler, qc_limits=None):
     """Yield results as they finish on a Dask distributed cluster (address or Client)."""
     from distributed import Client, as_completed
 
@@ -107,13 +112,13 @@ def _run_dask(tasks, model, scheduler):
     try:
         if tasks:
             model_future = client.scatter(model, broadcast=True)
-            futures = {client.submit(_score_task, task, model_future, pure=False): task for task in tasks}
+            futures = {client.submit(_score_task, task, model_future, qc_limits, pure=False): task for task in tasks}
         for future in as_completed(list(futures), loop=client.loop):
             task = futures.pop(future)
             try:
                 yield future.result()
-            except Exception as error:  # noqa: BLE001 - e.g. KilledWorker: an error row, tried again next run
-                yield {"index": task[0], "row": _error(task[1], error, model.label, task[2]), "overlay": None}
+            except Exception as error:  # noqa: BLE001 - e.g. KilledWorker
+                yield _lost(task, error, model)
             future.release()
     finally:
         if futures:
