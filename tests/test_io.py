@@ -298,19 +298,58 @@ def test_reduce_rotated_and_png(tmp_path, face, reduce):
         assert np.abs(rgb.astype(int) - reference).mean() < 2.5, path
 
 
-def test_reduce_jpeg_uses_dct_scaling(face_file, monkeypatch):
-    requests = []
-    draft = JpegImagePlugin.JpegImageFile.draft
+def test_reduce_jpeg_uses_dct_scaling(face_file, tmp_path, monkeypatch):
+    """Both JPEG decoders are set to a quarter size, not the image resized afterwards."""
+    from pigmentscan.io import images
 
-    def spy(self, mode, size):
+    requests = []
+    draft, imdecode = JpegImagePlugin.JpegImageFile.draft, cv2.imdecode
+
+    def spy_draft(self, mode, size):
         result = draft(self, mode, size)
-        requests.append((size, self.size))
+        requests.append(("pillow", size, self.size))
         return result
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    def spy_imdecode(data, flags):
+        requests.append(("opencv", flags & ~cv2.IMREAD_IGNORE_ORIENTATION))
+        return imdecode(data, flags)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy_draft)
+    monkeypatch.setattr(images.cv2, "imdecode", spy_imdecode)
+    # a plain JPEG: OpenCV's libjpeg, DCT-scaled
     assert read_image(face_file, reduce=4).shape == (338, 338, 3)
-    # the decoder itself was set to a quarter size, not the image resized afterwards
-    assert requests == [((337, 337), (338, 338))]
+    assert requests == [("opencv", cv2.IMREAD_REDUCED_COLOR_4)]
+    # a JPEG with an ICC profile: Pillow's draft mode
+    requests.clear()
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with_icc = tmp_path / "icc.jpg"
+    Image.open(face_file).save(with_icc, quality=90, icc_profile=icc)
+    assert read_image(with_icc, reduce=4).shape == (338, 338, 3)
+    assert requests == [("pillow", (337, 337), (338, 338))]
+
+
+@pytest.mark.parametrize("reduce", [1, 2, 4])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_opencv_jpeg_decode_equals_pillows(tmp_path, small, orientation, reduce, monkeypatch):
+    """Plain JPEGs are decoded by OpenCV: the very pixels Pillow gives, every EXIF orientation."""
+    from pigmentscan.io import images
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = save(tmp_path, "o.jpg", small, quality=90, exif=exif)
+    rgb = read_image(path, reduce=reduce)
+    monkeypatch.setattr(images, "_plain_jpeg", lambda *args: None)  # Pillow's path only
+    np.testing.assert_array_equal(rgb, read_image(path, reduce=reduce))
+    if reduce == 1:  # and the orientation is the one ImageOps applies
+        np.testing.assert_array_equal(rgb, np.array(ImageOps.exif_transpose(Image.open(path)).convert("RGB")))
+
+
+def test_jpeg_without_its_end_marker_is_refused(tmp_path, face_file):
+    """OpenCV would decode it (grey where data is missing): such a file goes to Pillow, which refuses it."""
+    path = tmp_path / "no_eoi.jpg"
+    path.write_bytes(face_file.read_bytes()[:-2])
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(path)
 
 
 def test_reduce_must_be_a_dct_factor(face_file):
