@@ -1,7 +1,8 @@
 """Face landmarks with MediaPipe FaceMesh (478 points, iris refinement) and head pose.
 
 The model ships inside the ``mediapipe==0.10.21`` wheel: nothing is downloaded.
-Detection runs on a downscaled copy of the photo; MediaPipe returns coordinates
+Detection runs on a downscaled copy of the photo (halved until it fits
+DETECT_MAX_SIDE_PX, see :mod:`pigmentscan.resample`); MediaPipe returns coordinates
 normalised to the image size, so they map back to full resolution exactly.
 
 Sides follow the patient (MASI.md): landmark 473 is the centre of the subject's LEFT
@@ -15,10 +16,10 @@ import os
 import threading
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .errors import NoFaceError
+from .resample import halved, halvings_to_fit
 
 __all__ = [
     "N_LANDMARKS",
@@ -37,8 +38,12 @@ RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = 468, 473
 # forehead top 10 and chin 152 (FaceMesh topology).
 _AXIS_RIGHT, _AXIS_LEFT, _AXIS_TOP, _AXIS_CHIN = 234, 454, 10, 152
 
-#: Longest side of the copy MediaPipe sees. FaceMesh itself works on a 192×192 crop,
-#: so a larger copy only costs time.
+#: Longest side of the copy MediaPipe sees, at most (the photo is halved until it
+#: fits, so the copy's longest side is 513-1024 px). FaceMesh works on a 192×192 crop
+#: of the face and its iris model on 64×64 crops of the eyes, about 60 px between the
+#: pupils: in a frontal portrait, whose pupils are at least a tenth of the frame
+#: apart, a copy of 513 px or more already gives the models their full resolution,
+#: and more only costs time.
 DETECT_MAX_SIDE_PX = 1024
 _MAX_FACES = 4
 
@@ -179,7 +184,8 @@ def detect_landmarks(rgb, *, source: str | None = None, detect_max_side: int = D
     source : str, optional
         Name of the photo, used in error messages.
     detect_max_side : int
-        Longest side of the downscaled copy the detector sees.
+        Longest side of the copy the detector sees, at most: the photo is halved
+        (2×2 means) until it fits.
 
     Returns
     -------
@@ -192,22 +198,24 @@ def detect_landmarks(rgb, *, source: str | None = None, detect_max_side: int = D
         If no face is found.
     """
     height, width = rgb.shape[:2]
-    scale = min(1.0, detect_max_side / max(height, width))
-    small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    times = halvings_to_fit(rgb.shape, detect_max_side)
+    small = np.ascontiguousarray(halved(rgb, times))
     with _lock, _native_stderr_silenced():
-        result = _get_face_mesh().process(np.ascontiguousarray(small))
+        result = _get_face_mesh().process(small)
     faces = result.multi_face_landmarks or []
     if not faces:
         raise NoFaceError(source, "no face found (is the photo rotated, cropped, or not a frontal face?)")
+    # MediaPipe normalises x by the copy's width and y by its height; z uses the x
+    # scale. A copy pixel is 2**times photo pixels (an odd last row/column was dropped).
+    to_photo = np.array([small.shape[1], small.shape[0]], dtype=np.float64) * 2.0**times
     candidates = []
     for face in faces:
         xyz = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=np.float64)
         if len(xyz) != N_LANDMARKS:
             continue
-        # MediaPipe normalises x by width and y by height; z uses the x scale.
-        points = xyz[:, :2] * (width, height)
+        points = xyz[:, :2] * to_photo
         span = points.max(axis=0) - points.min(axis=0)
-        candidates.append((float(span[0] * span[1]), points, xyz[:, 2] * width))
+        candidates.append((float(span[0] * span[1]), points, xyz[:, 2] * to_photo[0]))
     if not candidates:
         raise NoFaceError(source, "face found but its landmarks are incomplete")
     _, points, depth = max(candidates, key=lambda item: item[0])

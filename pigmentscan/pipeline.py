@@ -30,8 +30,13 @@ __all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUM
 
 #: Margin around the landmarks kept in the analysis crop, in inter-ocular distances.
 CROP_MARGIN_IOD = 0.3
-#: Shortest side of the copy landmarks are found on (JPEGs are decoded at that scale).
-DETECT_MIN_SIDE_PX = 1000
+#: Shortest side a large JPEG is first decoded at (DCT-scaled by 2, 4 or 8 while it
+#: stays this long), for both the landmarks and the analysis. A frontal face photo
+#: framed head and shoulders has its pupils about 12-16 % of the short side apart
+#: (the London set 16 %, benchmarks/speed.py's frames 12.7 %), so at 1500 px they are
+#: at least the 180 px the analysis scale needs (90 % of 200) and one decode serves
+#: both; a smaller face is decoded a second time, at the finer scale it needs.
+DECODE_MIN_SIDE_PX = 1500
 
 _REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
 _REGION_EXTRAS = ("melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki", "patch_diameter_iod", "n_lesions")
@@ -124,10 +129,12 @@ def _load_face(image, analysis_iod_px: float, mirrored: bool):
     """Decode a photo at the smallest scale that still holds the face at the analysis scale.
 
     JPEGs decode in the DCT domain at 1/2, 1/4 or 1/8 of their size far faster than
-    in full. Landmarks are found on a copy whose short side is at least
-    DETECT_MIN_SIDE_PX (FaceMesh works on a 192 px face crop, so more is wasted); the
-    photo is then decoded at the largest reduction that keeps the pupils at least
-    90 % of ``analysis_iod_px`` apart. Returns (rgb, landmarks in rgb's pixels, reduce).
+    in full. A large JPEG is decoded once with its short side at least
+    DECODE_MIN_SIDE_PX; landmarks are found on a halved copy of that (see
+    :func:`~pigmentscan.landmarks.detect_landmarks`), and the same decode is analysed
+    when its pupils are at least 90 % of ``analysis_iod_px`` apart. Only a face too
+    small for that is decoded again, at the largest reduction that keeps them so.
+    Returns (rgb, landmarks in rgb's pixels, reduce, source).
     """
 
     def oriented(rgb):
@@ -139,17 +146,16 @@ def _load_face(image, analysis_iod_px: float, mirrored: bool):
         rgb, source = load_rgb(image)
         rgb = oriented(rgb)
         return rgb, detect_landmarks(rgb, source=source), 1, source
-    detect_reduce = _largest_reduce(min(header.width, header.height), DETECT_MIN_SIDE_PX)
-    small, source = load_rgb(image, reduce=detect_reduce)
-    small = oriented(small)
-    landmarks = detect_landmarks(small, source=source)
-    iod_full = landmarks.iod_px * header.width / small.shape[1]
-    reduce = _largest_reduce(iod_full, 0.9 * analysis_iod_px)
-    if reduce == detect_reduce:
-        return small, landmarks, reduce, source
-    rgb, _ = load_rgb(image, reduce=reduce)
+    first_reduce = _largest_reduce(min(header.width, header.height), DECODE_MIN_SIDE_PX)
+    rgb, source = load_rgb(image, reduce=first_reduce)
     rgb = oriented(rgb)
-    return rgb, landmarks.transformed(rgb.shape[1] / small.shape[1], image_shape=rgb.shape[:2]), reduce, source
+    landmarks = detect_landmarks(rgb, source=source)
+    reduce = _largest_reduce(landmarks.iod_px * header.width / rgb.shape[1], 0.9 * analysis_iod_px)
+    if reduce >= first_reduce:  # the face is large enough in this decode
+        return rgb, landmarks, first_reduce, source
+    finer, _ = load_rgb(image, reduce=reduce)
+    finer = oriented(finer)
+    return finer, landmarks.transformed(finer.shape[1] / rgb.shape[1], image_shape=finer.shape[:2]), reduce, source
 
 
 def _crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):

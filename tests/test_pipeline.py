@@ -143,6 +143,35 @@ def test_half_resolution_scores_alike(face_path):
     assert b.landmarks.iod_px == pytest.approx(a.landmarks.iod_px / 2, rel=0.05)
 
 
+@pytest.mark.parametrize("size", [(4000, 3000), (6000, 4000)])
+def test_landmarks_of_a_large_photo_land_where_the_face_has_them(face_path, tmp_path, size):
+    """A 12 / 24 MP frame (face 038 enlarged into it, as benchmarks/speed.py makes): score_image
+    finds the landmarks on a DCT-reduced decode and a halved copy of it; mapped back to the
+    face photo they must agree with FaceMesh on the face photo itself (its own scale) as closely
+    as FaceMesh agrees with itself across scales: for face 038, 1.3-2.2 % of the IOD on
+    average and under 1 % at the iris centres, whether the detection copy is halved or (as
+    before) resized to 1024 px."""
+    face = read_rgb(face_path("038_03.jpg"))
+    width, height = size
+    scale = 0.8 * height / face.shape[0]
+    portrait = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[:] = portrait[5, 5]
+    y0, x0 = (height - portrait.shape[0]) // 2, (width - portrait.shape[1]) // 2
+    frame[y0:y0 + portrait.shape[0], x0:x0 + portrait.shape[1]] = portrait
+    path = tmp_path / "large.jpg"
+    Image.fromarray(frame).save(path, quality=92)
+    score = pigmentscan.score_image(path)
+    reduce = width / score.landmarks.image_shape[1]
+    found = (score.landmarks.points_px * reduce - (x0, y0)) / scale  # in the face photo's pixels
+    reference = detect_landmarks(face)
+    iod = reference.iod_px
+    error = np.linalg.norm(found - reference.points_px, axis=1) / iod
+    assert error.mean() < 0.03 and error[[468, 473]].max() < 0.015
+    assert score.landmarks.iod_px * reduce / scale == pytest.approx(iod, rel=0.015)
+    assert score.qc.measures["qc_iod_px"] == pytest.approx(iod * scale, rel=0.015)  # in the stored photo's pixels
+
+
 def test_roll_is_measured(face_path):
     rgb = read_rgb(face_path("063_03.jpg"))
     h, w = rgb.shape[:2]
