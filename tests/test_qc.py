@@ -24,6 +24,7 @@ from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.pipeline import SCORE_COLUMNS
 from pigmentscan.qc import (
     QualityLimits,
+    blur_effect,
     blur_measure,
     exposure_pct,
     load_quality_limits,
@@ -138,6 +139,17 @@ def test_blur_measure_grows_with_blur_and_ignores_exposure(face):
     values = [blur_measure(cv2.GaussianBlur(rgb, (0, 0), s) if s else rgb) for s in (0, 1, 2, 4)]
     assert values == sorted(values) and values[-1] - values[0] > 0.3
     assert blur_measure(brighter(rgb, 0.5)) == pytest.approx(values[0], abs=0.03)
+
+
+@pytest.mark.parametrize("name", ["001_03.jpg", "038_03.jpg", "063_03.jpg", "144_03.jpg"])
+def test_blur_effect_equals_scikit_images(face_path, name):
+    """The OpenCV blur effect is scikit-image's (Crété-Roffet 2007), on sharp and blurred real faces."""
+    from skimage.measure import blur_effect as skimage_blur_effect
+
+    rgb = read_rgb(face_path(name))[200:1000, 300:1000]
+    for sigma in (0, 1.5):
+        grey = (cv2.GaussianBlur(rgb, (0, 0), sigma) if sigma else rgb).astype(np.float32).mean(axis=2)
+        assert blur_effect(grey) == pytest.approx(skimage_blur_effect(grey), abs=1e-5)
 
 
 def test_blurred_photo_warns_then_errors(face):
