@@ -7,7 +7,10 @@ Pure functions over RGB uint8 arrays (H, W, 3), as in :mod:`pigmentscan.colour`:
         --correct_colours--> rgb corrected              (chart_correction does all three)
 
 Detection uses OpenCV's ``mcc`` module (``opencv-contrib-python``, the one OpenCV the
-project ships: no second OpenCV, no network model). The patch colours are then sampled
+project ships: no second OpenCV, no network model), after a cheap screen
+(:mod:`pigmentscan.chart_screen`: a grid of flat, square patches on a thumbnail) has
+found that the photo could show a chart; most photos show none, and are spared the
+search. The patch colours are then sampled
 by this module on the inner half of each patch, as medians in linear light, and both
 patch orders the 4x6 grid allows (upright, or turned by 180 degrees) are tried.
 
@@ -38,6 +41,7 @@ import cv2
 import numpy as np
 
 from . import colour
+from .chart_screen import may_show_chart
 
 __all__ = [
     "PATCH_NAMES",
@@ -200,7 +204,7 @@ def _sample_patches(rgb, corners) -> np.ndarray:
     return values
 
 
-def detect_chart(rgb, *, max_side: int = DETECT_MAX_SIDE_PX) -> ChartDetection | None:
+def detect_chart(rgb, *, max_side: int = DETECT_MAX_SIDE_PX, prescreen: bool = True) -> ChartDetection | None:
     """Find a ColorChecker Classic 24 in an RGB photo.
 
     Parameters
@@ -209,6 +213,11 @@ def detect_chart(rgb, *, max_side: int = DETECT_MAX_SIDE_PX) -> ChartDetection |
         RGB uint8, shape (H, W, 3).
     max_side : int
         Longest side of the copy OpenCV's ``mcc`` detector searches.
+    prescreen : bool
+        First look for a grid of chart-like patches on a thumbnail
+        (:func:`pigmentscan.chart_screen.may_show_chart`, a few milliseconds), and run
+        the ``mcc`` search (0.1-0.2 s) only when there is one. The screen is built to
+        pass every chart ``mcc`` finds; ``False`` searches every photo.
 
     Returns
     -------
@@ -222,6 +231,8 @@ def detect_chart(rgb, *, max_side: int = DETECT_MAX_SIDE_PX) -> ChartDetection |
     True
     """
     rgb = np.asarray(rgb)
+    if prescreen and not may_show_chart(rgb):
+        return None
     scale = min(1.0, max_side / max(rgb.shape[:2]))
     small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     detector = cv2.mcc.CCheckerDetector_create()

@@ -14,44 +14,11 @@ import pigmentscan
 from pigmentscan import chart, colour
 from pigmentscan.pipeline import score_row
 
+from chart_helpers import draw_chart, shifted, with_chart
+
 # A colour shift a camera or a lamp could introduce: per-channel gains, then channel mixing (linear sRGB).
 GAINS = np.diag([1.22, 0.96, 0.72])
 MIXING = 0.92 * np.array([[0.90, 0.12, 0.02], [0.06, 0.86, 0.08], [0.01, 0.10, 0.74]])
-
-
-def reference_srgb() -> np.ndarray:
-    """The 24 patches as sRGB uint8 (gamut-clipped), from colour-science, not from pigmentscan."""
-    colour_science = pytest.importorskip("colour")
-    checker = colour_science.CCS_COLOURCHECKERS["ColorChecker24 - After November 2014"]
-    xyz = colour_science.xyY_to_XYZ(np.array(list(checker.data.values())))
-    rgb = colour_science.XYZ_to_sRGB(xyz, checker.illuminant, chromatic_adaptation_transform="Bradford")
-    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-
-
-def draw_chart(patch_px: int = 44, gap_px: int = 9) -> np.ndarray:
-    """A ColorChecker Classic: 4 x 6 patches on a black card with black borders."""
-    patches = reference_srgb()
-    card = np.full((4 * patch_px + 5 * gap_px, 6 * patch_px + 7 * gap_px, 3), 18, np.uint8)
-    for i, value in enumerate(patches):
-        row, col = divmod(i, 6)
-        y, x = gap_px + row * (patch_px + gap_px), gap_px + col * (patch_px + gap_px)
-        card[y:y + patch_px, x:x + patch_px] = value
-    return card
-
-
-def with_chart(rgb, card, corner_xy=(40, 950)) -> np.ndarray:
-    out = rgb.copy()
-    x, y = corner_xy
-    out[y:y + card.shape[0], x:x + card.shape[1]] = card
-    return out
-
-
-def shifted(rgb, matrix) -> np.ndarray:
-    """Apply a linear-sRGB matrix with colour-science's sRGB transfer functions."""
-    colour_science = pytest.importorskip("colour")
-    linear = colour_science.cctf_decoding(rgb / 255.0, function="sRGB")
-    encoded = colour_science.cctf_encoding(np.clip(linear @ np.asarray(matrix).T, 0, 1), function="sRGB")
-    return np.round(encoded * 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
