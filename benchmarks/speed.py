@@ -4,8 +4,10 @@ For a 12 MP and a 24 MP JPEG (a real face from the London set placed in a large,
 standardised-looking frame), prints in the same run:
 
 - the median time OpenCV takes just to decode the file (``cv2.imread``, full size);
-- the median time ``pigmentscan.score_image`` takes on the same path (decode included);
-- their ratio (target: at most 2×);
+- the median time ``pigmentscan.score_image`` takes on the same path (decode included),
+  the two called in turn so that the machine's load falls on both alike;
+- their ratio (target: at most 2×), and the ratio of the fastest runs of each (less
+  sensitive to other work on the machine);
 - the peak resident memory of a fresh process that scores the photo once (target:
   under 1.5 GB for 24 MP), next to that of a process that only decodes it.
 
@@ -50,13 +52,19 @@ def make_photo(face: Path, size, out: Path) -> Path:
     return out
 
 
-def median_time(function, repeats: int) -> float:
-    times = []
+def interleaved_times(functions, repeats: int) -> list[list[float]]:
+    """Seconds of each call of each function, the functions called in turn ``repeats`` times.
+
+    Taking turns, rather than timing one function's runs and then the other's, keeps a
+    change in the machine's load (other work) from falling on one side of the ratio.
+    """
+    times = [[] for _ in functions]
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for function, spent in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - start)
+    return times
 
 
 # VmHWM: peak resident memory of this process (ru_maxrss would carry over the parent's across exec).
@@ -78,16 +86,18 @@ def main() -> None:
 
     pigmentscan.score_image(str(args.face))  # load the model once, outside the timings
     print(f"face: {args.face.name}; median of {args.repeats} runs; CPU: {os.cpu_count()} cores")
-    print(f"{'photo':>6} | {'decode s':>8} | {'score s':>8} | {'ratio':>5} | {'peak MB decode':>14} | {'peak MB score':>13} | MASI")
+    print(f"{'photo':>6} | {'decode s':>8} | {'score s':>8} | {'ratio':>5} | {'ratio of fastest':>16} | {'peak MB decode':>14} | {'peak MB score':>13} | MASI")
     with tempfile.TemporaryDirectory() as folder:
         for label, size in SIZES.items():
             path = make_photo(args.face, size, Path(folder) / f"{label.replace(' ', '')}.jpg")
-            decode = median_time(lambda: cv2.imread(str(path)), args.repeats)
-            score = median_time(lambda: pigmentscan.score_image(str(path)), args.repeats)
+            decodes, scores = interleaved_times([lambda: cv2.imread(str(path)), lambda: pigmentscan.score_image(str(path))],
+                                                args.repeats)
+            decode, score = statistics.median(decodes), statistics.median(scores)
+            fastest = min(scores) / min(decodes)
             masi = pigmentscan.score_image(str(path)).masi
             mem_decode = peak_rss_mb(f"import cv2; cv2.imread({str(path)!r})")
             mem_score = peak_rss_mb(f"import pigmentscan; pigmentscan.score_image({str(path)!r})")
-            print(f"{label:>6} | {decode:8.3f} | {score:8.3f} | {score / decode:5.2f} | {mem_decode:14.0f} | {mem_score:13.0f} | {masi:.1f}")
+            print(f"{label:>6} | {decode:8.3f} | {score:8.3f} | {score / decode:5.2f} | {fastest:16.2f} | {mem_decode:14.0f} | {mem_score:13.0f} | {masi:.1f}")
 
 
 if __name__ == "__main__":
