@@ -1,0 +1,141 @@
+"""Pigment maps and the face's normal-skin reference: what every lesion contrast is measured against."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .. import colour
+from ._ops import _disk, _gaussian
+from .types import LesionParams
+
+__all__ = ["pigment_maps", "non_skin_mask", "surface_reference", "skin_reference", "melanin_noise"]
+
+
+def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
+    """Melanin, haemoglobin and shading amounts of each pixel, relative to the face's median skin.
+
+    Returns
+    -------
+    amounts : numpy.ndarray, shape (H, W, 3), float32
+        Melanin, haemoglobin, shading, each smoothed at ``smoothing_iod``.
+    od : numpy.ndarray, shape (H, W, 3), float32
+        Optical density of each pixel.
+    basis : numpy.ndarray, shape (3, 3)
+    """
+    od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
+    basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
+    median_od = np.median(od[skin], axis=0) if skin.any() else np.median(od.reshape(-1, 3), axis=0)
+    amounts = colour.pigment_decomposition(od - median_od.astype(np.float32), basis).astype(np.float32)
+    amounts = _gaussian(amounts, params.smoothing_iod * iod_px)
+    return amounts, od, basis
+
+
+def non_skin_mask(rgb, shading, skin, iod_px: float, params: LesionParams) -> np.ndarray:
+    """Pixels of the face that are not measurable skin.
+
+    Hair, beard and deep shadow are far darker in every channel than the face's skin
+    (a large shading term); where such pixels are dense the whole neighbourhood is
+    hair (a beard, a fringe). Highlights are much brighter than the skin, or clipped.
+    """
+    dark = (shading > params.hair_shading) & skin
+    window = max(3, int(round(0.08 * iod_px)) | 1)
+    density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
+    hairy = density > params.hair_density
+    bright = (shading < params.highlight_shading) | (rgb.max(axis=2) >= 250)
+    out = (dark | hairy | bright) & skin
+    out = cv2.dilate(out.astype(np.uint8), _disk(0.02 * iod_px)).astype(bool)
+    return out & skin
+
+
+def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:
+    """Normal-skin level as a smooth surface over the face: a low-order polynomial fit.
+
+    A polynomial of degree ``reference_degree`` in the pixel coordinates (in IOD units)
+    is fitted to the ``valid`` skin by iteratively reweighted least squares that starts
+    from the lowest ``surface_start_quantile`` of the values (lesions may cover much of a
+    face) and down-weights values far ABOVE the surface (lesions add melanin; the spread
+    is taken from the skin below it), so it follows the slow drift of skin colour across
+    the face but, having few degrees of freedom, not a lesion patch of any size.
+    """
+    factor = min(1.0, 20.0 / iod_px)
+    small = cv2.resize(values, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA).astype(np.float64)
+    small_valid = cv2.resize(valid.astype(np.float32), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA) > 0.5
+    rows, cols = np.nonzero(small_valid)
+    if rows.size < 30:
+        level = float(np.median(values[valid])) if valid.any() else 0.0
+        return np.full(values.shape, level, np.float32)
+    scale = iod_px * factor
+    centre = np.array([rows.mean(), cols.mean()])
+
+    def design(r, c):
+        y, x = (r - centre[0]) / scale, (c - centre[1]) / scale
+        return np.column_stack([x**i * y**j for i in range(params.reference_degree + 1)
+                                for j in range(params.reference_degree + 1 - i)])
+
+    a, b = design(rows, cols), small[rows, cols]
+    # Start from the lower part of the skin (lesions may cover most of the face).
+    weights = (b <= np.quantile(b, params.surface_start_quantile)).astype(np.float64)
+    for _ in range(6):
+        coef = np.linalg.lstsq(a * weights[:, None], b * weights, rcond=None)[0]
+        residual = b - a @ coef
+        below = np.abs(residual[residual <= 0])
+        spread = 1.4826 * (np.median(below) if below.size > 10 else np.median(np.abs(residual))) + 1e-6
+        # Tukey biweight above the surface only (spread from the skin below it); values below keep full weight.
+        u = np.clip(residual / (4.685 * spread), 0.0, None)
+        weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
+    # Evaluate the polynomial separably: each term x^i y^j is an outer product.
+    y = (np.arange(values.shape[0]) * factor - centre[0]) / scale
+    x = (np.arange(values.shape[1]) * factor - centre[1]) / scale
+    full = np.zeros(values.shape, dtype=np.float64)
+    terms = [(i, j) for i in range(params.reference_degree + 1) for j in range(params.reference_degree + 1 - i)]
+    for (i, j), c in zip(terms, coef):
+        full += c * np.outer(y**j, x**i)
+    return full.astype(np.float32)
+
+
+def _normalized_blur(values, weights, sigma_px, fill_sigma_px):
+    """Weighted Gaussian mean of ``values``; where no weight is near, the wider ``fill_sigma_px`` mean."""
+    weighted = values * weights
+    near = (_gaussian(weighted, sigma_px), _gaussian(weights, sigma_px))
+    far = (_gaussian(weighted, fill_sigma_px), _gaussian(weights, fill_sigma_px))
+    return (near[0] + 0.02 * far[0]) / (near[1] + 0.02 * far[1] + 1e-9)
+
+
+def skin_reference(maps, keep, iod_px: float, scale_iod: float, fill_iod: float):
+    """Normal-skin level of each map around every pixel, from the ``keep`` skin only.
+
+    A Gaussian mean (σ = ``scale_iod``) of the kept skin, on a copy at an IOD of 40 px;
+    deep inside a large area that is not kept, where no kept skin is near, the mean at the
+    wider ``fill_iod`` takes over (:func:`_normalized_blur`), so the inside of a large
+    patch gets the level of the skin around it.
+    """
+    factor = min(1.0, 40.0 / iod_px)
+    size = (max(1, int(round(keep.shape[1] * factor))), max(1, int(round(keep.shape[0] * factor))))
+    weights = cv2.resize(keep.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    out = []
+    for values in maps:
+        small = cv2.resize(np.where(keep, values, 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        level = _normalized_blur(small / np.maximum(weights, 1e-6), weights, scale_iod * iod_px * factor,
+                                 fill_iod * iod_px * factor)
+        out.append(cv2.resize(level, keep.shape[::-1], interpolation=cv2.INTER_LINEAR))
+    return out
+
+
+def melanin_noise(melanin, skin, iod_px: float) -> float:
+    """Fine-scale noise of the melanin map over the quiet part of the skin.
+
+    The high-pass of the map (minus its Gaussian mean at 0.05 IOD) is averaged in
+    absolute value over windows of 0.2 IOD; the 25th percentile of that local level over
+    the skin is the noise of quiet skin: lesion edges and mottling, which raise the level
+    wherever pigment is, do not count. sqrt(pi/2) turns a mean absolute deviation into
+    a normal standard deviation.
+    """
+    if skin.sum() < 50:
+        return 0.0
+    detail = np.abs(melanin - _gaussian(melanin, 0.05 * iod_px)) * skin
+    window = max(3, int(round(0.2 * iod_px)) | 1)
+    total = cv2.boxFilter(detail.astype(np.float32), -1, (window, window), normalize=False, borderType=cv2.BORDER_REFLECT)
+    count = cv2.boxFilter(skin.astype(np.float32), -1, (window, window), normalize=False, borderType=cv2.BORDER_REFLECT)
+    local = total[skin] / np.maximum(count[skin], 1.0)
+    return float(np.sqrt(np.pi / 2) * np.quantile(local, 0.25))
