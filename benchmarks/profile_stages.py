@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from speed import SIZES, default_face, make_photo  # noqa: E402
 
-# (label, module file, function): the stages of pigmentscan.pipeline.score_image, in order.
+# (label, part of the module's path, function): the stages of pigmentscan.pipeline.score_image, in order.
 STAGES = [
     ("decode (read_image)", "io/images.py", "read_image"),
     ("landmarks (detect_landmarks)", "landmarks.py", "detect_landmarks"),
@@ -32,7 +32,7 @@ STAGES = [
     ("chart screen (may_show_chart)", "chart_screen.py", "may_show_chart"),
     ("chart search (cv2.mcc)", "~", "<method 'process' of 'cv2.mcc.CCheckerDetector' objects>"),
     ("crop to analysis scale", "pipeline.py", "_crop_to_analysis"),
-    ("lesion analysis (analyse_face)", "lesions.py", "analyse_face"),
+    ("lesion analysis (analyse_face)", "/lesions", "analyse_face"),  # lesions.py or a lesions package
     ("QC measures (measure_photo)", "qc/measures.py", "measure_photo"),
     ("QC checks (assess_quality)", "qc/checks.py", "assess_quality"),
     ("grading (grade_region, totals)", "scoring.py", "grade_region"),
@@ -43,8 +43,8 @@ def stage_times(stats: pstats.Stats) -> dict:
     """Cumulative seconds of each stage's function (summed over its calls)."""
     times = {}
     for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
-        for label, file_end, name in STAGES:
-            if function == name and filename.endswith(file_end):
+        for label, path_part, name in STAGES:
+            if function == name and path_part in filename.replace("\\", "/"):
                 times[label] = times.get(label, 0.0) + cumulative
     return times
 

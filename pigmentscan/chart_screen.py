@@ -26,10 +26,10 @@ How (on a thumbnail halved until it fits SCREEN_MAX_SIDE_PX, see
    while the pieces of a flat backdrop or cheek are) are linked; a chart is possible
    when MIN_PATCHES of them are linked into one group.
 
-``mcc`` finds patches down to about 14 px in its 1024 px copy; the thumbnail is at
+``mcc`` finds patches down to about 12 px in its 1024 px copy; the thumbnail is at
 least half of that copy (the photo halved until it fits 1024 px, as for the
-landmarks), so such a patch still spans 7 pixels and keeps a flat inside of about
-5 × 5. tests/test_chart_screen.py checks the screen against ``mcc`` itself on charts
+landmarks), so such a patch still spans 6 pixels and keeps a flat core of 2 × 2 or
+more, also when turned. tests/test_chart_screen.py checks the screen against ``mcc`` itself on charts
 of many sizes, angles, tilts, colour shifts, lighting, blurs and compressions (every
 chart ``mcc`` finds must pass), and on the London faces (none shows a chart: the
 search must be skipped on nearly all); benchmarks/chart_screen.py does the same on
@@ -51,8 +51,9 @@ SCREEN_MAX_SIDE_PX = 1024
 #: Largest 3×3 range (code values) of a pixel inside a patch. A parameter: sensor and
 #: JPEG noise, averaged by the downscale, stay well below; a patch's edge is far above.
 FLAT_RANGE = 16
-#: Smallest flat region taken for a patch (the inside of a 6-7 px patch). A parameter.
-MIN_PATCH_AREA_PX = 9
+#: Smallest flat region taken for a patch: the 2 × 2 flat core of a 6 px patch turned by 30°,
+#: which mcc still finds (12 px in its copy). A parameter.
+MIN_PATCH_AREA_PX = 4
 #: Smallest share of its bounding box a patch fills (a square turned by 45° fills 1/2). A parameter.
 MIN_FILL = 0.4
 #: Largest share of the thumbnail one patch may cover (a chart has 24 and a frame round them). A parameter.

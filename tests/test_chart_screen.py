@@ -17,6 +17,7 @@ from chart_helpers import chart_photo, draw_chart
 from helpers import read_rgb
 
 WARM = np.diag([1.22, 0.96, 0.72]) @ (0.92 * np.array([[0.90, 0.12, 0.02], [0.06, 0.86, 0.08], [0.01, 0.10, 0.74]]))
+COOL = np.diag([0.8, 0.95, 1.25])
 # Hard cases: photos 2060 px wide put the screen's thumbnail at its coarsest (515 px, half of
 # mcc's 1024 px copy); the smallest patches mcc still finds there are about 30 px.
 HARD_CASES = [
@@ -26,6 +27,8 @@ HARD_CASES = [
     dict(size=(2060, 1545), patch_px=40, angle_deg=30, blur_px=1.5, jpeg_quality=60, matrix=0.3 * np.eye(3)),
     dict(size=(2060, 1545), patch_px=32, angle_deg=45, gap_ratio=0.1),
     dict(size=(2060, 1545), patch_px=38, angle_deg=180, matrix=WARM, shading=0.7),
+    # the smallest mcc found in benchmarks/chart_screen.py: 12 px in its copy, turned
+    dict(size=(2060, 1545), patch_px=25, angle_deg=30, gap_ratio=0.28, matrix=COOL, shading=0.7, blur_px=0.7),
     dict(size=(2000, 1500), patch_px=30, angle_deg=90, tilt=0.3, matrix=1.5 * np.eye(3)),
     dict(size=(2000, 1500), patch_px=24, angle_deg=-7, noise=6, gap_ratio=0.3),
     dict(size=(1350, 1350), patch_px=75, angle_deg=90, tilt=0.3, matrix=WARM, blur_px=1.5, noise=6),
