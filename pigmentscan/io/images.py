@@ -16,6 +16,8 @@ import numpy as np
 from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from ..errors import ImageReadError
+from .jpeg import decode_plain_jpeg
+
 MAX_IMAGE_PIXELS = 100_000_000
 
 #: Smallest accepted side, in pixels (a parameter, not a published number): a smaller
@@ -32,14 +34,6 @@ _T = Image.Transpose
 _ORIENT = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM,
            5: _T.TRANSPOSE, 6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}
 _SRGB = ImageCms.createProfile("sRGB")
-# The same transposes on an array (OpenCV), for JPEGs decoded by OpenCV: (transpose?, rotate code or None, flip code or None).
-_ORIENT_ARRAY = {2: (False, None, 1), 3: (False, cv2.ROTATE_180, None), 4: (False, None, 0),
-                 5: (True, None, None), 6: (False, cv2.ROTATE_90_CLOCKWISE, None),
-                 7: (True, cv2.ROTATE_180, None), 8: (False, cv2.ROTATE_90_COUNTERCLOCKWISE, None)}
-# OpenCV's JPEG decode at 1/reduce of the size (libjpeg's DCT scaling), stored orientation.
-_CV2_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-                8: cv2.IMREAD_REDUCED_COLOR_8}
-_JPEG_EOI = b"\xff\xd9"  # end-of-image marker (ITU-T T.81, B.1.1.3)
 
 
 @dataclass(frozen=True)
@@ -222,41 +216,14 @@ def _to_srgb(img: Image.Image, icc: bytes) -> Image.Image:
                                    f"({exc}); export the photo as sRGB") from None
 
 
-def _oriented_array(rgb: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply an EXIF orientation to an array, as ``_ORIENT`` does to a Pillow image."""
-    if orientation not in _ORIENT_ARRAY:
-        return rgb
-    transpose, rotate, flip = _ORIENT_ARRAY[orientation]
-    if transpose:
-        rgb = cv2.transpose(rgb)
-    if rotate is not None:
-        rgb = cv2.rotate(rgb, rotate)
-    if flip is not None:
-        rgb = cv2.flip(rgb, flip)
-    return rgb
-
-
 def _plain_jpeg(fp, im, header: ImageHeader, reduce: int) -> np.ndarray | None:
-    """Decode a plain JPEG with OpenCV, or return ``None`` for Pillow to decode it.
-
-    A plain JPEG is a complete (it ends with the EOI marker) colour JPEG without an
-    ICC profile: nothing to convert. OpenCV's libjpeg-turbo decodes it DCT-scaled to
-    1/reduce straight into an array, with the same pixels as Pillow (same library,
-    same settings; tested) and without Pillow's image-to-array copy. Anything else,
-    or anything OpenCV cannot decode to the size the header gives, goes to Pillow,
-    which also words the error.
-    """
+    """A complete colour JPEG without an ICC profile decoded by OpenCV (see
+    :func:`pigmentscan.io.jpeg.decode_plain_jpeg`), or ``None`` for Pillow to decode
+    the file (and word any error)."""
     if im.format != "JPEG" or im.mode != "RGB" or header.has_icc_profile:
         return None
     fp.seek(0)
-    data = np.frombuffer(fp.read(), np.uint8)
-    if data[-2:].tobytes() != _JPEG_EOI:  # truncated, or trailing bytes: Pillow's decoder judges it
-        return None
-    bgr = cv2.imdecode(data, _CV2_REDUCED[reduce] | cv2.IMREAD_IGNORE_ORIENTATION)
-    width, height = _reduced_size(*im.size, reduce)
-    if bgr is None or bgr.shape != (height, width, 3) or bgr.dtype != np.uint8:
-        return None
-    return _oriented_array(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr), header.exif_orientation)
+    return decode_plain_jpeg(fp.read(), _reduced_size(*im.size, reduce), reduce, header.exif_orientation)
 
 
 def _reduced_size(width: int, height: int, reduce: int) -> tuple[int, int]:
