@@ -84,22 +84,32 @@ def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.
         # Tukey biweight above the surface only (spread from the skin below it); values below keep full weight.
         u = np.clip(residual / (4.685 * spread), 0.0, None)
         weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
-    # Evaluate the polynomial separably: each term x^i y^j is an outer product.
+    # Evaluate the polynomial separably: sum of c_ij x^i y^j = Y @ C @ X.T (powers of y and x).
+    degree = params.reference_degree
     y = (np.arange(values.shape[0]) * factor - centre[0]) / scale
     x = (np.arange(values.shape[1]) * factor - centre[1]) / scale
-    full = np.zeros(values.shape, dtype=np.float64)
-    terms = [(i, j) for i in range(params.reference_degree + 1) for j in range(params.reference_degree + 1 - i)]
+    matrix = np.zeros((degree + 1, degree + 1))
+    terms = [(i, j) for i in range(degree + 1) for j in range(degree + 1 - i)]
     for (i, j), c in zip(terms, coef):
-        full += c * np.outer(y**j, x**i)
-    return full.astype(np.float32)
+        matrix[j, i] = c
+    powers_y, powers_x = np.vander(y, degree + 1, increasing=True), np.vander(x, degree + 1, increasing=True)
+    return (powers_y @ matrix @ powers_x.T).astype(np.float32)
 
 
 def _normalized_blur(values, weights, sigma_px, fill_sigma_px):
-    """Weighted Gaussian mean of ``values``; where no weight is near, the wider ``fill_sigma_px`` mean."""
-    weighted = values * weights
-    near = (_gaussian(weighted, sigma_px), _gaussian(weights, sigma_px))
-    far = (_gaussian(weighted, fill_sigma_px), _gaussian(weights, fill_sigma_px))
-    return (near[0] + 0.02 * far[0]) / (near[1] + 0.02 * far[1] + 1e-9)
+    """Weighted Gaussian mean of ``values``; where no weight is near, the wider ``fill_sigma_px`` mean.
+
+    ``values`` is (H, W) or (H, W, C) and ``weights`` (H, W).
+    """
+    weighted = values * (weights if values.ndim == 2 else weights[..., None])
+    near_values, near_weights = _gaussian(weighted, sigma_px), _gaussian(weights, sigma_px)
+    far_values, far_weights = _gaussian(weighted, fill_sigma_px), _gaussian(weights, fill_sigma_px)
+    total_weight = near_weights + 0.02 * far_weights + 1e-9
+    if values.ndim == 3:
+        near_values = near_values.reshape(values.shape)
+        far_values = far_values.reshape(values.shape)
+        total_weight = total_weight[..., None]
+    return (near_values + 0.02 * far_values) / total_weight
 
 
 def skin_reference(maps, keep, iod_px: float, scale_iod: float, fill_iod: float):
@@ -113,13 +123,14 @@ def skin_reference(maps, keep, iod_px: float, scale_iod: float, fill_iod: float)
     factor = min(1.0, 40.0 / iod_px)
     size = (max(1, int(round(keep.shape[1] * factor))), max(1, int(round(keep.shape[0] * factor))))
     weights = cv2.resize(keep.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    out = []
-    for values in maps:
-        small = cv2.resize(np.where(keep, values, 0).astype(np.float32), size, interpolation=cv2.INTER_AREA)
-        level = _normalized_blur(small / np.maximum(weights, 1e-6), weights, scale_iod * iod_px * factor,
-                                 fill_iod * iod_px * factor)
-        out.append(cv2.resize(level, keep.shape[::-1], interpolation=cv2.INTER_LINEAR))
-    return out
+    # All maps at once, as the channels of one image.
+    stacked = np.where(keep[..., None], np.stack(maps, axis=-1), 0).astype(np.float32)
+    small = cv2.resize(stacked, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], len(maps))
+    level = _normalized_blur(small / np.maximum(weights[..., None], 1e-6), weights, scale_iod * iod_px * factor,
+                             fill_iod * iod_px * factor)
+    level = cv2.resize(level.reshape(size[1], size[0], -1), keep.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    level = level.reshape(keep.shape + (len(maps),))
+    return [level[..., k] for k in range(len(maps))]
 
 
 def melanin_noise(melanin, skin, iod_px: float) -> float:
