@@ -38,7 +38,7 @@ class LesionParams:
     peel_margin_iod: float = 0.04
     reference_scale_iod: float = 0.08
     reference_fill_iod: float = 0.3
-    darkening_ratio: float = 0.7
+    darkening_ratio: float = 0.6
     hair_shading: float = 1.8
     hair_density: float = 0.3
     highlight_shading: float = -1.0
