@@ -56,7 +56,8 @@ def _cmd_score(args) -> int:
     from .io import find_images
     from .pipeline import score_images
 
-    for option, path, kind in (("--out", args.out, "file"), ("--overlays", args.overlays, "folder")):
+    for option, path, kind in (("--out", args.out, "file"), ("--overlays", args.overlays, "folder"),
+                               ("--report", args.report, "file")):
         if path and Path(path).exists() and Path(path).is_dir() != (kind == "folder"):
             print(f"pigmentscan score: {option} {path}: exists and is not a {kind}", file=sys.stderr)
             return 2
@@ -73,6 +74,12 @@ def _cmd_score(args) -> int:
     counts = frame["status"].value_counts().to_dict()
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
     print(f"scored {len(frame)} photo(s): {summary} -> {args.out}")
+    if args.report:
+        from .report import overlay_paths, scores_report
+
+        overlays = overlay_paths(args.overlays, images) if args.overlays else None
+        scores_report(frame, overlays=overlays).write(args.report)
+        print(f"report -> {args.report}")
     for _, row in frame[frame["status"] == "error"].iterrows():
         print(f"  error: {row['image']}: {row['error']}", file=sys.stderr)
     return 1 if counts.get("error", 0) == len(frame) else 0
@@ -129,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
     score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
     score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
+    score.add_argument("--report", metavar="FILE.html",
+                       help="also write an HTML page of the scores (with the overlays, when --overlays is given)")
     _add_qc_limits(score)
     score.set_defaults(run=_cmd_score)
 

@@ -18,7 +18,9 @@ def test_score_writes_one_row_and_one_overlay_per_photo(tmp_path):
     photos = sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff"))
     assert photos
     out = tmp_path / "out" / "scores.csv"
-    assert main(["score", str(SAMPLES), "--out", str(out), "--overlays", str(tmp_path / "overlays")]) == 0
+    report = tmp_path / "report.html"
+    assert main(["score", str(SAMPLES), "--out", str(out), "--overlays", str(tmp_path / "overlays"),
+                 "--report", str(report)]) == 0
     table = pd.read_csv(out, keep_default_na=False)
     assert list(table.columns[: len(SCORE_COLUMNS)]) == SCORE_COLUMNS
     assert len(table) == len(photos)
@@ -30,6 +32,12 @@ def test_score_writes_one_row_and_one_overlay_per_photo(tmp_path):
             assert image.mode == "RGB" and image.width > 600
             assert not image.info.get("exif") and not image.getexif()
     assert [p.name for p in out.parent.iterdir()] == ["scores.csv"]  # nothing half-written left
+    # the report page: every photo listed with its MASI, its overlay embedded, nothing fetched from a network
+    page = report.read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == len(photos)
+    for photo, masi in zip(table["image"], table["masi"]):
+        assert f"{Path(photo).name}: MASI {float(masi):.1f}" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
 
 
 def test_score_with_a_bad_file_still_exits_0(tmp_path):

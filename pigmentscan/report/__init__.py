@@ -5,7 +5,8 @@ there is no script, font or stylesheet fetched from anywhere. Files are written
 atomically and only under the folder the caller names.
 
 Modules: :mod:`.page` (HTML pages, PNG figures), :mod:`.overlays` (one photo's overlay and
-its file name), :mod:`.panels` (before/after panels aligned on the baseline face).
+its file name), :mod:`.panels` (before/after panels aligned on the baseline face),
+:mod:`.scores` (the page of a scores table).
 """
 
 from .overlays import REGION_COLOURS, overlay_paths, render_overlay, write_overlay  # noqa: F401
@@ -16,6 +17,7 @@ from .panels import (  # noqa: F401
     comparison_panels,
     warp_to_reference,
 )
+from .scores import scores_report
 
 __all__ = ["HtmlReport", "figure_png_bytes", "save_figure", "render_overlay", "overlay_paths", "write_overlay",
-           "warp_to_reference", "comparison_panel", "comparison_panels"]
+           "warp_to_reference", "comparison_panel", "comparison_panels", "scores_report"]

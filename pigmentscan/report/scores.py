@@ -1,0 +1,77 @@
+"""An HTML page of a scores table: what ``pigmentscan score --report`` writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..regions import REGION_KEYS
+from .page import HtmlReport
+
+__all__ = ["scores_report", "MAX_EMBEDDED_OVERLAYS"]
+
+#: Overlays embedded in the page at most (each ~0.3 MB as base64); more photos are listed without them.
+MAX_EMBEDDED_OVERLAYS = 100
+
+
+def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigmentscan: MASI scores") -> HtmlReport:
+    """A self-contained HTML page of a scores table (CONTRACT.md columns).
+
+    The page summarises the photos (status counts, MASI and mMASI distribution), lists
+    every photo's totals, QC status and reason and each region's area %, and embeds each
+    scored photo's overlay (region outlines, lesion tint, A/D/H) when ``overlays`` gives
+    its file. It opens in a browser with no network: images are embedded, nothing is
+    fetched.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Rows as :func:`pigmentscan.score_images` returns them.
+    overlays : sequence of path or None, optional
+        The overlay PNG of each row (``None`` or a missing file: no picture), in the
+        order of ``scores``; at most :data:`MAX_EMBEDDED_OVERLAYS` are embedded.
+    title : str
+
+    Returns
+    -------
+    HtmlReport
+        Call ``.write(path)`` to save it.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"image": ["a.jpg"], "status": ["error"], "error": ["no face"],
+    ...                       "masi": [np.nan], "mmasi": [np.nan]})
+    >>> "no face" in scores_report(table).to_html()
+    True
+    """
+    report = HtmlReport(title)
+    counts = scores["status"].value_counts().to_dict() if len(scores) else {}
+    report.paragraph(f"{len(scores)} photo(s): " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
+                     + ". MASI 0-48 and mMASI 0-24 are the scoring model's estimate of a physician's score; "
+                     "area % is the continuous measure behind each area grade.")
+    scored = scores[scores["status"] != "error"]
+    if len(scored):
+        report.heading("Totals")
+        summary = scored[["masi", "mmasi"]].astype(float).describe(percentiles=[0.5, 0.9]).T
+        report.table(summary[["count", "mean", "50%", "90%", "max"]].reset_index().rename(columns={"index": "score"}),
+                     float_format="{:.2f}")
+    report.heading("Photos")
+    columns = ["image", "status", "masi", "mmasi"] + [f"{key}_area_pct" for key in REGION_KEYS] + ["error"]
+    table = scores.reindex(columns=columns).copy()
+    table["image"] = [Path(str(p)).name for p in table["image"]]
+    report.table(table.rename(columns={"error": "QC / error"}), float_format="{:.1f}")
+    if overlays is not None:
+        pictures = [(row, path) for row, path in zip(scores.itertuples(index=False), overlays)
+                    if path is not None and Path(path).is_file()]
+        if pictures:
+            report.heading("Overlays")
+            if len(pictures) > MAX_EMBEDDED_OVERLAYS:
+                report.paragraph(f"The first {MAX_EMBEDDED_OVERLAYS} of {len(pictures)} overlays; "
+                                 "the others are in the overlay folder.", note=True)
+            for row, path in pictures[:MAX_EMBEDDED_OVERLAYS]:
+                masi = getattr(row, "masi", np.nan)
+                report.paragraph(f"{Path(str(row.image)).name}: MASI {float(masi):.1f} ({row.status})")
+                report.image(Path(path).read_bytes(), alt=Path(str(row.image)).name)
+    return report
