@@ -34,7 +34,7 @@ def test_score_writes_one_row_and_one_overlay_per_photo(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["scores.csv"]  # nothing half-written left
     # the report page: every photo listed with its MASI, its overlay embedded, nothing fetched from a network
     page = report.read_text(encoding="utf-8")
-    assert page.count('src="data:image/png;base64,') == len(photos)
+    assert page.count('src="data:image/jpeg;base64,') == len(photos)
     for photo, masi in zip(table["image"], table["masi"]):
         assert f"{Path(photo).name}: MASI {float(masi):.1f}" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page

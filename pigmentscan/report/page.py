@@ -73,9 +73,10 @@ class HtmlReport:
         }
         self.blocks.append(frame.to_html(index=index, formatters=formatters, border=0, escape=True, na_rep=""))
 
-    def image(self, png_bytes: bytes, *, alt: str = "") -> None:
-        encoded = base64.b64encode(png_bytes).decode("ascii")
-        self.blocks.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">')
+    def image(self, data: bytes, *, alt: str = "", mime: str = "image/png") -> None:
+        """Embed an encoded image (PNG by default; ``mime="image/jpeg"`` for a JPEG)."""
+        encoded = base64.b64encode(data).decode("ascii")
+        self.blocks.append(f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{encoded}">')
 
     def figure(self, figure, *, alt: str = "") -> None:
         """Embed a matplotlib figure (and close it)."""

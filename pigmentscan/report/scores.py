@@ -12,17 +12,31 @@ from .page import HtmlReport
 
 __all__ = ["scores_report", "MAX_EMBEDDED_OVERLAYS"]
 
-#: Overlays embedded in the page at most (each ~0.3 MB as base64); more photos are listed without them.
+#: Overlays embedded in the page at most; more photos are listed without them.
 MAX_EMBEDDED_OVERLAYS = 100
+#: Width (px) and JPEG quality of the embedded copies of the overlays (~0.1 MB each instead of ~1 MB of PNG).
+_EMBED_WIDTH_PX, _EMBED_JPEG_QUALITY = 900, 85
+
+
+def _embedded_copy(path) -> bytes:
+    """A JPEG copy of an overlay PNG, at most ``_EMBED_WIDTH_PX`` wide, for the page."""
+    import cv2
+
+    picture = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if picture.shape[1] > _EMBED_WIDTH_PX:
+        scale = _EMBED_WIDTH_PX / picture.shape[1]
+        picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    _, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, _EMBED_JPEG_QUALITY])
+    return data.tobytes()
 
 
 def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigmentscan: MASI scores") -> HtmlReport:
     """A self-contained HTML page of a scores table (CONTRACT.md columns).
 
     The page summarises the photos (status counts, MASI and mMASI distribution), lists
-    every photo's totals, QC status and reason and each region's area %, and embeds each
-    scored photo's overlay (region outlines, lesion tint, A/D/H) when ``overlays`` gives
-    its file. It opens in a browser with no network: images are embedded, nothing is
+    every photo's totals, QC status and reason and each region's area %, and embeds a
+    JPEG copy (at most 900 px wide) of each scored photo's overlay (region outlines,
+    lesion tint, A/D/H) when ``overlays`` gives its file. It opens in a browser with no network: images are embedded, nothing is
     fetched.
 
     Parameters
@@ -73,5 +87,5 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
             for row, path in pictures[:MAX_EMBEDDED_OVERLAYS]:
                 masi = getattr(row, "masi", np.nan)
                 report.paragraph(f"{Path(str(row.image)).name}: MASI {float(masi):.1f} ({row.status})")
-                report.image(Path(path).read_bytes(), alt=Path(str(row.image)).name)
+                report.image(_embedded_copy(path), alt=Path(str(row.image)).name, mime="image/jpeg")
     return report
