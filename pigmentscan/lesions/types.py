@@ -99,7 +99,8 @@ class RegionMeasures:
     n_lesions : int
         Connected lesion components in the region.
     skin_px : int
-        Visible skin pixels in the region, at the analysis scale.
+        Visible skin pixels in the region, on the lesion analysis's working copy
+        (``LesionParams.work_iod_px`` between the pupils).
     coverage : float
         Visible skin / whole region polygon (hair, highlights and shadow removed).
     """
@@ -120,7 +121,12 @@ class RegionMeasures:
 
 @dataclass(frozen=True)
 class FaceAnalysis:
-    """Everything measured on one face, at the analysis scale."""
+    """Everything measured on one face.
+
+    ``region_masks`` (visible skin of each region), ``lesion_mask``, ``melanin_contrast``
+    and ``non_skin`` are on the analysis crop (its pixels); ``measures`` (region key →
+    :class:`RegionMeasures`) were taken on the working copy (``work_iod_px``).
+    """
 
     region_masks: dict
     lesion_mask: np.ndarray
