@@ -138,10 +138,9 @@ def test_the_working_scale_does_not_change_what_is_measured(face):
                      "left_malar": 0.3, "chin": 0.0}, darkness=3, homogeneity={"forehead": 2, "right_malar": 3, "left_malar": 3})
     score = pigmentscan.score_image(p.image)
     params = load_model(None).lesion
-    assert params.work_iod_px < score.landmarks.iod_px * score.crop_scale  # the copy really is smaller
-    crop_points = (score.landmarks.points_px - score.crop_offset_px) * score.crop_scale
-    full = analyse_face(score.analysis_image, crop_points, score.landmarks.iod_px * score.crop_scale,
-                        dataclasses.replace(params, work_iod_px=0))
+    crop = score.landmarks.transformed(score.crop_scale, score.crop_offset_px)  # the pipeline's crop frame
+    assert params.work_iod_px < crop.iod_px  # the copy really is smaller
+    full = analyse_face(score.analysis_image, crop.points_px, crop.iod_px, dataclasses.replace(params, work_iod_px=0))
     work = score.analysis
     assert work.lesion_mask.shape == full.lesion_mask.shape == score.analysis_image.shape[:2]
     assert dice(work.lesion_mask, full.lesion_mask) > 0.95  # 0.98 here

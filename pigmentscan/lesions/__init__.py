@@ -69,8 +69,8 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     if scale > 0.95:
         return _analyse_at_scale(rgb, np.asarray(points_px, float), iod_px, params)
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    work = _analyse_at_scale(small, np.asarray(points_px, float) * (small.shape[1] / rgb.shape[1]),
-                             iod_px * small.shape[1] / rgb.shape[1], params)
+    factor = small.shape[1] / rgb.shape[1]  # the scale actually applied (whole pixels)
+    work = _analyse_at_scale(small, np.asarray(points_px, float) * factor, iod_px * factor, params)
     size = (rgb.shape[1], rgb.shape[0])
 
     def upsampled(mask):
