@@ -211,7 +211,8 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     rgb, landmarks, reduce, source = _load_face(image, scoring_model.analysis_iod_px, mirrored)
     rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
     crop, crop_landmarks, offset, scale = _crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
-    analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion)
+    analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion,
+                            scoring_model.lesion_classifier)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
     photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
     photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
-from .lesions import LesionParams, RegionMeasures
+from .lesions import LesionParams, PixelClassifier, RegionMeasures
 from .regions import REGION_KEYS, TEMPLATE_VERSION
 
 __all__ = [
@@ -172,6 +172,7 @@ class ScoringModel:
     description: str = ""
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    lesion_classifier: PixelClassifier | None = None  # learned lesion masks; rule-based without one
 
     def to_dict(self) -> dict:
         out = {
@@ -185,6 +186,8 @@ class ScoringModel:
             "grading": self.grading.to_dict(),
             "provenance": dict(self.provenance),
         }
+        if self.lesion_classifier is not None:
+            out["lesion_classifier"] = self.lesion_classifier.to_dict()
         out.update(self.extra)
         return out
 
@@ -288,6 +291,12 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
+    classifier = None
+    if data.get("lesion_classifier") is not None:
+        try:
+            classifier = PixelClassifier.from_dict(data["lesion_classifier"])
+        except ValueError as error:
+            raise ModelError(source, str(error)) from None
     try:
         model = ScoringModel(
             name=str(data.get("name", "unnamed")),
@@ -298,6 +307,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
             description=str(data.get("description", "")),
             provenance=dict(data.get("provenance", {})),
             extra={k: v for k, v in data.items() if k not in _MODEL_KEYS},
+            lesion_classifier=classifier,
         )
     except (TypeError, ValueError) as error:
         raise ModelError(source, f"invalid model: {error}") from None
@@ -306,7 +316,8 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     return model
 
 
-_MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading", "provenance"}
+_MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading",
+               "provenance", "lesion_classifier"}
 _DEFAULT_MODEL = None
 
 

@@ -282,6 +282,8 @@ def test_json_round_trip_keeps_predictions_identical(phantoms, tmp_path):
     loaded = load_model(path)
     again = model_from_dict(json.loads(model.to_json()))
     assert loaded.grading == model.grading == again.grading and loaded.lesion == load_model().lesion
+    # the learned lesion classifier travels with the calibrated model (same lesions as the base model)
+    assert loaded.lesion_classifier.to_dict() == load_model().lesion_classifier.to_dict()
     assert loaded.content_hash == model.content_hash and loaded.label.startswith("site-A@")
     pd.testing.assert_frame_equal(grade_table(table, loaded.grading), cal.predict(table))
     info = json.loads(path.read_text())["calibration"]

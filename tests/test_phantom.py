@@ -136,8 +136,10 @@ def test_the_working_scale_does_not_change_what_is_measured(face):
     rgb, landmarks = face
     p = make_phantom(rgb, seed=11, landmarks=landmarks, area_fraction={"forehead": 0.2, "right_malar": 0.4,
                      "left_malar": 0.3, "chin": 0.0}, darkness=3, homogeneity={"forehead": 2, "right_malar": 3, "left_malar": 3})
-    score = pigmentscan.score_image(p.image)
-    params = load_model(None).lesion
+    # The rule-based masks (the classifier was fitted at the working scale only).
+    rules = dataclasses.replace(load_model(None), lesion_classifier=None)
+    score = pigmentscan.score_image(p.image, model=rules)
+    params = rules.lesion
     crop = score.landmarks.transformed(score.crop_scale, score.crop_offset_px)  # the pipeline's crop frame
     assert params.work_iod_px < crop.iod_px  # the copy really is smaller
     full = analyse_face(score.analysis_image, crop.points_px, crop.iod_px, dataclasses.replace(params, work_iod_px=0))

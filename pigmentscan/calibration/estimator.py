@@ -362,7 +362,7 @@ class MasiCalibrator(BaseEstimator):
         return lin_ccc(self.predict(X)[name].to_numpy(), totals[name].to_numpy()).ccc
 
     def to_model(self, *, name: str = "calibrated", description: str = "", extra: dict | None = None) -> ScoringModel:
-        """The fitted grading as a :class:`ScoringModel` with the base model's lesion parameters.
+        """The fitted grading as a :class:`ScoringModel` with the base model's lesion parameters and classifier.
 
         ``extra["calibration"]`` records the pigmentscan version, the base model, the estimator's
         parameters, what each parameter was fitted from and the training-set summary (plus
@@ -380,6 +380,7 @@ class MasiCalibrator(BaseEstimator):
         model = ScoringModel(name=name, lesion=base.lesion, grading=self.grading_, analysis_iod_px=base.analysis_iod_px,
                              region_template=base.region_template, provenance=provenance,
                              description=description or f"Calibrated to physician scores, from {base.label}.",
-                             extra={**base.extra, "calibration": calibration})
+                             extra={**base.extra, "calibration": calibration},
+                             lesion_classifier=base.lesion_classifier)
         # as its JSON file reads back (types normalised), so its label is the one scores will carry
         return model_from_dict(json.loads(model.to_json()), source=f"calibrated model {name!r}")

@@ -17,9 +17,16 @@ normal skin is found in two passes (:func:`find_lesions`):
    final pass is the skin AROUND them: the inside of a large patch is compared with the
    clean skin at its border, not with itself.
 
+When the scoring model carries a learned :class:`PixelClassifier`
+(:mod:`~pigmentscan.lesions.classifier`; the default model does), it decides the lesion
+mask from per-pixel features that include these rule-based results, and the melanin
+contrast is then measured against the skin around ITS lesions (:func:`reference_around`).
+:func:`skin_maps` gives the maps both start from.
+
 The package: :mod:`~pigmentscan.lesions.types` (parameters and results),
 :mod:`~pigmentscan.lesions.reference` (pigment maps, non-skin, normal-skin references,
-noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures) and here
+noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
+:mod:`~pigmentscan.lesions.classifier` (the learned classifier) and here
 :func:`analyse_face`, which runs them on a copy of the crop at ``work_iod_px``.
 """
 
@@ -30,19 +37,21 @@ import numpy as np
 
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
-from ._ops import _gaussian
-from .masks import find_lesions, lesion_mask, measure_region, patch_diameter_iod
+from ._ops import _disk, _gaussian
+from .classifier import PIXEL_FEATURES, PixelClassifier, fit_pixel_classifier, pixel_features
+from .masks import find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
 from .reference import melanin_noise, non_skin_mask, pigment_maps, skin_reference, surface_reference
-from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures
+from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
 
 __all__ = [
     "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
     "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
-    "measure_region", "analyse_face",
+    "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
+    "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier",
 ]
 
 
-def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAnalysis:
+def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, classifier=None) -> FaceAnalysis:
     """Run the lesion analysis on a face crop at the analysis scale.
 
     The pixel work runs on a copy resampled so the pupils are ``params.work_iod_px``
@@ -60,17 +69,19 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     iod_px : float
         Inter-ocular distance in the crop's pixels.
     params : LesionParams
+    classifier : PixelClassifier, optional
+        A learned lesion classifier (:mod:`~pigmentscan.lesions.classifier`; the default
+        model carries one). Without it the rule-based masks of :func:`find_lesions` are
+        the lesions.
 
     Returns
     -------
     FaceAnalysis
     """
-    scale = min(1.0, params.work_iod_px / iod_px) if params.work_iod_px > 0 else 1.0
-    if scale > 0.95:
-        return _analyse_at_scale(rgb, np.asarray(points_px, float), iod_px, params)
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    factor = small.shape[1] / rgb.shape[1]  # the scale actually applied (whole pixels)
-    work = _analyse_at_scale(small, np.asarray(points_px, float) * factor, iod_px * factor, params)
+    small, factor = working_copy(rgb, iod_px, params)
+    if factor == 1.0:
+        return _analyse_at_scale(rgb, np.asarray(points_px, float), iod_px, params, classifier)
+    work = _analyse_at_scale(small, np.asarray(points_px, float) * factor, iod_px * factor, params, classifier)
     size = (rgb.shape[1], rgb.shape[0])
 
     def upsampled(mask):
@@ -84,13 +95,38 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAna
     return FaceAnalysis(masks, lesions, contrast, non_skin, work.reference, work.measures)
 
 
-def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams) -> FaceAnalysis:
+def working_copy(image, iod_px: float, params: LesionParams):
+    """The copy of a crop (or of a mask, as float) the analysis works on, and its scale factor.
+
+    Resampled (area averaging) so the pupils are ``params.work_iod_px`` apart; returned
+    as is (factor 1.0) when that is within 5 % of the crop or ``work_iod_px`` is 0.
+    """
+    scale = min(1.0, params.work_iod_px / iod_px) if params.work_iod_px > 0 else 1.0
+    if scale > 0.95:
+        return image, 1.0
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return small, small.shape[1] / image.shape[1]  # the scale actually applied (whole pixels)
+
+
+def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
+    """Pigment maps, measurable skin and the rule-based lesions of one face (no resampling).
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray
+        RGB uint8 face crop, shape (H, W, 3), with the pupils ``iod_px`` apart.
+    points_px : numpy.ndarray, shape (478, 2)
+    iod_px : float
+    params : LesionParams
+
+    Returns
+    -------
+    SkinMaps
+    """
     shape = rgb.shape[:2]
     features = feature_mask(shape, points_px, iod_px)
     polygons = region_masks(shape, points_px, iod_px, features=features)
-    in_regions = np.zeros(shape, dtype=bool)
-    for mask in polygons.values():
-        in_regions |= mask
+    in_regions = np.logical_or.reduce(list(polygons.values()))
     skin = face_mask(shape, points_px, iod_px, features=features) | in_regions
     amounts, od, basis = pigment_maps(rgb, skin, iod_px, params)
     melanin, shading = amounts[..., 0], amounts[..., 2]
@@ -102,22 +138,48 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams) -> Fa
     darkness = _gaussian(od.mean(axis=2), params.smoothing_iod * iod_px)
     # OD gained per unit of melanin along the unit melanin direction, averaged over channels.
     od_per_melanin = float(np.mean(basis[:, 0]))
-    lesions, contrast = find_lesions(melanin, darkness, clean, iod_px, threshold, od_per_melanin, params)
+    candidates, contrast = find_lesions(melanin, darkness, clean, iod_px, threshold, od_per_melanin, params)
     lab = np.zeros(rgb.shape, dtype=np.float32)
     lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
-    normal = clean & (np.abs(contrast) <= max(noise, 1e-6))
+    skin_lab = lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
+    margin = _disk(0.05 * iod_px)
+    near_regions = cv2.dilate(in_regions.astype(np.uint8), margin).astype(bool)
+    return SkinMaps(params, np.asarray(points_px, float), float(iod_px), od, melanin, amounts[..., 1], shading,
+                    darkness, od_per_melanin, skin, clean, non_skin, polygons, near_regions, noise, threshold,
+                    candidates, contrast, lab, skin_lab, float(colour.ita_deg(skin_lab)))
+
+
+def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
+    """Lesion mask of the regions' measurable skin from a learned :class:`PixelClassifier`."""
+    inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
+    mask = np.zeros(inside.shape, dtype=bool)
+    if inside.any():
+        mask[inside] = classifier.probability(pixel_features(maps)[inside]) >= classifier.threshold
+    return mask
+
+
+def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, classifier=None) -> FaceAnalysis:
+    maps = skin_maps(rgb, points_px, iod_px, params)
+    clean, noise, lab = maps.clean, maps.noise, maps.lab
+    lesions, contrast = maps.candidates, maps.contrast
+    if classifier is not None:
+        lesions = classify_lesions(maps, classifier)
+        _, (melanin_ref,) = reference_around(lesions, (maps.melanin,), clean, iod_px, params)
+        contrast = (maps.melanin - melanin_ref).astype(np.float32)
+    normal = clean & (np.abs(contrast) <= max(noise, 1e-6)) & ~lesions
     if normal.sum() < 50:
         normal = clean
     reference_lab = lab[normal].mean(axis=0)
     reference = ReferenceSkin(
-        od=np.median(od[normal], axis=0),
+        od=np.median(maps.od[normal], axis=0),
         lab=reference_lab,
         ita_deg=float(colour.ita_deg(reference_lab)),
         melanin_noise=noise,
     )
     masks, measures = {}, {}
     for key in REGION_KEYS:
-        region = polygons[key] & ~non_skin
+        region = maps.regions[key] & ~maps.non_skin
         masks[key] = region
-        measures[key] = measure_region(region, int(polygons[key].sum()), lesions, contrast, lab, reference_lab, iod_px, params)
-    return FaceAnalysis(masks, lesions, contrast, non_skin, reference, measures)
+        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, contrast, lab, reference_lab,
+                                       iod_px, params)
+    return FaceAnalysis(masks, lesions, contrast, maps.non_skin, reference, measures)

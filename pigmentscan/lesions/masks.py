@@ -10,7 +10,7 @@ from ._ops import _disk, _fill_holes, _label
 from .reference import skin_reference, surface_reference
 from .types import LesionParams, RegionMeasures
 
-__all__ = ["lesion_mask", "find_lesions", "patch_diameter_iod", "measure_region"]
+__all__ = ["lesion_mask", "find_lesions", "reference_around", "patch_diameter_iod", "measure_region"]
 
 
 def lesion_mask(contrast, darkening, skin, iod_px: float, threshold: float, params: LesionParams) -> np.ndarray:
@@ -107,11 +107,20 @@ def find_lesions(melanin, darkness, clean, iod_px: float, threshold: float, od_p
     contrast = (melanin - surface_reference(melanin, clean, iod_px, params)).astype(np.float32)
     candidates |= lesion_mask(contrast, np.full_like(contrast, np.inf), clean, iod_px,
                               params.surface_threshold_factor * threshold, params)
-    zone = cv2.dilate(_fill_holes(candidates).astype(np.uint8),
-                      _disk(2 * params.peel_margin_iod * iod_px)).astype(bool)
-    melanin_ref, darkness_ref = skin_reference((melanin, darkness), clean & ~zone, iod_px, params.reference_scale_iod,
-                                               params.reference_fill_iod)
+    zone, (melanin_ref, darkness_ref) = reference_around(candidates, (melanin, darkness), clean, iod_px, params)
     contrast = (melanin - melanin_ref).astype(np.float32)
     darkening = (darkness - darkness_ref) / od_per_melanin
     # The final pass decides the extent of the candidates; it adds no new ones.
     return lesion_mask(contrast, darkening, clean, iod_px, threshold, params) & zone, contrast
+
+
+def reference_around(lesions, maps, clean, iod_px: float, params: LesionParams):
+    """Normal-skin level of each of ``maps`` from the skin AROUND the ``lesions``.
+
+    The lesions (holes filled) grown by twice ``peel_margin_iod`` are the zone left out;
+    the level is the Gaussian mean (``reference_scale_iod``, ``reference_fill_iod`` where
+    no skin is near; :func:`skin_reference`) of the clean skin outside it, so the inside of
+    a large patch is compared with the skin at its border. Returns the zone and the levels.
+    """
+    zone = cv2.dilate(_fill_holes(lesions).astype(np.uint8), _disk(2 * params.peel_margin_iod * iod_px)).astype(bool)
+    return zone, skin_reference(maps, clean & ~zone, iod_px, params.reference_scale_iod, params.reference_fill_iod)

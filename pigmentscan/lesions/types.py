@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import colour
 
-__all__ = ["LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis"]
+__all__ = ["LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "SkinMaps"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,40 @@ class FaceAnalysis:
     non_skin: np.ndarray
     reference: ReferenceSkin
     measures: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class SkinMaps:
+    """The maps of one face at the working scale that lesion finding starts from.
+
+    Made by :func:`pigmentscan.lesions.skin_maps`; read by the rule-based masks and by
+    the learned classifier's :func:`~pigmentscan.lesions.classifier.pixel_features`.
+    ``melanin``, ``haemoglobin``, ``shading`` are the smoothed pigment amounts relative
+    to the face's median skin; ``darkness`` the smoothed mean optical density;
+    ``candidates`` and ``contrast`` the rule-based lesion mask and melanin contrast
+    (:func:`~pigmentscan.lesions.find_lesions`); ``clean`` the measurable skin;
+    ``regions`` each MASI region's polygon; ``near_regions`` the regions grown by 0.05 IOD;
+    ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere), ``skin_lab`` the mean CIELAB of the clean skin and ``skin_ita_deg`` its ITA.
+    """
+
+    params: LesionParams
+    points_px: np.ndarray
+    iod_px: float
+    od: np.ndarray
+    melanin: np.ndarray
+    haemoglobin: np.ndarray
+    shading: np.ndarray
+    darkness: np.ndarray
+    od_per_melanin: float
+    skin: np.ndarray
+    clean: np.ndarray
+    non_skin: np.ndarray
+    regions: dict
+    near_regions: np.ndarray
+    noise: float
+    threshold: float
+    candidates: np.ndarray
+    contrast: np.ndarray
+    lab: np.ndarray
+    skin_lab: np.ndarray
+    skin_ita_deg: float

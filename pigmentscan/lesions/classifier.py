@@ -1,0 +1,195 @@
+"""A learned lesion classifier: per-pixel pigment features and a small neural network over them.
+
+The threshold rules of :func:`~pigmentscan.lesions.find_lesions` compare each pixel with
+one estimate of the normal skin around it, and faint patches that cover most of a region
+defeat every single estimate. The classifier instead sees, for each pixel of a MASI region,
+its melanin, haemoglobin and darkening against the face's skin at several scales (a local
+mean of 0.08 to 0.6 IOD, the smooth surface, the skin outside the regions), the rule-based
+candidate and contrast, the local texture, the face's tone and noise, and where on the face
+the pixel is (a mirror-symmetric position in IOD around the pupils, so it can learn the
+natural browner skin of the forehead and temples). :func:`pixel_features` computes them.
+
+The network (:class:`PixelClassifier`) is a multilayer perceptron: standardised features,
+ReLU hidden layers, a logistic output. It is fitted with scikit-learn
+(:func:`fit_pixel_classifier`) and stored as plain numbers in the model's JSON
+(``lesion_classifier``), so loading it never runs code. pigmentscan's default is fitted on
+melasma phantoms (:mod:`pigmentscan.phantom`) of the tune split of the London faces
+(``benchmarks/train_lesion_classifier.py``): it has learned what phantom pigment looks like
+on real skin; refit it on annotated photos of your own when you have them. Its features are
+computed on the lesion analysis's working copy (``LesionParams.work_iod_px`` between the
+pupils), where it was fitted: a model that changes ``work_iod_px`` should be refitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..regions import REGION_KEYS
+from ._ops import _gaussian
+
+__all__ = ["PIXEL_FEATURES", "REFERENCE_SCALES_IOD", "PixelClassifier", "pixel_features", "fit_pixel_classifier"]
+
+#: Scales (Gaussian sigma, IOD) of the local normal-skin means the features compare against.
+REFERENCE_SCALES_IOD = (0.08, 0.15, 0.3, 0.6)
+#: Names of the per-pixel features, in the order of :func:`pixel_features`' last axis.
+PIXEL_FEATURES = (
+    ("melanin", "haemoglobin", "shading", "contrast", "candidate", "melanin_wide")
+    + tuple(f"{map_}_vs_{scale}" for scale in REFERENCE_SCALES_IOD for map_ in ("melanin", "darkening", "haemoglobin"))
+    + ("melanin_vs_surface", "melanin_vs_outside", "darkening_vs_outside", "melanin_vs_q25", "melanin_texture",
+       "across_iod", "down_iod", "noise", "ita_deg", "l_star", "region")
+)
+
+
+def pixel_features(maps) -> np.ndarray:
+    """Per-pixel features of one face for the lesion classifier.
+
+    Parameters
+    ----------
+    maps : SkinMaps
+        The pigment maps and rule-based results of one face at the working scale
+        (:func:`pigmentscan.lesions.skin_maps`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (H, W, len(PIXEL_FEATURES)), float32
+    """
+    from .reference import skin_reference, surface_reference
+
+    iod, clean = maps.iod_px, maps.clean
+    melanin, darkness, haemoglobin = maps.melanin, maps.darkness, maps.haemoglobin
+    per_od = maps.od_per_melanin
+    columns = [melanin, haemoglobin, maps.shading, maps.contrast, maps.candidates.astype(np.float32),
+               _gaussian(melanin, 0.06 * iod)]
+    for scale in REFERENCE_SCALES_IOD:
+        melanin_ref, darkness_ref, haemoglobin_ref = skin_reference((melanin, darkness, haemoglobin), clean, iod,
+                                                                    scale, 0.6)
+        columns += [melanin - melanin_ref, (darkness - darkness_ref) / per_od, haemoglobin - haemoglobin_ref]
+    columns.append(melanin - surface_reference(melanin, clean, iod, maps.params))
+    outside = clean & ~maps.near_regions
+    if outside.sum() < 50:
+        outside = clean
+    columns += [melanin - np.median(melanin[outside]), (darkness - np.median(darkness[outside])) / per_od,
+                melanin - np.quantile(melanin[clean], 0.25)]
+    local_mean = _gaussian(melanin, 0.05 * iod)
+    columns.append(np.sqrt(np.maximum(_gaussian(melanin * melanin, 0.05 * iod) - local_mean**2, 0.0)))
+    across, down = _face_position(melanin.shape, maps.points_px, iod)
+    columns += [across, down]
+    columns += [np.full(melanin.shape, value, np.float32) for value in (maps.noise, maps.skin_ita_deg, maps.skin_lab[0])]
+    region = np.zeros(melanin.shape, np.float32)
+    for number, key in enumerate(REGION_KEYS, start=1):
+        region[maps.regions[key]] = number
+    columns.append(region)
+    return np.stack([np.asarray(c, np.float32) for c in columns], axis=-1)
+
+
+def _face_position(shape, points_px, iod_px: float):
+    """Distance across the face from its midline (mirror-symmetric) and down from the pupils, in IOD."""
+    right_pupil, left_pupil = points_px[468], points_px[473]  # FaceMesh iris centres (refine_landmarks)
+    centre = (right_pupil + left_pupil) / 2.0
+    axis = (left_pupil - right_pupil) / max(float(np.linalg.norm(left_pupil - right_pupil)), 1e-6)
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    dx, dy = (cols - centre[0]) / iod_px, (rows - centre[1]) / iod_px
+    return np.abs(dx * axis[0] + dy * axis[1]), dy * axis[0] - dx * axis[1]
+
+
+@dataclass(frozen=True, eq=False)
+class PixelClassifier:
+    """A multilayer perceptron over :data:`PIXEL_FEATURES`, stored as numbers.
+
+    Attributes
+    ----------
+    feature_names : tuple of str
+    feature_mean, feature_scale : numpy.ndarray
+        Standardisation of each feature (its training mean and standard deviation).
+    weights, biases : tuple of numpy.ndarray
+        Layer ``k`` maps ``x`` to ``x @ weights[k] + biases[k]``; ReLU between layers,
+        logistic at the end.
+    threshold : float
+        Probability at or above which a pixel is lesion.
+    training : dict
+        What it was fitted on (free-form summary, kept in the model file).
+    """
+
+    feature_names: tuple
+    feature_mean: np.ndarray
+    feature_scale: np.ndarray
+    weights: tuple
+    biases: tuple
+    threshold: float = 0.5
+    training: dict = field(default_factory=dict)
+
+    def probability(self, features) -> np.ndarray:
+        """Lesion probability of each row of ``features`` (shape (N, n_features))."""
+        x = (np.asarray(features, np.float32) - self.feature_mean) / self.feature_scale
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = x @ w + b
+            if k < len(self.weights) - 1:
+                np.maximum(x, 0.0, out=x)
+        return 1.0 / (1.0 + np.exp(-np.clip(x[:, 0], -50.0, 50.0)))
+
+    def to_dict(self) -> dict:
+        def rounded(a):
+            return np.round(np.asarray(a, np.float64), 6).tolist()
+
+        return {"kind": "mlp", "feature_names": list(self.feature_names), "feature_mean": rounded(self.feature_mean),
+                "feature_scale": rounded(self.feature_scale), "weights": [rounded(w) for w in self.weights],
+                "biases": [rounded(b) for b in self.biases], "threshold": float(self.threshold),
+                "training": dict(self.training)}
+
+    @classmethod
+    def from_dict(cls, data) -> PixelClassifier:
+        """Rebuild from :meth:`to_dict`'s output; ``ValueError`` says what is wrong."""
+        if not isinstance(data, dict) or data.get("kind") != "mlp":
+            raise ValueError('lesion_classifier must be an object with "kind": "mlp"')
+        names = tuple(data.get("feature_names", ()))
+        if names != PIXEL_FEATURES:
+            raise ValueError("lesion_classifier was fitted on other features than this pigmentscan computes")
+        try:
+            mean, scale = (np.asarray(data[k], np.float32) for k in ("feature_mean", "feature_scale"))
+            weights = tuple(np.asarray(w, np.float32) for w in data["weights"])
+            biases = tuple(np.asarray(b, np.float32) for b in data["biases"])
+            threshold = float(data.get("threshold", 0.5))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"lesion_classifier is malformed: {error}") from None
+        width = len(names)
+        for w, b in zip(weights, biases):
+            if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],) or not np.isfinite(w).all():
+                raise ValueError("lesion_classifier layers do not chain (or hold non-finite numbers)")
+            width = w.shape[1]
+        if mean.shape != (len(names),) or scale.shape != mean.shape or not (scale > 0).all() or width != 1 \
+                or len(weights) != len(biases) or not weights or not 0.0 < threshold < 1.0:
+            raise ValueError("lesion_classifier has the wrong shapes, a non-positive scale or a threshold outside 0-1")
+        return cls(names, mean, scale, weights, biases, threshold, dict(data.get("training", {})))
+
+
+def fit_pixel_classifier(features, labels, *, hidden_layers=(32, 16), seed: int = 0, training=None) -> PixelClassifier:
+    """Fit a :class:`PixelClassifier` with scikit-learn's ``MLPClassifier``.
+
+    Parameters
+    ----------
+    features : array-like, shape (N, len(PIXEL_FEATURES))
+    labels : array-like of bool, shape (N,)
+        True for lesion pixels.
+    hidden_layers : tuple of int
+    seed : int
+        Weight initialisation and the early-stopping split.
+    training : dict, optional
+        Summary stored with the classifier.
+    """
+    from sklearn.neural_network import MLPClassifier
+
+    x = np.asarray(features, np.float64)
+    y = np.asarray(labels, bool)
+    if x.ndim != 2 or x.shape[1] != len(PIXEL_FEATURES) or len(y) != len(x):
+        raise ValueError(f"features must be (N, {len(PIXEL_FEATURES)}) with one label per row")
+    if y.all() or not y.any():
+        raise ValueError("labels need both lesion and normal pixels")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 1e-6, scale, 1.0)
+    network = MLPClassifier(hidden_layers, max_iter=300, early_stopping=True, random_state=seed)
+    network.fit((x - mean) / scale, y)
+    return PixelClassifier(PIXEL_FEATURES, mean.astype(np.float32), scale.astype(np.float32),
+                           tuple(w.astype(np.float32) for w in network.coefs_),
+                           tuple(b.astype(np.float32) for b in network.intercepts_), 0.5, dict(training or {}))
