@@ -187,6 +187,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--max-faces", type=int, default=None)
+    parser.add_argument("--split", choices=("all", "test"), default="all",
+                        help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
     args = parser.parse_args(argv)
     os.environ.setdefault("GLOG_minloglevel", "2")
     from joblib import Parallel, delayed
@@ -200,6 +202,11 @@ def main(argv=None) -> int:
 
     started = time.time()
     faces = sorted(p for p in _faces_dir(args.faces).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if args.split == "test":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from accuracy import split_faces
+
+        faces = split_faces(faces, "test")
     faces = faces[: args.max_faces] if args.max_faces else faces
     if len(faces) < 8:
         print(f"need at least 8 face photos, found {len(faces)} in {_faces_dir(args.faces)}", file=sys.stderr)

@@ -127,8 +127,16 @@ def main(argv=None) -> int:
     parser.add_argument("--trial-faces", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", metavar="DIR", help="keep the photos and scores in this folder")
+    parser.add_argument("--split", choices=("all", "test"), default="all",
+                        help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
     args = parser.parse_args(argv)
-    faces = [p for p in sorted(faces_folder().glob("*.jpg")) if p.name[:3] not in EXCLUDED]
+    faces = sorted(faces_folder().glob("*.jpg"))
+    if args.split == "test":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from accuracy import split_faces
+
+        faces = split_faces(faces, "test")
+    faces = [p for p in faces if p.name[:3] not in EXCLUDED]
     if len(faces) < args.retest_faces + args.trial_faces:
         print(f"need {args.retest_faces + args.trial_faces} faces in {faces_folder()}", file=sys.stderr)
         return 1

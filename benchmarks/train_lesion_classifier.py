@@ -62,7 +62,7 @@ def _prepare(rgb, truth=None):
     region = np.zeros(inside.shape, np.int8)
     for number, key in enumerate(REGION_KEYS, start=1):
         region[maps.regions[key]] = number
-    return {"X": pixel_features(maps)[inside], "y": labels[inside], "region": region[inside],
+    return {"X": pixel_features(maps, inside), "y": labels[inside], "region": region[inside],
             "rules": maps.candidates[inside]}
 
 

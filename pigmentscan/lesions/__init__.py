@@ -18,8 +18,8 @@ normal skin is found in two passes (:func:`find_lesions`):
    clean skin at its border, not with itself.
 
 When the scoring model carries a learned :class:`PixelClassifier`
-(:mod:`~pigmentscan.lesions.classifier`; the default model does), it decides the lesion
-mask from per-pixel features that include these rule-based results, and the melanin
+(:mod:`~pigmentscan.lesions.classifier`; the default model does), it adds to the rule-based
+lesions the pixels it finds from per-pixel features (which include the rule-based results), and the melanin
 contrast is then measured against the skin around ITS lesions (:func:`reference_around`).
 :func:`skin_maps` gives the maps both start from.
 
@@ -154,7 +154,7 @@ def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
     inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
     mask = np.zeros(inside.shape, dtype=bool)
     if inside.any():
-        mask[inside] = classifier.probability(pixel_features(maps)[inside]) >= classifier.threshold
+        mask[inside] = classifier.probability(pixel_features(maps, inside)) >= classifier.threshold
     return mask
 
 
@@ -163,7 +163,9 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
     clean, noise, lab = maps.clean, maps.noise, maps.lab
     lesions, contrast = maps.candidates, maps.contrast
     if classifier is not None:
-        lesions = classify_lesions(maps, classifier)
+        # The classifier adds to the rule-based lesions, never removes them: fitted on phantoms, on
+        # its own it missed the real brown spots of London faces 001 and 038 that the rules find.
+        lesions = classify_lesions(maps, classifier) | maps.candidates
         _, (melanin_ref,) = reference_around(lesions, (maps.melanin,), clean, iod_px, params)
         contrast = (maps.melanin - melanin_ref).astype(np.float32)
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6)) & ~lesions

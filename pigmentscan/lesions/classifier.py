@@ -1,6 +1,8 @@
 """A learned lesion classifier: per-pixel pigment features and a small neural network over them.
 
-The threshold rules of :func:`~pigmentscan.lesions.find_lesions` compare each pixel with
+In :func:`~pigmentscan.lesions.analyse_face` the classifier ADDS to the rule-based lesions:
+alone, it missed the real brown spots of London faces 001 and 038 (phantom pigment is not all
+pigment). The threshold rules of :func:`~pigmentscan.lesions.find_lesions` compare each pixel with
 one estimate of the normal skin around it, and faint patches that cover most of a region
 defeat every single estimate. The classifier instead sees, for each pixel of a MASI region,
 its melanin, haemoglobin and darkening against the face's skin at several scales (a local
@@ -42,7 +44,7 @@ PIXEL_FEATURES = (
 )
 
 
-def pixel_features(maps) -> np.ndarray:
+def pixel_features(maps, where=None) -> np.ndarray:
     """Per-pixel features of one face for the lesion classifier.
 
     Parameters
@@ -50,21 +52,24 @@ def pixel_features(maps) -> np.ndarray:
     maps : SkinMaps
         The pigment maps and rule-based results of one face at the working scale
         (:func:`pigmentscan.lesions.skin_maps`).
+    where : numpy.ndarray of bool, optional
+        The pixels to describe; by default the clean skin of the MASI regions.
 
     Returns
     -------
-    numpy.ndarray, shape (H, W, len(PIXEL_FEATURES)), float32
+    numpy.ndarray, shape (N, len(PIXEL_FEATURES)), float32
+        One row per pixel of ``where``, in row-major order.
     """
-    from .reference import skin_reference, surface_reference
+    from .reference import skin_references, surface_reference
 
     iod, clean = maps.iod_px, maps.clean
+    if where is None:
+        where = clean & np.logical_or.reduce(list(maps.regions.values()))
     melanin, darkness, haemoglobin = maps.melanin, maps.darkness, maps.haemoglobin
     per_od = maps.od_per_melanin
-    columns = [melanin, haemoglobin, maps.shading, maps.contrast, maps.candidates.astype(np.float32),
-               _gaussian(melanin, 0.06 * iod)]
-    for scale in REFERENCE_SCALES_IOD:
-        melanin_ref, darkness_ref, haemoglobin_ref = skin_reference((melanin, darkness, haemoglobin), clean, iod,
-                                                                    scale, 0.6)
+    columns = [melanin, haemoglobin, maps.shading, maps.contrast, maps.candidates, _gaussian(melanin, 0.06 * iod)]
+    for melanin_ref, darkness_ref, haemoglobin_ref in skin_references((melanin, darkness, haemoglobin), clean, iod,
+                                                                      REFERENCE_SCALES_IOD, 0.6):
         columns += [melanin - melanin_ref, (darkness - darkness_ref) / per_od, haemoglobin - haemoglobin_ref]
     columns.append(melanin - surface_reference(melanin, clean, iod, maps.params))
     outside = clean & ~maps.near_regions
@@ -74,22 +79,25 @@ def pixel_features(maps) -> np.ndarray:
                 melanin - np.quantile(melanin[clean], 0.25)]
     local_mean = _gaussian(melanin, 0.05 * iod)
     columns.append(np.sqrt(np.maximum(_gaussian(melanin * melanin, 0.05 * iod) - local_mean**2, 0.0)))
-    across, down = _face_position(melanin.shape, maps.points_px, iod)
-    columns += [across, down]
-    columns += [np.full(melanin.shape, value, np.float32) for value in (maps.noise, maps.skin_ita_deg, maps.skin_lab[0])]
+    rows, cols = np.nonzero(where)
+    out = np.empty((rows.size, len(PIXEL_FEATURES)), np.float32)
+    for k, column in enumerate(columns):
+        out[:, k] = column[rows, cols]
+    k = len(columns)
+    out[:, k], out[:, k + 1] = _face_position(rows, cols, maps.points_px, iod)
+    out[:, k + 2], out[:, k + 3], out[:, k + 4] = maps.noise, maps.skin_ita_deg, maps.skin_lab[0]
     region = np.zeros(melanin.shape, np.float32)
     for number, key in enumerate(REGION_KEYS, start=1):
         region[maps.regions[key]] = number
-    columns.append(region)
-    return np.stack([np.asarray(c, np.float32) for c in columns], axis=-1)
+    out[:, k + 5] = region[rows, cols]
+    return out
 
 
-def _face_position(shape, points_px, iod_px: float):
+def _face_position(rows, cols, points_px, iod_px: float):
     """Distance across the face from its midline (mirror-symmetric) and down from the pupils, in IOD."""
     right_pupil, left_pupil = points_px[468], points_px[473]  # FaceMesh iris centres (refine_landmarks)
     centre = (right_pupil + left_pupil) / 2.0
     axis = (left_pupil - right_pupil) / max(float(np.linalg.norm(left_pupil - right_pupil)), 1e-6)
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     dx, dy = (cols - centre[0]) / iod_px, (rows - centre[1]) / iod_px
     return np.abs(dx * axis[0] + dy * axis[1]), dy * axis[0] - dx * axis[1]
 

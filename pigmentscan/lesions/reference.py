@@ -9,7 +9,7 @@ from .. import colour
 from ._ops import _disk, _gaussian
 from .types import LesionParams
 
-__all__ = ["pigment_maps", "non_skin_mask", "surface_reference", "skin_reference", "melanin_noise"]
+__all__ = ["pigment_maps", "non_skin_mask", "surface_reference", "skin_reference", "skin_references", "melanin_noise"]
 
 
 def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
@@ -96,41 +96,45 @@ def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.
     return (powers_y @ matrix @ powers_x.T).astype(np.float32)
 
 
-def _normalized_blur(values, weights, sigma_px, fill_sigma_px):
-    """Weighted Gaussian mean of ``values``; where no weight is near, the wider ``fill_sigma_px`` mean.
-
-    ``values`` is (H, W) or (H, W, C) and ``weights`` (H, W).
-    """
-    weighted = values * (weights if values.ndim == 2 else weights[..., None])
-    near_values, near_weights = _gaussian(weighted, sigma_px), _gaussian(weights, sigma_px)
-    far_values, far_weights = _gaussian(weighted, fill_sigma_px), _gaussian(weights, fill_sigma_px)
-    total_weight = near_weights + 0.02 * far_weights + 1e-9
-    if values.ndim == 3:
-        near_values = near_values.reshape(values.shape)
-        far_values = far_values.reshape(values.shape)
-        total_weight = total_weight[..., None]
-    return (near_values + 0.02 * far_values) / total_weight
-
-
 def skin_reference(maps, keep, iod_px: float, scale_iod: float, fill_iod: float):
     """Normal-skin level of each map around every pixel, from the ``keep`` skin only.
 
     A Gaussian mean (σ = ``scale_iod``) of the kept skin, on a copy at an IOD of 40 px;
     deep inside a large area that is not kept, where no kept skin is near, the mean at the
-    wider ``fill_iod`` takes over (:func:`_normalized_blur`), so the inside of a large
+    wider ``fill_iod`` takes over, so the inside of a large
     patch gets the level of the skin around it.
     """
+    return skin_references(maps, keep, iod_px, (scale_iod,), fill_iod)[0]
+
+
+def skin_references(maps, keep, iod_px: float, scales_iod, fill_iod: float):
+    """:func:`skin_reference` at several scales at once: a list (one per scale) of lists (one per map)."""
     factor = min(1.0, 40.0 / iod_px)
     size = (max(1, int(round(keep.shape[1] * factor))), max(1, int(round(keep.shape[0] * factor))))
     weights = cv2.resize(keep.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     # All maps at once, as the channels of one image.
     stacked = np.where(keep[..., None], np.stack(maps, axis=-1), 0).astype(np.float32)
     small = cv2.resize(stacked, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], len(maps))
-    level = _normalized_blur(small / np.maximum(weights[..., None], 1e-6), weights, scale_iod * iod_px * factor,
-                             fill_iod * iod_px * factor)
-    level = cv2.resize(level.reshape(size[1], size[0], -1), keep.shape[::-1], interpolation=cv2.INTER_LINEAR)
-    level = level.reshape(keep.shape + (len(maps),))
-    return [level[..., k] for k in range(len(maps))]
+    weighted = small / np.maximum(weights[..., None], 1e-6) * weights[..., None]
+    # A weighted Gaussian mean at each scale; where no kept skin is near, the wider fill_iod
+    # mean (computed once for all scales, at 0.02 of the weight) takes over.
+    blurred = {}
+
+    def blur(sigma_iod):
+        if sigma_iod not in blurred:
+            sigma_px = sigma_iod * iod_px * factor
+            values = _gaussian(weighted, sigma_px).reshape(size[1], size[0], len(maps))
+            blurred[sigma_iod] = (values, _gaussian(weights, sigma_px)[..., None])
+        return blurred[sigma_iod]
+
+    far_values, far_weights = blur(fill_iod)
+    levels = []
+    for scale in scales_iod:
+        near_values, near_weights = blur(scale)
+        levels.append((near_values + 0.02 * far_values) / (near_weights + 0.02 * far_weights + 1e-9))
+    level = cv2.resize(np.concatenate(levels, axis=-1), keep.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    level = level.reshape(keep.shape + (len(maps) * len(levels),))
+    return [[level[..., i * len(maps) + k] for k in range(len(maps))] for i in range(len(levels))]
 
 
 def melanin_noise(melanin, skin, iod_px: float) -> float:
