@@ -43,9 +43,8 @@ def _prepare(rgb, truth=None):
     import cv2
 
     from pigmentscan.landmarks import detect_landmarks
-    from pigmentscan.lesions import pixel_features, skin_maps, working_copy
+    from pigmentscan.lesions import PIXEL_FEATURES, pixel_features, skin_maps, working_copy
     from pigmentscan.pipeline import _crop_to_analysis
-    from pigmentscan.regions import REGION_KEYS
     from pigmentscan.scoring import load_model
 
     model = load_model(None)
@@ -59,10 +58,8 @@ def _prepare(rgb, truth=None):
         truth_crop, *_ = _crop_to_analysis(truth.astype(np.float32), landmarks, model.analysis_iod_px)
         labels = working_copy(truth_crop, crop_landmarks.iod_px, model.lesion)[0] >= 0.5
         labels = cv2.resize(labels.astype(np.uint8), inside.shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
-    region = np.zeros(inside.shape, np.int8)
-    for number, key in enumerate(REGION_KEYS, start=1):
-        region[maps.regions[key]] = number
-    return {"X": pixel_features(maps, inside), "y": labels[inside], "region": region[inside],
+    features = pixel_features(maps, inside)
+    return {"X": features, "y": labels[inside], "region": features[:, PIXEL_FEATURES.index("region")].astype(np.int8),
             "rules": maps.candidates[inside]}
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
-from ._ops import _disk, _gaussian
+from ._ops import _gaussian
 from .classifier import PIXEL_FEATURES, PixelClassifier, fit_pixel_classifier, pixel_features
 from .masks import find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
 from .reference import melanin_noise, non_skin_mask, pigment_maps, skin_reference, surface_reference
@@ -141,12 +141,8 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     candidates, contrast = find_lesions(melanin, darkness, clean, iod_px, threshold, od_per_melanin, params)
     lab = np.zeros(rgb.shape, dtype=np.float32)
     lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
-    skin_lab = lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
-    margin = _disk(0.05 * iod_px)
-    near_regions = cv2.dilate(in_regions.astype(np.uint8), margin).astype(bool)
     return SkinMaps(params, np.asarray(points_px, float), float(iod_px), od, melanin, amounts[..., 1], shading,
-                    darkness, od_per_melanin, skin, clean, non_skin, polygons, near_regions, noise, threshold,
-                    candidates, contrast, lab, skin_lab, float(colour.ita_deg(skin_lab)))
+                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab)
 
 
 def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
+from .. import colour
 from ..regions import REGION_KEYS
-from ._ops import _gaussian
+from ._ops import _disk, _gaussian
 
 __all__ = ["PIXEL_FEATURES", "REFERENCE_SCALES_IOD", "PixelClassifier", "pixel_features", "fit_pixel_classifier"]
 
@@ -63,8 +65,6 @@ def pixel_features(maps, where=None) -> np.ndarray:
     from .reference import skin_references, surface_reference
 
     iod, clean = maps.iod_px, maps.clean
-    if where is None:
-        where = clean & np.logical_or.reduce(list(maps.regions.values()))
     melanin, darkness, haemoglobin = maps.melanin, maps.darkness, maps.haemoglobin
     per_od = maps.od_per_melanin
     columns = [melanin, haemoglobin, maps.shading, maps.contrast, maps.candidates, _gaussian(melanin, 0.06 * iod)]
@@ -72,20 +72,22 @@ def pixel_features(maps, where=None) -> np.ndarray:
                                                                       REFERENCE_SCALES_IOD, 0.6):
         columns += [melanin - melanin_ref, (darkness - darkness_ref) / per_od, haemoglobin - haemoglobin_ref]
     columns.append(melanin - surface_reference(melanin, clean, iod, maps.params))
-    outside = clean & ~maps.near_regions
+    in_regions = np.logical_or.reduce(list(maps.regions.values()))
+    outside = clean & ~cv2.dilate(in_regions.astype(np.uint8), _disk(0.05 * iod)).astype(bool)  # 0.05 IOD off
     if outside.sum() < 50:
         outside = clean
     columns += [melanin - np.median(melanin[outside]), (darkness - np.median(darkness[outside])) / per_od,
                 melanin - np.quantile(melanin[clean], 0.25)]
     local_mean = _gaussian(melanin, 0.05 * iod)
     columns.append(np.sqrt(np.maximum(_gaussian(melanin * melanin, 0.05 * iod) - local_mean**2, 0.0)))
-    rows, cols = np.nonzero(where)
+    rows, cols = np.nonzero(clean & in_regions if where is None else where)
     out = np.empty((rows.size, len(PIXEL_FEATURES)), np.float32)
     for k, column in enumerate(columns):
         out[:, k] = column[rows, cols]
     k = len(columns)
     out[:, k], out[:, k + 1] = _face_position(rows, cols, maps.points_px, iod)
-    out[:, k + 2], out[:, k + 3], out[:, k + 4] = maps.noise, maps.skin_ita_deg, maps.skin_lab[0]
+    skin_lab = maps.lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
+    out[:, k + 2], out[:, k + 3], out[:, k + 4] = maps.noise, float(colour.ita_deg(skin_lab)), skin_lab[0]
     region = np.zeros(melanin.shape, np.float32)
     for number, key in enumerate(REGION_KEYS, start=1):
         region[maps.regions[key]] = number

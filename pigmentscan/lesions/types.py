@@ -146,8 +146,7 @@ class SkinMaps:
     to the face's median skin; ``darkness`` the smoothed mean optical density;
     ``candidates`` and ``contrast`` the rule-based lesion mask and melanin contrast
     (:func:`~pigmentscan.lesions.find_lesions`); ``clean`` the measurable skin;
-    ``regions`` each MASI region's polygon; ``near_regions`` the regions grown by 0.05 IOD;
-    ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere), ``skin_lab`` the mean CIELAB of the clean skin and ``skin_ita_deg`` its ITA.
+    ``regions`` each MASI region's polygon; ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere).
     """
 
     params: LesionParams
@@ -159,15 +158,10 @@ class SkinMaps:
     shading: np.ndarray
     darkness: np.ndarray
     od_per_melanin: float
-    skin: np.ndarray
     clean: np.ndarray
     non_skin: np.ndarray
     regions: dict
-    near_regions: np.ndarray
     noise: float
-    threshold: float
     candidates: np.ndarray
     contrast: np.ndarray
     lab: np.ndarray
-    skin_lab: np.ndarray
-    skin_ita_deg: float
