@@ -65,33 +65,37 @@ def pixel_features(maps, where=None) -> np.ndarray:
     from .reference import skin_references, surface_reference
 
     iod, clean = maps.iod_px, maps.clean
-    melanin, darkness, haemoglobin = maps.melanin, maps.darkness, maps.haemoglobin
-    per_od = maps.od_per_melanin
-    columns = [melanin, haemoglobin, maps.shading, maps.contrast, maps.candidates, _gaussian(melanin, 0.06 * iod)]
-    for melanin_ref, darkness_ref, haemoglobin_ref in skin_references((melanin, darkness, haemoglobin), clean, iod,
-                                                                      REFERENCE_SCALES_IOD, 0.6):
-        columns += [melanin - melanin_ref, (darkness - darkness_ref) / per_od, haemoglobin - haemoglobin_ref]
-    columns.append(melanin - surface_reference(melanin, clean, iod, maps.params))
     in_regions = np.logical_or.reduce(list(maps.regions.values()))
+    rows, cols = np.nonzero(clean & in_regions if where is None else where)
+
+    def at(image):  # the described pixels of a map: all arithmetic below is on these only
+        return image[rows, cols]
+
+    melanin, darkness, haemoglobin = at(maps.melanin), at(maps.darkness), at(maps.haemoglobin)
+    per_od = maps.od_per_melanin
+    columns = [melanin, haemoglobin, at(maps.shading), at(maps.contrast), at(maps.candidates),
+               at(_gaussian(maps.melanin, 0.06 * iod))]
+    for melanin_ref, darkness_ref, haemoglobin_ref in skin_references(
+            (maps.melanin, maps.darkness, maps.haemoglobin), clean, iod, REFERENCE_SCALES_IOD, 0.6):
+        columns += [melanin - at(melanin_ref), (darkness - at(darkness_ref)) / per_od,
+                    haemoglobin - at(haemoglobin_ref)]
+    columns.append(melanin - at(surface_reference(maps.melanin, clean, iod, maps.params)))
     outside = clean & ~cv2.dilate(in_regions.astype(np.uint8), _disk(0.05 * iod)).astype(bool)  # 0.05 IOD off
     if outside.sum() < 50:
         outside = clean
-    columns += [melanin - np.median(melanin[outside]), (darkness - np.median(darkness[outside])) / per_od,
-                melanin - np.quantile(melanin[clean], 0.25)]
-    local_mean = _gaussian(melanin, 0.05 * iod)
-    columns.append(np.sqrt(np.maximum(_gaussian(melanin * melanin, 0.05 * iod) - local_mean**2, 0.0)))
-    rows, cols = np.nonzero(clean & in_regions if where is None else where)
+    columns += [melanin - np.median(maps.melanin[outside]), (darkness - np.median(maps.darkness[outside])) / per_od,
+                melanin - np.quantile(maps.melanin[clean], 0.25)]
+    local_mean = at(_gaussian(maps.melanin, 0.05 * iod))
+    columns.append(np.sqrt(np.maximum(at(_gaussian(maps.melanin * maps.melanin, 0.05 * iod)) - local_mean**2, 0.0)))
+    skin_lab = maps.lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
+    region = np.zeros(rows.size, np.float32)
+    for number, key in enumerate(REGION_KEYS, start=1):
+        region[at(maps.regions[key])] = number
+    columns += [*_face_position(rows, cols, maps.points_px, iod), maps.noise, float(colour.ita_deg(skin_lab)),
+                skin_lab[0], region]
     out = np.empty((rows.size, len(PIXEL_FEATURES)), np.float32)
     for k, column in enumerate(columns):
-        out[:, k] = column[rows, cols]
-    k = len(columns)
-    out[:, k], out[:, k + 1] = _face_position(rows, cols, maps.points_px, iod)
-    skin_lab = maps.lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
-    out[:, k + 2], out[:, k + 3], out[:, k + 4] = maps.noise, float(colour.ita_deg(skin_lab)), skin_lab[0]
-    region = np.zeros(melanin.shape, np.float32)
-    for number, key in enumerate(REGION_KEYS, start=1):
-        region[maps.regions[key]] = number
-    out[:, k + 5] = region[rows, cols]
+        out[:, k] = column
     return out
 
 
