@@ -5,11 +5,13 @@ Physician photos and grades cannot be shipped, so this demonstration stands them
 1. **Phantoms** (``pigmentscan.phantom``): each face of the London set (or ``$PIGMENTSCAN_FACES``)
    is one subject; it gets melasma-like pigment of known extent at a baseline visit and, lighter,
    at week 12 (re-photographed with exposure / white-balance / pose drift and JPEG).
-2. **Simulated raters** — NOT physicians. Two raters see each phantom's true components:
-   area perceived with multiplicative noise (log-normal, SD 0.25) and a rater-specific bias
-   (x1.10, x0.90); darkness and homogeneity graded off by one (30 % / 40 % of the time) with a
-   rater-specific tendency (e.g. rater A grades darker +0.25 on average). The manifest holds
-   their consensus (mean of the two raters).
+2. **Simulated raters** — NOT physicians. Two raters of one site see each phantom's true
+   components: area perceived with multiplicative noise (log-normal, SD 0.25) and a
+   rater-specific bias (x1.10, x0.90); darkness and homogeneity graded off by one (30 % / 40 %
+   of the time) with a rater-specific tendency (e.g. rater A grades darker +0.25 on average).
+   On top of that the SITE has a shared habit, which is what calibrating to a site is for: its
+   raters see area 25 % larger than it is and grade darkness one step darker 30 % of the time
+   (``SITE``; ``--unbiased-site`` turns it off). The manifest holds the raters' consensus.
 3. **Calibrate** on half of the subjects (``pigmentscan calibrate``: cross-validated by subject),
    then score the OTHER subjects' photos with the calibrated model and report ICC(A,1) (with 95 %
    CI), MAE and Bland-Altman for the default vs the calibrated model, and run ``pigmentscan
@@ -20,8 +22,11 @@ Run (about 5-10 min on 2 cores)::
 
     python benchmarks/calibration_demo.py --out /tmp/pigmentscan-calibration-demo --jobs 2
 
-The rater parameters above were set before looking at any result; they are the demo's
-assumption, not a fact about physicians (real inter-rater ICC for MASI: 0.816, Majid 2016).
+The rater parameters above are the demo's assumption, not a fact about physicians (real
+inter-rater ICC for MASI: 0.816, Majid 2016). The per-rater biases were set before any result was
+seen; the site habit was added later, once the default model had come to match the phantom truth
+and unbiased raters therefore left calibration nothing to learn (with ``--unbiased-site`` the demo
+shows that case: calibrating then cannot beat the default).
 """
 
 from __future__ import annotations
@@ -42,11 +47,15 @@ WEIGHTS = np.array([0.3, 0.3, 0.3, 0.1])  # Kimbrough-Green 1994
 #: Simulated raters (the demo's assumptions, fixed before any result was seen).
 RATERS = {"rater_A": {"area_bias": 1.10, "darkness_bias": 0.25, "homogeneity_bias": 0.0},
           "rater_B": {"area_bias": 0.90, "darkness_bias": -0.15, "homogeneity_bias": 0.20}}
+#: The site's shared habit, on top of each rater's own (see the module docstring).
+SITE = {"area_bias": 1.25, "darkness_bias": 0.30, "homogeneity_bias": 0.0}
+NO_SITE = {"area_bias": 1.0, "darkness_bias": 0.0, "homogeneity_bias": 0.0}
 AREA_NOISE_LOG_SD = 0.25
 P_OFF_BY_ONE = {"darkness": 0.30, "homogeneity": 0.40}
 NOTE = ("SIMULATED RATERS: the 'physician' scores are the mean of two simulated raters grading "
         "phantoms of known extent (area seen with multiplicative noise, darkness/homogeneity off by one "
-        "at times, each rater with its own bias). They are not physicians; see benchmarks/calibration_demo.py.")
+        "at times, each rater with its own bias, and a habit the site's raters share). They are not physicians; "
+        "see benchmarks/calibration_demo.py.")
 
 
 def _faces_dir(arg) -> Path:
@@ -93,18 +102,19 @@ def make_subject(face: str, subject: str, photo_dir: str, seed: int) -> list[dic
     return records
 
 
-def rate(truth: dict, rater: dict, rng) -> dict:
+def rate(truth: dict, rater: dict, rng, site: dict = SITE) -> dict:
     """One simulated rater's components of one photo (see the module docstring)."""
     from pigmentscan.scoring import area_score
 
     out = {}
     for region in REGIONS:
         t = truth[region]
-        seen = min(100.0, t["area_pct"] * rater["area_bias"] * float(np.exp(rng.normal(0, AREA_NOISE_LOG_SD))))
+        gain = site["area_bias"] * rater["area_bias"]
+        seen = min(100.0, t["area_pct"] * gain * float(np.exp(rng.normal(0, AREA_NOISE_LOG_SD))))
         area = area_score(seen) if t["area_score"] else 0
         grades = {}
         for part in ("darkness", "homogeneity"):
-            bias = rater[f"{part}_bias"]
+            bias = float(np.clip(site[f"{part}_bias"] + rater[f"{part}_bias"], -1.0, 1.0))
             shift = np.sign(bias) * (rng.random() < abs(bias))
             noise = rng.choice([-1, 0, 1], p=[P_OFF_BY_ONE[part] / 2, 1 - P_OFF_BY_ONE[part], P_OFF_BY_ONE[part] / 2])
             grades[part] = int(np.clip(t[part] + shift + noise, 1, 4)) if area else 0
@@ -119,12 +129,12 @@ def formula(c: dict) -> tuple[float, float]:
     return float(WEIGHTS @ (a * (d + h))), float(WEIGHTS @ (a * d))
 
 
-def build_manifest(records: list[dict], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_manifest(records: list[dict], seed: int, site: dict = SITE) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Manifest (consensus of the simulated raters) and every rater's scores."""
     rng = np.random.default_rng(seed)
     rows, ratings = [], []
     for rec in records:
-        per_rater = {name: rate(rec["truth"], rater, rng) for name, rater in RATERS.items()}
+        per_rater = {name: rate(rec["truth"], rater, rng, site) for name, rater in RATERS.items()}
         row = {"image": rec["image"], "subject": rec["subject"], "visit": rec["visit"]}
         totals = {name: formula(c) for name, c in per_rater.items()}
         row["physician_masi"] = round(float(np.mean([t[0] for t in totals.values()])), 3)
@@ -189,6 +199,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-faces", type=int, default=None)
     parser.add_argument("--split", choices=("all", "test"), default="all",
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
+    parser.add_argument("--unbiased-site", action="store_true",
+                        help="raters without the site's shared habit (only their individual biases)")
     args = parser.parse_args(argv)
     os.environ.setdefault("GLOG_minloglevel", "2")
     from joblib import Parallel, delayed
@@ -213,8 +225,8 @@ def main(argv=None) -> int:
         return 1
     out = Path(args.out)
     (out / "photos").mkdir(parents=True, exist_ok=True)
-    config = {"faces": [f.name for f in faces], "seed": args.seed, "raters": RATERS, "area_sd": AREA_NOISE_LOG_SD,
-              "p_off": P_OFF_BY_ONE, "phantom": _phantom_code_hash()}
+    # What the phantom photos depend on (the raters grade them afterwards, from their truth).
+    config = {"faces": [f.name for f in faces], "seed": args.seed, "phantom": _phantom_code_hash()}
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     truth_file, scores_file = out / "truth.json", out / "scores_default.csv"
     if truth_file.is_file() and json.loads(truth_file.read_text()).get("key") == key:
@@ -234,7 +246,8 @@ def main(argv=None) -> int:
     else:
         print(f"[{time.time() - started:5.0f} s] scoring {len(records)} photos with {default_label} ...", flush=True)
         _write_csv(score_images([out / r["image"] for r in records], jobs=args.jobs), scores_file)
-    manifest, ratings = build_manifest(records, args.seed)
+    site = NO_SITE if args.unbiased_site else SITE
+    manifest, ratings = build_manifest(records, args.seed, site)
     subjects = sorted(manifest["subject"].unique())
     held_out = set(np.random.default_rng(args.seed).permutation(subjects)[: len(subjects) // 2])
     split = manifest["subject"].isin(held_out)
@@ -304,7 +317,7 @@ def main(argv=None) -> int:
     cli.main(["validate", str(out / "scores_holdout_default.csv"), "--reference", str(out / "manifest_holdout.csv"),
               "--out", str(out / "validation_default"), "--note", NOTE])
     summary = {"note": NOTE, "command": "python benchmarks/calibration_demo.py " + " ".join(sys.argv[1:] if argv is None else argv),
-               "n_subjects": len(subjects), "n_held_out_subjects": len(held_out), "seconds": round(time.time() - started),
+               "site": site, "raters": RATERS, "n_subjects": len(subjects), "n_held_out_subjects": len(held_out), "seconds": round(time.time() - started),
                "default_model": default_label, "calibrated_model": load_model(model_path).label, **_code_state(),
                "held_out": {k: {s: (None if not np.isfinite(v) else round(float(v), 4)) for s, v in a.items()
                                 if s in ("n", "icc2_1", "icc2_1_ci_low", "icc2_1_ci_high", "mae", "bias", "loa_lower",
