@@ -57,14 +57,14 @@ def split_faces(files, split: str) -> list:
     return {"test": test, "tune": tune, "all": files}[split]
 
 
-def phantom_plan(files, n: int, n_retest: int, seed: int = 2024) -> list:
-    """Fixed list of phantom tasks: face, seed, constitutive darkening, retest or not."""
+def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: float = 1 / 3) -> list:
+    """Fixed list of phantom tasks: face, seed, constitutive darkening (``dark_share`` of them), retest or not."""
     bases = [f for f in files if Path(f).name[:3] not in WITH_REAL_SPOTS]
     rng = np.random.default_rng(seed)
     plan = []
     for i in range(n):
         face = bases[i % len(bases)]
-        darkening = float(rng.uniform(0.3, 0.9)) if rng.random() < 1 / 3 else 0.0
+        darkening = float(rng.uniform(0.3, 0.9)) if rng.random() < dark_share else 0.0
         phantom_seed = zlib.crc32(f"{Path(face).name}:{i}:{seed}".encode())
         retest = n_retest > 0 and i % max(1, n // n_retest) == 0 and i // max(1, n // n_retest) < n_retest
         plan.append({"face": str(face), "index": i, "seed": phantom_seed, "darkening": darkening, "retest": retest})

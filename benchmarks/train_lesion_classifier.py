@@ -59,8 +59,29 @@ def _prepare(rgb, truth=None):
         labels = working_copy(truth_crop, crop_landmarks.iod_px, model.lesion)[0] >= 0.5
         labels = cv2.resize(labels.astype(np.uint8), inside.shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
     features = pixel_features(maps, inside)
+    rows, cols = np.nonzero(inside)
     return {"X": features, "y": labels[inside], "region": features[:, PIXEL_FEATURES.index("region")].astype(np.int8),
-            "rules": maps.candidates[inside]}
+            "rules": maps.candidates[inside], "rows": rows.astype(np.int32), "cols": cols.astype(np.int32),
+            "shape": np.array(inside.shape, np.int32)}
+
+
+PER_PIXEL = ("X", "y", "region", "rules", "rows", "cols")
+
+
+def save_photos(photos, path: Path) -> None:
+    """The prepared photos as one ``.npz`` (no pickle): per-pixel arrays concatenated, plus offsets."""
+    sizes = np.array([len(p["y"]) for p in photos])
+    arrays = {k: np.concatenate([p[k] for p in photos]) for k in PER_PIXEL}
+    np.savez(path, offsets=np.concatenate([[0], np.cumsum(sizes)]), faces=np.array([p["face"] for p in photos]),
+             clean=np.array([p["clean"] for p in photos]), shapes=np.stack([p["shape"] for p in photos]), **arrays)
+
+
+def load_photos(path: Path) -> list[dict]:
+    data = np.load(path, allow_pickle=False)
+    offsets, arrays = data["offsets"], {k: data[k] for k in PER_PIXEL}
+    return [{"face": str(face), "clean": bool(clean), "shape": shape,
+             **{k: arrays[k][offsets[i]:offsets[i + 1]] for k in PER_PIXEL}}
+            for i, (face, clean, shape) in enumerate(zip(data["faces"], data["clean"], data["shapes"]))]
 
 
 def _phantom_task(task):
@@ -119,6 +140,10 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--folds", type=int, default=4, help="cross-validation folds (0: fit only)")
     parser.add_argument("--out", type=Path, default=None, help="model JSON to write the classifier into")
+    parser.add_argument("--dark-share", type=float, default=1 / 3,
+                        help="share of phantoms whose face's constitutive pigment is darkened (accuracy.py: 1/3)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help=".npz of the prepared photos: read if it exists, else written (same --phantoms/--dark-share)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
@@ -126,10 +151,15 @@ def main(argv=None) -> int:
 
     started = time.perf_counter()
     files = accuracy.split_faces(sorted(accuracy.default_faces_dir().glob("*.jpg")), "tune")
-    plan = accuracy.phantom_plan(files, args.phantoms, 0, seed=TRAINING_PLAN_SEED)
+    plan = accuracy.phantom_plan(files, args.phantoms, 0, seed=TRAINING_PLAN_SEED, dark_share=args.dark_share)
     clean_files = [f for f in files if f.name[:3] not in accuracy.WITH_REAL_SPOTS]
-    run = Parallel(n_jobs=args.jobs, backend="loky")
-    photos = run(delayed(_phantom_task)(t) for t in plan) + run(delayed(_clean_task)(f) for f in clean_files)
+    if args.cache and args.cache.is_file():
+        photos = load_photos(args.cache)
+    else:
+        run = Parallel(n_jobs=args.jobs, backend="loky")
+        photos = run(delayed(_phantom_task)(t) for t in plan) + run(delayed(_clean_task)(f) for f in clean_files)
+        if args.cache:
+            save_photos(photos, args.cache)
     faces = sorted({p["face"] for p in photos})
     print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces, "
           f"{sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
@@ -150,7 +180,7 @@ def main(argv=None) -> int:
             print(f"{name:12s} {mean['dice']:6.3f} {mean['area_mae']:9.1f} {mean['fp_mean']:16.2f} {mean['fp_max']:6.1f}")
     summary = {"phantoms": len(plan), "clean_photos": len(clean_files), "faces": len(faces),
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
-               "pixels_per_photo": PIXELS_PER_PHOTO}
+               "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3)}
     classifier = fit_pixel_classifier(*_sample(photos, rng), seed=0, training=summary)
     if args.out:
         data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
