@@ -9,7 +9,7 @@ import pytest
 
 import pigmentscan
 from pigmentscan.landmarks import detect_landmarks
-from pigmentscan.lesions import PIXEL_FEATURES, PixelClassifier, fit_pixel_classifier
+from pigmentscan.lesions import PIXEL_FEATURES, PixelClassifier, add_distinct_patches, fit_pixel_classifier
 from pigmentscan.phantom import make_phantom
 from pigmentscan.scoring import load_model
 
@@ -33,6 +33,22 @@ def test_a_fitted_classifier_learns_the_rule_and_survives_json():
     again = PixelClassifier.from_dict(classifier.to_dict())
     assert np.allclose(again.probability(test_x), classifier.probability(test_x), atol=1e-4)
     assert again.training == {"what": "synthetic"}
+
+
+def test_rule_patches_the_classifier_missed_are_added_whole_and_shared_ones_keep_its_outline():
+    learned = np.zeros((60, 60), bool)
+    learned[10:20, 10:20] = True                      # a patch the classifier outlined
+    rules = np.zeros_like(learned)
+    rules[8:22, 8:22] = True                          # the rules found it wider (51 % of it learned)
+    rules[40:46, 40:46] = True                        # a spot only the rules found
+    rules[30:40, 5:15] = True                         # a patch the classifier touched at 1 pixel in 100
+    learned[30, 5] = True
+    combined = add_distinct_patches(learned, rules, 0.1)
+    assert combined[40:46, 40:46].all() and combined[30:40, 5:15].all()
+    assert not combined[8:10, 8:22].any() and combined[10:20, 10:20].all()
+    assert (combined & ~learned).sum() == 36 + 99
+    # With no overlap allowed, the touched patch stays as the classifier had it.
+    assert add_distinct_patches(learned, rules, 0.0)[30:40, 5:15].sum() == 1
 
 
 def test_fitting_refuses_what_it_cannot_learn_from():

@@ -18,9 +18,12 @@ normal skin is found in two passes (:func:`find_lesions`):
    clean skin at its border, not with itself.
 
 When the scoring model carries a learned :class:`PixelClassifier`
-(:mod:`~pigmentscan.lesions.classifier`; the default model does), it adds to the rule-based
-lesions the pixels it finds from per-pixel features (which include the rule-based results), and the melanin
-contrast is then measured against the skin around ITS lesions (:func:`reference_around`).
+(:mod:`~pigmentscan.lesions.classifier`; the default model does), its lesions (from per-pixel
+features, which include the rule-based results) are the mask, and a rule-based patch it has
+not found (at most ``rule_overlap_ratio`` of it inside the learned lesions) is added whole
+(:func:`add_distinct_patches`): the classifier outlines the patches both find, and a spot
+only the rules see is kept. The melanin contrast is then measured against the skin around
+these lesions (:func:`reference_around`).
 :func:`skin_maps` gives the maps both start from.
 
 The package: :mod:`~pigmentscan.lesions.types` (parameters and results),
@@ -39,7 +42,7 @@ from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
 from ._ops import _gaussian
 from .classifier import PIXEL_FEATURES, PixelClassifier, fit_pixel_classifier, pixel_features
-from .masks import find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
+from .masks import add_distinct_patches, find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
 from .reference import melanin_noise, non_skin_mask, pigment_maps, skin_reference, surface_reference
 from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
 
@@ -47,7 +50,7 @@ __all__ = [
     "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
     "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
-    "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier",
+    "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
 ]
 
 
@@ -159,9 +162,10 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
     clean, noise, lab = maps.clean, maps.noise, maps.lab
     lesions, contrast = maps.candidates, maps.contrast
     if classifier is not None:
-        # The classifier adds to the rule-based lesions, never removes them: fitted on phantoms, on
-        # its own it missed the real brown spots of London faces 001 and 038 that the rules find.
-        lesions = classify_lesions(maps, classifier) | maps.candidates
+        # Fitted on phantoms, the classifier alone missed the real brown spots of London faces 001
+        # and 038 that the rules find; taking the rules' pixels wholesale (a pixel union) widened
+        # every patch both find (cross-validated Dice 0.815 vs 0.849 with whole distinct patches).
+        lesions = add_distinct_patches(classify_lesions(maps, classifier), maps.candidates, params.rule_overlap_ratio)
         _, (melanin_ref,) = reference_around(lesions, (maps.melanin,), clean, iod_px, params)
         contrast = (maps.melanin - melanin_ref).astype(np.float32)
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6)) & ~lesions

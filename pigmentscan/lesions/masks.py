@@ -124,3 +124,21 @@ def reference_around(lesions, maps, clean, iod_px: float, params: LesionParams):
     """
     zone = cv2.dilate(_fill_holes(lesions).astype(np.uint8), _disk(2 * params.peel_margin_iod * iod_px)).astype(bool)
     return zone, skin_reference(maps, clean & ~zone, iod_px, params.reference_scale_iod, params.reference_fill_iod)
+
+
+def add_distinct_patches(mask, candidates, max_overlap_ratio: float) -> np.ndarray:
+    """``mask`` plus every connected patch of ``candidates`` that ``mask`` has (almost) not found.
+
+    A patch of ``candidates`` of which at most ``max_overlap_ratio`` lies inside ``mask`` is
+    added whole; a patch that ``mask`` already covers more than that keeps ``mask``'s extent.
+    This is how the learned lesions take the rule-based ones: the classifier's outline of a
+    patch both found wins, and a spot only the rules found is kept.
+    """
+    labels, count = _label(candidates)
+    if count == 0:
+        return np.asarray(mask, bool).copy()
+    size = np.bincount(labels.ravel(), minlength=count + 1)
+    covered = np.bincount(labels.ravel(), weights=np.asarray(mask, np.float64).ravel(), minlength=count + 1)
+    distinct = covered <= max_overlap_ratio * size
+    distinct[0] = False
+    return np.asarray(mask, bool) | distinct[labels]

@@ -43,6 +43,9 @@ class LesionParams:
     hair_density: float = 0.3
     highlight_shading: float = -1.0
     work_iod_px: float = 100.0
+    #: With a learned classifier: a rule-based patch at most this share of which the classifier
+    #: found is added whole (benchmarks/train_lesion_classifier.py cross-validation).
+    rule_overlap_ratio: float = 0.1
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
