@@ -7,15 +7,16 @@ each pixel of the MASI regions its features and the phantom's true lesion mask i
 The clean tune faces (no phantom) add normal skin. Test faces (benchmarks/accuracy.py
 ``split_faces``) are never used.
 
-Printed: face-grouped cross-validation (4 folds, no face on both sides) of the classifier
-against the rule-based masks, pixel-level on the working copy: lesion Dice per region with a
-true lesion, area-% MAE, and the false-positive area on the clean faces. Then the classifier
+Printed: face-grouped cross-validation (4 folds, no face on both sides) of the classifier,
+the rule-based masks and the two combined as scoring combines them (the classifier's lesions
+plus the rule-based patches it missed), pixel-level on the working copy: lesion Dice per
+region with a true lesion, area-% MAE, and the false-positive area on the clean faces. Then the classifier
 is fitted on all of it and written into ``--out`` (``lesion_classifier``; the rest of the
 model is kept).
 
-Run (~15 min on 2 cores)::
+Run (about 25 min on 2 cores; ``--cache`` keeps the prepared photos for a second run)::
 
-    python benchmarks/train_lesion_classifier.py --phantoms 240 --jobs 2 --out models/default.json
+    python benchmarks/train_lesion_classifier.py --phantoms 480 --dark-share 0.5 --jobs 2 --out models/default.json
 """
 
 from __future__ import annotations
@@ -92,6 +93,41 @@ def _phantom_task(task):
     return {"face": Path(task["face"]).name[:3], "clean": False, **_prepare(phantom.image, phantom.lesion_mask)}
 
 
+def _negative_task(task):
+    """A clean tune face made redder over the cheeks (a blush of haemoglobin), and for some also
+    darker all over (a darker phototype), with no lesion: pigment that is not melasma."""
+    import cv2
+
+    from pigmentscan import colour
+    from pigmentscan.lesions import LesionParams
+    from pigmentscan.phantom import make_phantom
+    from pigmentscan.regions import region_masks
+
+    rgb, landmarks = accuracy._face(task["face"])
+    rng = np.random.default_rng(task["seed"])
+    if task["darkening"]:
+        rgb = make_phantom(rgb, seed=task["seed"], area_fraction=0.0, darkness=0,
+                           constitutive_darkening=task["darkening"], landmarks=landmarks).image
+    iod = landmarks.iod_px
+    masks = region_masks(rgb.shape[:2], landmarks.points_px, iod)
+    cheeks = cv2.GaussianBlur((masks["right_malar"] | masks["left_malar"]).astype(np.float32), (0, 0), 0.15 * iod)
+    cheeks /= max(float(cheeks.max()), 1e-6)
+    slow = cv2.resize(rng.uniform(0.6, 1.4, (6, 6)).astype(np.float32), rgb.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+    # Haemoglobin amounts of 0.05-0.25: London face 021's ruddy cheeks measure about 0.1 above its forehead.
+    blush = task["blush"] * cheeks * slow
+    direction = np.asarray(LesionParams().haemoglobin_od_direction, np.float32)
+    od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
+    image = colour.od_to_srgb(od + blush[..., None] * (direction / np.linalg.norm(direction)))
+    return {"face": Path(task["face"]).name[:3], "clean": True, **_prepare(image)}
+
+
+def _negative_plan(files, per_face: int, dark_share: float) -> list:
+    rng = np.random.default_rng(TRAINING_PLAN_SEED + 1)
+    return [{"face": str(f), "seed": int(rng.integers(2**31)), "blush": float(rng.uniform(0.05, 0.25)),
+             "darkening": float(rng.uniform(0.3, 0.9)) if rng.random() < dark_share else 0.0}
+            for f in files for _ in range(per_face)]
+
+
 def _clean_task(path):
     import cv2
 
@@ -128,6 +164,17 @@ def _scores(photos, predict) -> dict:
             "fp_mean": float(np.mean(false_positive)), "fp_max": float(np.max(false_positive))}
 
 
+def _combined(photo, learned, overlap_ratio: float) -> np.ndarray:
+    """The learned lesions plus the rule-based patches they missed, as scoring combines them."""
+    from pigmentscan.lesions import add_distinct_patches
+
+    shape = tuple(int(v) for v in photo["shape"])
+    learned_image, rules_image = np.zeros(shape, bool), np.zeros(shape, bool)
+    learned_image[photo["rows"], photo["cols"]] = learned
+    rules_image[photo["rows"], photo["cols"]] = photo["rules"]
+    return add_distinct_patches(learned_image, rules_image, overlap_ratio)[photo["rows"], photo["cols"]]
+
+
 def _compact_number_lists(text: str) -> str:
     """Short lists of numbers on one line, as the model file has them."""
     return re.sub(r"\[\s*(-?[0-9.eE+-]+(?:,\s*-?[0-9.eE+-]+)*)\s*\]",
@@ -142,12 +189,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="model JSON to write the classifier into")
     parser.add_argument("--dark-share", type=float, default=1 / 3,
                         help="share of phantoms whose face's constitutive pigment is darkened (accuracy.py: 1/3)")
+    parser.add_argument("--negatives", type=int, default=0,
+                        help="blushed (and some darkened) copies of each clean tune face, all normal skin")
     parser.add_argument("--cache", type=Path, default=None,
-                        help=".npz of the prepared photos: read if it exists, else written (same --phantoms/--dark-share)")
+                        help=".npz of the prepared photos: read if it exists (made with the same --phantoms, "
+                             "--dark-share and --negatives), else written")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
-    from pigmentscan.lesions import fit_pixel_classifier
+    from pigmentscan.lesions import LesionParams, fit_pixel_classifier
 
     started = time.perf_counter()
     files = accuracy.split_faces(sorted(accuracy.default_faces_dir().glob("*.jpg")), "tune")
@@ -158,6 +208,7 @@ def main(argv=None) -> int:
     else:
         run = Parallel(n_jobs=args.jobs, backend="loky")
         photos = run(delayed(_phantom_task)(t) for t in plan) + run(delayed(_clean_task)(f) for f in clean_files)
+        photos += run(delayed(_negative_task)(t) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
         if args.cache:
             save_photos(photos, args.cache)
     faces = sorted({p["face"] for p in photos})
@@ -166,21 +217,27 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     if args.folds:
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
-        learned, rules = [], []
+        overlap_ratio = LesionParams().rule_overlap_ratio
+        results = {"rule-based": [], "classifier": [], "combined": []}
         for fold in range(args.folds):
             train = [p for p in photos if fold_of[p["face"]] != fold]
             held = [p for p in photos if fold_of[p["face"]] == fold]
             classifier = fit_pixel_classifier(*_sample(train, rng), seed=fold)
-            learned.append(_scores(held, lambda p: classifier.probability(p["X"]) >= classifier.threshold))
-            rules.append(_scores(held, lambda p: p["rules"]))
-        print(f"\n{args.folds}-fold cross-validation, folds grouped by face (pixel level, working copy)")
+            for p in held:
+                p["learned"] = classifier.probability(p["X"]) >= classifier.threshold
+            results["rule-based"].append(_scores(held, lambda p: p["rules"]))
+            results["classifier"].append(_scores(held, lambda p: p["learned"]))
+            results["combined"].append(_scores(held, lambda p: _combined(p, p["learned"], overlap_ratio)))
+        print(f"\n{args.folds}-fold cross-validation, folds grouped by face (pixel level, working copy); "
+              f"combined = classifier + the rule-based patches it missed (as scoring does)")
         print(f"{'masks':12s} {'Dice':>6s} {'area MAE':>9s} {'clean FP % mean':>16s} {'max':>6s}")
-        for name, results in (("rule-based", rules), ("classifier", learned)):
-            mean = {k: np.mean([r[k] for r in results]) for k in results[0]}
+        for name, folds in results.items():
+            mean = {k: np.mean([r[k] for r in folds]) for k in folds[0]}
             print(f"{name:12s} {mean['dice']:6.3f} {mean['area_mae']:9.1f} {mean['fp_mean']:16.2f} {mean['fp_max']:6.1f}")
     summary = {"phantoms": len(plan), "clean_photos": len(clean_files), "faces": len(faces),
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
-               "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3)}
+               "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
+               "negatives_per_clean_face": args.negatives}
     classifier = fit_pixel_classifier(*_sample(photos, rng), seed=0, training=summary)
     if args.out:
         data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
