@@ -4,8 +4,7 @@ In :func:`~pigmentscan.lesions.analyse_face` the classifier's lesions are the ma
 rule-based patch it has not found is added whole (alone, it missed the real brown spots of
 London faces 001 and 038: phantom pigment is not all pigment). The threshold rules of
 :func:`~pigmentscan.lesions.find_lesions` compare each pixel with one estimate of the normal
-skin around it, and faint patches that cover most of a region
-defeat every single estimate. The classifier instead sees, for each pixel of a MASI region,
+skin around it, and faint patches that cover most of a region defeat every single estimate. The classifier instead sees, for each pixel of a MASI region,
 its melanin, haemoglobin and darkening against the face's skin at several scales (a local
 mean of 0.08 to 0.6 IOD, the smooth surface, the skin outside the regions), the rule-based
 candidate and contrast, the local texture, the face's tone and noise, and where on the face

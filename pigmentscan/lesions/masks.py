@@ -10,7 +10,8 @@ from ._ops import _disk, _fill_holes, _label
 from .reference import skin_reference, surface_reference
 from .types import LesionParams, RegionMeasures
 
-__all__ = ["lesion_mask", "find_lesions", "reference_around", "patch_diameter_iod", "measure_region"]
+__all__ = ["lesion_mask", "find_lesions", "reference_around", "patch_diameter_iod", "measure_region",
+           "add_distinct_patches"]
 
 
 def lesion_mask(contrast, darkening, skin, iod_px: float, threshold: float, params: LesionParams) -> np.ndarray:
