@@ -197,7 +197,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
-    from pigmentscan.lesions import LesionParams, fit_pixel_classifier
+    from pigmentscan.lesions import fit_pixel_classifier
+    from pigmentscan.scoring import load_model
 
     started = time.perf_counter()
     files = accuracy.split_faces(sorted(accuracy.default_faces_dir().glob("*.jpg")), "tune")
@@ -217,7 +218,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     if args.folds:
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
-        overlap_ratio = LesionParams().rule_overlap_ratio
+        overlap_ratio = load_model(None).lesion.rule_overlap_ratio  # as the default model combines them
         results = {"rule-based": [], "classifier": [], "combined": []}
         for fold in range(args.folds):
             train = [p for p in photos if fold_of[p["face"]] != fold]
