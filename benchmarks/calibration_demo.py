@@ -42,6 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import split_faces  # noqa: E402  (the tune / test split of the faces)
+
 REGIONS = ("forehead", "right_malar", "left_malar", "chin")
 WEIGHTS = np.array([0.3, 0.3, 0.3, 0.1])  # Kimbrough-Green 1994
 #: Simulated raters (the demo's assumptions, fixed before any result was seen).
@@ -214,11 +217,7 @@ def main(argv=None) -> int:
 
     started = time.time()
     faces = sorted(p for p in _faces_dir(args.faces).glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if args.split == "test":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from accuracy import split_faces
-
-        faces = split_faces(faces, "test")
+    faces = split_faces(faces, args.split)
     faces = faces[: args.max_faces] if args.max_faces else faces
     if len(faces) < 8:
         print(f"need at least 8 face photos, found {len(faces)} in {_faces_dir(args.faces)}", file=sys.stderr)

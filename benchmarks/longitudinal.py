@@ -40,6 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy import split_faces  # noqa: E402  (the tune / test split of the faces)
+
 VISITS = ("baseline", "week 4", "week 8", "week 12")
 #: MASI region weights (Kimbrough-Green 1994).
 WEIGHTS = {"forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1}
@@ -131,11 +134,7 @@ def main(argv=None) -> int:
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
     args = parser.parse_args(argv)
     faces = sorted(faces_folder().glob("*.jpg"))
-    if args.split == "test":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from accuracy import split_faces
-
-        faces = split_faces(faces, "test")
+    faces = split_faces(faces, args.split)
     faces = [p for p in faces if p.name[:3] not in EXCLUDED]
     if len(faces) < args.retest_faces + args.trial_faces:
         print(f"need {args.retest_faces + args.trial_faces} faces in {faces_folder()}", file=sys.stderr)

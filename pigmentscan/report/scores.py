@@ -36,8 +36,8 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
     The page summarises the photos (status counts, MASI and mMASI distribution), lists
     every photo's totals, QC status and reason and each region's area %, and embeds a
     JPEG copy (at most 900 px wide) of each scored photo's overlay (region outlines,
-    lesion tint, A/D/H) when ``overlays`` gives its file. It opens in a browser with no network: images are embedded, nothing is
-    fetched.
+    lesion tint, A/D/H) when ``overlays`` gives its file. It opens in a browser with no
+    network: images are embedded, nothing is fetched.
 
     Parameters
     ----------
