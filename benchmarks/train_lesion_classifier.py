@@ -4,8 +4,12 @@ Each phantom (:mod:`pigmentscan.phantom`, a real London face with pigment of kno
 is prepared as the pipeline prepares a photo (landmarks found on the phantom, the analysis
 crop, the lesion analysis's working copy); :func:`pigmentscan.lesions.pixel_features` gives
 each pixel of the MASI regions its features and the phantom's true lesion mask its label.
-The clean tune faces (no phantom) add normal skin. Test faces (benchmarks/accuracy.py
-``split_faces``) are never used.
+With ``--drifted K`` each phantom is also photographed K more times with
+the acquisition drift of a second visit (:func:`pigmentscan.phantom.random_drift`: exposure,
+white balance, rotation, scale, JPEG; the true mask moves with the photo), so the network
+learns which differences between two photos of the same skin are not pigment: the
+test-retest noise of the masks falls. The clean tune faces (no phantom) add normal skin.
+Test faces (benchmarks/accuracy.py ``split_faces``) are never used.
 
 Printed: face-grouped cross-validation (4 folds, no face on both sides) of the classifier,
 the rule-based masks and the two combined as scoring combines them (the classifier's lesions
@@ -85,12 +89,19 @@ def load_photos(path: Path) -> list[dict]:
             for i, (face, clean, shape) in enumerate(zip(data["faces"], data["clean"], data["shapes"]))]
 
 
-def _phantom_task(task):
-    from pigmentscan.phantom import make_phantom
+def _phantom_task(task, drifted: int = 0) -> list:
+    """The phantom, and ``drifted`` more photos of it with acquisition drift (the true mask moved along)."""
+    from pigmentscan.phantom import make_phantom, random_drift, reacquire
 
     rgb, landmarks = accuracy._face(task["face"])
     phantom = make_phantom(rgb, seed=task["seed"], constitutive_darkening=task["darkening"], landmarks=landmarks)
-    return {"face": Path(task["face"]).name[:3], "clean": False, **_prepare(phantom.image, phantom.lesion_mask)}
+    photos = [(phantom.image, phantom.lesion_mask)]
+    rng = np.random.default_rng(task["seed"] + 1)  # accuracy.py's retest takes draw from the seed itself
+    for take in range(drifted):
+        centre = tuple(landmarks.points_px.mean(axis=0))
+        photos.append(reacquire(phantom.image, seed=task["seed"] + 100 + take, mask=phantom.lesion_mask,
+                                centre_xy=centre, **random_drift(rng)))
+    return [{"face": Path(task["face"]).name[:3], "clean": False, **_prepare(image, truth)} for image, truth in photos]
 
 
 def _negative_task(task):
@@ -191,9 +202,12 @@ def main(argv=None) -> int:
                         help="share of phantoms whose face's constitutive pigment is darkened (accuracy.py: 1/3)")
     parser.add_argument("--negatives", type=int, default=0,
                         help="blushed (and some darkened) copies of each clean tune face, all normal skin")
+    parser.add_argument("--drifted", type=int, default=0,
+                        help="more photos of each phantom with acquisition drift (phantom.random_drift), "
+                             "so the classifier learns what a second visit changes and what it does not")
     parser.add_argument("--cache", type=Path, default=None,
                         help=".npz of the prepared photos: read if it exists (made with the same --phantoms, "
-                             "--dark-share and --negatives), else written")
+                             "--dark-share, --negatives and --drifted), else written")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
@@ -208,7 +222,8 @@ def main(argv=None) -> int:
         photos = load_photos(args.cache)
     else:
         run = Parallel(n_jobs=args.jobs, backend="loky")
-        photos = run(delayed(_phantom_task)(t) for t in plan) + run(delayed(_clean_task)(f) for f in clean_files)
+        photos = [p for takes in run(delayed(_phantom_task)(t, args.drifted) for t in plan) for p in takes]
+        photos += run(delayed(_clean_task)(f) for f in clean_files)
         photos += run(delayed(_negative_task)(t) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
         if args.cache:
             save_photos(photos, args.cache)
@@ -238,7 +253,7 @@ def main(argv=None) -> int:
     summary = {"phantoms": len(plan), "clean_photos": len(clean_files), "faces": len(faces),
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
-               "negatives_per_clean_face": args.negatives}
+               "negatives_per_clean_face": args.negatives, "drifted_photos_per_phantom": args.drifted}
     classifier = fit_pixel_classifier(*_sample(photos, rng), seed=0, training=summary)
     if args.out:
         data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
