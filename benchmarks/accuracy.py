@@ -13,7 +13,8 @@ truth:
 - false-positive area on the clean faces (no phantom);
 - all by skin tone (Chardon ITA band of the face's normal skin, as the analysis measures it);
 - test-retest: the same phantom photographed twice with drift (:func:`pigmentscan.phantom.random_drift`):
-  ICC(A,1) between the takes, SEM and smallest detectable change SDC = 1.96 * sqrt(2) * SEM.
+  ICC(A,1) between the takes, SEM and smallest detectable change SDC = 1.96 * sqrt(2) * SEM;
+  per region, the SDC of the continuous area % and how often a banded grade changes.
 
 Faces are split by sorted name: every third (indices 2, 5, 8, ...) is the TEST split, never
 used for tuning; the others are the TUNE split. Faces 001, 038 and 107 carry real brown spots
@@ -132,14 +133,17 @@ def run_phantom(task: dict, model=None) -> dict:
         row[f"{key}_dice"] = 2 * (t & f).sum() / (t.sum() + f.sum()) if t.any() else np.nan
     if task["retest"]:
         rng = np.random.default_rng(task["seed"])
-        takes = []
-        for take in range(2):
-            image, _ = reacquire(phantom.image, seed=task["seed"] + take, **random_drift(rng))
+        for take in "ab":
+            image, _ = reacquire(phantom.image, seed=task["seed"] + (take == "b"), **random_drift(rng))
             try:
-                takes.append(pigmentscan.score_image(image, model=model).masi)
+                again = pigmentscan.score_image(image, model=model)
             except pigmentscan.PigmentScanError:
-                takes.append(np.nan)
-        row["retest_masi_a"], row["retest_masi_b"] = takes
+                row[f"retest_masi_{take}"] = np.nan
+                continue
+            row[f"retest_masi_{take}"] = again.masi
+            for key, region in again.regions.items():
+                row[f"retest_{key}_area_pct_{take}"] = region.area_pct
+                row[f"retest_{key}_grades_{take}"] = f"{region.area_score}{region.darkness}{region.homogeneity}"
     return row
 
 
@@ -208,8 +212,15 @@ def retest(frame: pd.DataFrame) -> dict:
         return {"n": len(pairs)}
     a, b = pairs["retest_masi_a"], pairs["retest_masi_b"]
     sem = float(np.std(a - b, ddof=1) / np.sqrt(2))  # within-subject SD (de Vet 2006)
-    return {"n": len(pairs), "icc": _icc(a, b), "sem": sem, "sdc": 1.96 * np.sqrt(2) * sem,
-            "mean_abs_diff": float(np.mean(np.abs(a - b)))}
+    out = {"n": len(pairs), "icc": _icc(a, b), "sem": sem, "sdc": 1.96 * np.sqrt(2) * sem,
+           "mean_abs_diff": float(np.mean(np.abs(a - b)))}
+    if f"retest_{REGIONS[0]}_area_pct_a" in frame:  # the continuous area and the banded grades of each region
+        taken = frame.loc[pairs.index]
+        area = np.concatenate([taken[f"retest_{k}_area_pct_a"] - taken[f"retest_{k}_area_pct_b"] for k in REGIONS])
+        out["area_sdc"] = 1.96 * float(np.std(area, ddof=1))  # = 1.96 * sqrt(2) * SEM, pooled over regions
+        out["grades_changed"] = float(np.mean(np.concatenate(
+            [taken[f"retest_{k}_grades_a"] != taken[f"retest_{k}_grades_b"] for k in REGIONS])))
+    return out
 
 
 def _fmt(value, digits=3):
@@ -257,6 +268,10 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
         lines.append(f"test-retest ({rt['n']} phantoms, two drifted takes each): ICC(A,1) {_fmt(rt['icc'])} "
                      f"(target >= 0.97), SEM {_fmt(rt['sem'], 2)}, SDC {_fmt(rt['sdc'], 2)} MASI points "
                      f"(target <= 1.5), mean |difference| {_fmt(rt['mean_abs_diff'], 2)}")
+        if "area_sdc" in rt:
+            lines.append(f"  per region: SDC of the area % {_fmt(rt['area_sdc'], 2)} points; "
+                         f"{100 * rt['grades_changed']:.0f} % of the regions change an area, darkness or "
+                         f"homogeneity grade between the takes")
     if len(clean):
         long_clean = region_long(clean.assign(band=[ita_category(v) for v in clean["ita_deg"]]))
         lines.append(f"clean faces ({len(clean)}, no phantom): false-positive area {_fmt(long_clean['area_pct'].mean(), 2)} % "

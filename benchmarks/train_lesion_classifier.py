@@ -4,7 +4,7 @@ Each phantom (:mod:`pigmentscan.phantom`, a real London face with pigment of kno
 is prepared as the pipeline prepares a photo (landmarks found on the phantom, the analysis
 crop, the lesion analysis's working copy); :func:`pigmentscan.lesions.pixel_features` gives
 each pixel of the MASI regions its features and the phantom's true lesion mask its label.
-With ``--drifted K`` each phantom is also photographed K more times with
+With ``--drifted K`` each phantom and clean face is also photographed K more times with
 the acquisition drift of a second visit (:func:`pigmentscan.phantom.random_drift`: exposure,
 white balance, rotation, scale, JPEG; the true mask moves with the photo), so the network
 learns which differences between two photos of the same skin are not pigment: the
@@ -18,9 +18,10 @@ region with a true lesion, area-% MAE, and the false-positive area on the clean 
 is fitted on all of it and written into ``--out`` (``lesion_classifier``; the rest of the
 model is kept).
 
-Run (about 25 min on 2 cores; ``--cache`` keeps the prepared photos for a second run)::
+Run (the default model's classifier; about 25 min on 2 cores with the cross-validation, ``--cache``
+keeps the prepared photos for a second run)::
 
-    python benchmarks/train_lesion_classifier.py --phantoms 480 --dark-share 0.5 --jobs 2 --out models/default.json
+    python benchmarks/train_lesion_classifier.py --phantoms 300 --drifted 1 --jobs 2 --out models/default.json
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import re
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -89,19 +91,24 @@ def load_photos(path: Path) -> list[dict]:
             for i, (face, clean, shape) in enumerate(zip(data["faces"], data["clean"], data["shapes"]))]
 
 
+def _takes(rgb, truth, landmarks, seed: int, drifted: int) -> list:
+    """``rgb`` and ``drifted`` more photos of it with acquisition drift, each with ``truth`` moved along."""
+    from pigmentscan.phantom import random_drift, reacquire
+
+    rng = np.random.default_rng(seed + 1)  # accuracy.py's retest takes draw from the seed itself
+    centre = tuple(landmarks.points_px.mean(axis=0))
+    return [(rgb, truth)] + [reacquire(rgb, seed=seed + 100 + take, mask=truth, centre_xy=centre, **random_drift(rng))
+                             for take in range(drifted)]
+
+
 def _phantom_task(task, drifted: int = 0) -> list:
-    """The phantom, and ``drifted`` more photos of it with acquisition drift (the true mask moved along)."""
-    from pigmentscan.phantom import make_phantom, random_drift, reacquire
+    """Prepared photos of one phantom: as made, and ``drifted`` more with acquisition drift."""
+    from pigmentscan.phantom import make_phantom
 
     rgb, landmarks = accuracy._face(task["face"])
     phantom = make_phantom(rgb, seed=task["seed"], constitutive_darkening=task["darkening"], landmarks=landmarks)
-    photos = [(phantom.image, phantom.lesion_mask)]
-    rng = np.random.default_rng(task["seed"] + 1)  # accuracy.py's retest takes draw from the seed itself
-    for take in range(drifted):
-        centre = tuple(landmarks.points_px.mean(axis=0))
-        photos.append(reacquire(phantom.image, seed=task["seed"] + 100 + take, mask=phantom.lesion_mask,
-                                centre_xy=centre, **random_drift(rng)))
-    return [{"face": Path(task["face"]).name[:3], "clean": False, **_prepare(image, truth)} for image, truth in photos]
+    takes = _takes(phantom.image, phantom.lesion_mask, landmarks, task["seed"], drifted)
+    return [{"face": Path(task["face"]).name[:3], "clean": False, **_prepare(image, truth)} for image, truth in takes]
 
 
 def _negative_task(task):
@@ -139,11 +146,11 @@ def _negative_plan(files, per_face: int, dark_share: float) -> list:
             for f in files for _ in range(per_face)]
 
 
-def _clean_task(path):
-    import cv2
-
-    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    return {"face": Path(path).name[:3], "clean": True, **_prepare(rgb)}
+def _clean_task(path, drifted: int = 0) -> list:
+    """Prepared photos of one clean face (all normal skin): as taken, and ``drifted`` more with drift."""
+    rgb, landmarks = accuracy._face(path)
+    takes = _takes(rgb, None, landmarks, zlib.crc32(Path(path).name.encode()), drifted)
+    return [{"face": Path(path).name[:3], "clean": True, **_prepare(image)} for image, _ in takes]
 
 
 def _sample(photos, rng):
@@ -203,7 +210,7 @@ def main(argv=None) -> int:
     parser.add_argument("--negatives", type=int, default=0,
                         help="blushed (and some darkened) copies of each clean tune face, all normal skin")
     parser.add_argument("--drifted", type=int, default=0,
-                        help="more photos of each phantom with acquisition drift (phantom.random_drift), "
+                        help="more photos of each phantom and clean face with acquisition drift (phantom.random_drift), "
                              "so the classifier learns what a second visit changes and what it does not")
     parser.add_argument("--cache", type=Path, default=None,
                         help=".npz of the prepared photos: read if it exists (made with the same --phantoms, "
@@ -223,7 +230,7 @@ def main(argv=None) -> int:
     else:
         run = Parallel(n_jobs=args.jobs, backend="loky")
         photos = [p for takes in run(delayed(_phantom_task)(t, args.drifted) for t in plan) for p in takes]
-        photos += run(delayed(_clean_task)(f) for f in clean_files)
+        photos += [p for takes in run(delayed(_clean_task)(f, args.drifted) for f in clean_files) for p in takes]
         photos += run(delayed(_negative_task)(t) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
         if args.cache:
             save_photos(photos, args.cache)
@@ -253,7 +260,7 @@ def main(argv=None) -> int:
     summary = {"phantoms": len(plan), "clean_photos": len(clean_files), "faces": len(faces),
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
-               "negatives_per_clean_face": args.negatives, "drifted_photos_per_phantom": args.drifted}
+               "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted}
     classifier = fit_pixel_classifier(*_sample(photos, rng), seed=0, training=summary)
     if args.out:
         data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
