@@ -59,7 +59,10 @@ def split_faces(files, split: str) -> list:
 
 
 def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: float = 1 / 3) -> list:
-    """Fixed list of phantom tasks: face, seed, constitutive darkening (``dark_share`` of them), retest or not."""
+    """Fixed list of phantom tasks: face, seed, constitutive darkening (``dark_share`` of them), retest or not.
+
+    The faces are taken in turn; the first ``n_retest`` phantoms are also retested, so every face is.
+    """
     bases = [f for f in files if Path(f).name[:3] not in WITH_REAL_SPOTS]
     rng = np.random.default_rng(seed)
     plan = []
@@ -67,7 +70,7 @@ def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: flo
         face = bases[i % len(bases)]
         darkening = float(rng.uniform(0.3, 0.9)) if rng.random() < dark_share else 0.0
         phantom_seed = zlib.crc32(f"{Path(face).name}:{i}:{seed}".encode())
-        retest = n_retest > 0 and i % max(1, n // n_retest) == 0 and i // max(1, n // n_retest) < n_retest
+        retest = i < n_retest
         plan.append({"face": str(face), "index": i, "seed": phantom_seed, "darkening": darkening, "retest": retest})
     return plan
 
