@@ -136,8 +136,8 @@ def run_phantom(task: dict, model=None) -> dict:
         row[f"{key}_dice"] = 2 * (t & f).sum() / (t.sum() + f.sum()) if t.any() else np.nan
     if task["retest"]:
         rng = np.random.default_rng(task["seed"])
-        for take in "ab":
-            image, _ = reacquire(phantom.image, seed=task["seed"] + (take == "b"), **random_drift(rng))
+        for offset, take in enumerate("ab"):
+            image, _ = reacquire(phantom.image, seed=task["seed"] + offset, **random_drift(rng))
             try:
                 again = pigmentscan.score_image(image, model=model)
             except pigmentscan.PigmentScanError:

@@ -10,8 +10,9 @@ white balance, rotation, scale, JPEG; the true mask moves with the photo), so th
 learns which differences between two photos of the same skin are not pigment. Measured with
 ``--phantoms 300 --drifted 1``: the retest spread of the area % fell on tune faces (SD of the
 difference between two takes, mean of the regions, 2.9 -> 2.2 points) but not on the test
-faces (per-region area-% SDC 8.3 vs 7.5 for the default model's classifier), so the default
-keeps the classifier fitted without drift. The clean tune faces (no phantom) add normal skin.
+faces (per-region area-% SDC 8.3 vs 7.5 for the default model's classifier, on 60 retest pairs
+of 5 test faces), so the default keeps the classifier fitted without drift. The clean tune
+faces (no phantom) add normal skin.
 Test faces (benchmarks/accuracy.py ``split_faces``) are never used.
 
 Printed: face-grouped cross-validation (4 folds, no face on both sides) of the classifier,
@@ -238,8 +239,9 @@ def main(argv=None) -> int:
         if args.cache:
             save_photos(photos, args.cache)
     faces = sorted({p["face"] for p in photos})
-    print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces, "
-          f"{sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
+    print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces "
+          f"({args.drifted} drifted take(s) of each, {args.negatives} blushed copies of each clean face), "
+          f"{len(photos)} photos, {sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
     rng = np.random.default_rng(0)
     if args.folds:
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
