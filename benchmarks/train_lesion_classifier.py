@@ -12,9 +12,8 @@ learns which differences between two photos of the same skin are not pigment. Me
 difference between two takes, mean of the regions, 2.9 -> 2.2 points) but not on the test
 faces (accuracy.py --split test, 60 retest pairs over the 20 test faces: area-% SDC 6.7 vs 5.7
 and MASI SDC 2.4 vs 1.7 for the default model's classifier), so the default keeps the classifier
-fitted without drift. The clean tune
-faces (no phantom) add normal skin.
-Test faces (benchmarks/accuracy.py ``split_faces``) are never used.
+fitted without drift. The clean tune faces (no phantom) add normal skin. Test faces
+(benchmarks/accuracy.py ``split_faces``) are never used.
 
 Printed: face-grouped cross-validation (4 folds, no face on both sides) of the classifier,
 the rule-based masks and the two combined as scoring combines them (the classifier's lesions
