@@ -157,14 +157,11 @@ def _clean_task(path, drifted: int = 0) -> list:
     return [{"face": Path(path).name[:3], "clean": True, **_prepare(image)} for image, _ in takes]
 
 
-def _sample(photos, rng):
-    xs, ys = [], []
-    for photo in photos:
-        n = len(photo["y"])
-        pick = rng.choice(n, min(n, PIXELS_PER_PHOTO), replace=False)
-        xs.append(photo["X"][pick])
-        ys.append(photo["y"][pick])
-    return np.concatenate(xs), np.concatenate(ys)
+def _labelled(photo) -> tuple:
+    """A prepared photo as the library's fitting functions take it: features, labels, described pixels."""
+    inside = np.zeros(tuple(int(v) for v in photo["shape"]), bool)
+    inside[photo["rows"], photo["cols"]] = True
+    return photo["X"], photo["y"], inside
 
 
 def _scores(photos, predict) -> dict:
@@ -219,10 +216,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=None,
                         help=".npz of the prepared photos: read if it exists (made with the same --phantoms, "
                              "--dark-share, --negatives and --drifted), else written")
+    parser.add_argument("--context", action="store_true",
+                        help="also fit a context stage over the first stage's cross-fitted probabilities "
+                             "(lesions.classifier; higher Dice, less repeatable between two photos)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
-    from pigmentscan.lesions import fit_pixel_classifier
+    from pigmentscan.lesions import context_features, fit_context_stage, fit_lesion_classifier
     from pigmentscan.scoring import load_model
 
     started = time.perf_counter()
@@ -242,31 +242,50 @@ def main(argv=None) -> int:
     print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces "
           f"({args.drifted} drifted take(s) of each, {args.negatives} blushed copies of each clean face), "
           f"{len(photos)} photos, {sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
-    rng = np.random.default_rng(0)
+    iod_px = load_model(None).lesion.work_iod_px  # the working copy has the pupils this far apart
     if args.folds:
+        rng = np.random.default_rng(0)
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
         overlap_ratio = load_model(None).lesion.rule_overlap_ratio  # as the default model combines them
-        results = {"rule-based": [], "classifier": [], "combined": []}
-        for fold in range(args.folds):
-            train = [p for p in photos if fold_of[p["face"]] != fold]
-            held = [p for p in photos if fold_of[p["face"]] == fold]
-            classifier = fit_pixel_classifier(*_sample(train, rng), seed=fold)
+        names = ["rule-based", "classifier"] + (["+ context"] if args.context else []) + ["combined"]
+        results = {name: [] for name in names}
+        folds = [([p for p in photos if fold_of[p["face"]] != fold], [p for p in photos if fold_of[p["face"]] == fold])
+                 for fold in range(args.folds)]
+        for fold, (train, held) in enumerate(folds):
+            first = fit_lesion_classifier([_labelled(p) for p in train], [p["face"] for p in train], iod_px,
+                                          context=False, pixels_per_photo=PIXELS_PER_PHOTO, seed=fold)
             for p in held:
-                p["learned"] = classifier.probability(p["X"]) >= classifier.threshold
+                p["probability"] = first.probability(p["X"])
+                p["learned"] = p["probability"] >= first.threshold
+        for fold, (train, held) in enumerate(folds):
+            # Each photo's first-stage probability comes from the fold that held its face out (cross-fitting).
+            if args.context:
+                stage = fit_context_stage([_labelled(p) for p in train], [p["probability"] for p in train], iod_px,
+                                          pixels_per_photo=PIXELS_PER_PHOTO, seed=fold)
+                for p in held:
+                    features, _, inside = _labelled(p)
+                    extra = context_features(p["probability"], inside, p["region"], iod_px)
+                    p["final"] = stage.probability(np.concatenate([features, extra], axis=1)) >= stage.threshold
+            final = "final" if args.context else "learned"
             results["rule-based"].append(_scores(held, lambda p: p["rules"]))
             results["classifier"].append(_scores(held, lambda p: p["learned"]))
-            results["combined"].append(_scores(held, lambda p: _combined(p, p["learned"], overlap_ratio)))
+            if args.context:
+                results["+ context"].append(_scores(held, lambda p: p["final"]))
+            results["combined"].append(_scores(held, lambda p: _combined(p, p[final], overlap_ratio)))
         print(f"\n{args.folds}-fold cross-validation, folds grouped by face (pixel level, working copy); "
-              f"combined = classifier + the rule-based patches it missed (as scoring does)")
+              f"+ context = the context stage over the first stage's out-of-fold probabilities; "
+              f"combined = the classifier + the rule-based patches it missed (as scoring does)")
         print(f"{'masks':12s} {'Dice':>6s} {'area MAE':>9s} {'clean FP % mean':>16s} {'max':>6s}")
-        for name, folds in results.items():
-            mean = {k: np.mean([r[k] for r in folds]) for k in folds[0]}
+        for name, folds_ in results.items():
+            mean = {k: np.mean([r[k] for r in folds_]) for k in folds_[0]}
             print(f"{name:12s} {mean['dice']:6.3f} {mean['area_mae']:9.1f} {mean['fp_mean']:16.2f} {mean['fp_max']:6.1f}")
     summary = {"phantoms": len(plan), "clean_photos": len(clean_files), "faces": len(faces),
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
-               "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted}
-    classifier = fit_pixel_classifier(*_sample(photos, rng), seed=0, training=summary)
+               "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted,
+               "context_stage": args.context}
+    classifier = fit_lesion_classifier([_labelled(p) for p in photos], [p["face"] for p in photos], iod_px,
+                                       context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary)
     if args.out:
         data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
         data.pop("lesion_classifier", None)

@@ -19,7 +19,8 @@ normal skin is found in two passes (:func:`find_lesions`):
 
 When the scoring model carries a learned :class:`PixelClassifier`
 (:mod:`~pigmentscan.lesions.classifier`; the default model does), its lesions (from per-pixel
-features, which include the rule-based results) are the mask, and a rule-based patch it has
+features, which include the rule-based results, and, if it has a context stage, its own
+first-stage probabilities around each pixel) are the mask, and a rule-based patch it has
 not found (at most ``rule_overlap_ratio`` of it inside the learned lesions) is added whole
 (:func:`add_distinct_patches`): the classifier outlines the patches both find, and a spot
 only the rules see is kept. The melanin contrast is then measured against the skin around
@@ -41,7 +42,17 @@ import numpy as np
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
 from ._ops import _gaussian
-from .classifier import PIXEL_FEATURES, PixelClassifier, fit_pixel_classifier, pixel_features
+from .classifier import (
+    CONTEXT_FEATURES,
+    PIXEL_FEATURES,
+    PixelClassifier,
+    context_features,
+    cross_fitted_probabilities,
+    fit_context_stage,
+    fit_lesion_classifier,
+    fit_pixel_classifier,
+    pixel_features,
+)
 from .masks import add_distinct_patches, find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
 from .reference import melanin_noise, non_skin_mask, pigment_maps, skin_reference, surface_reference
 from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
@@ -51,6 +62,7 @@ __all__ = [
     "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
     "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
+    "CONTEXT_FEATURES", "context_features", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
 ]
 
 
@@ -153,7 +165,7 @@ def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
     inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
     mask = np.zeros(inside.shape, dtype=bool)
     if inside.any():
-        mask[inside] = classifier.probability(pixel_features(maps, inside)) >= classifier.threshold
+        mask[inside] = classifier.predict(pixel_features(maps, inside), inside, maps.iod_px)
     return mask
 
 
