@@ -58,7 +58,8 @@ class FaceScore:
     masi, mmasi : float
         The model's estimate of a physician's MASI (0–48) and mMASI (0–24).
     masi_raw, mmasi_raw : float
-        The formulas applied to the graded components, before calibration.
+        The formulas applied to the graded components (their expected grades, see
+        :func:`pigmentscan.scoring.expected_grade`), before calibration.
     regions : dict of str to RegionScore
         Grades and continuous measures per region key.
     qc : QualityReport
@@ -76,6 +77,9 @@ class FaceScore:
     chart : ChartCorrection or None
         The ColorChecker found in the photo and the colour correction fitted to it
         (applied before analysis when ``chart.used``); ``None`` without a chart.
+    masi_banded, mmasi_banded : float
+        The formulas applied to the regions' banded grades (``area_score``, ``darkness``,
+        ``homogeneity``), uncalibrated: the totals of the grades as listed.
     """
 
     source: str
@@ -93,6 +97,8 @@ class FaceScore:
     crop_offset_px: tuple
     crop_scale: float
     chart: ChartCorrection | None = None
+    masi_banded: float = float("nan")
+    mmasi_banded: float = float("nan")
 
     @property
     def status(self) -> str:
@@ -107,6 +113,8 @@ class FaceScore:
             "mmasi": self.mmasi,
             "masi_raw": self.masi_raw,
             "mmasi_raw": self.mmasi_raw,
+            "masi_banded": self.masi_banded,
+            "mmasi_banded": self.mmasi_banded,
             "regions": {key: score.to_dict() for key, score in self.regions.items()},
             "qc": self.qc.to_dict(),
             "reference_skin": self.analysis.reference.to_dict(),
@@ -254,7 +262,7 @@ def score_row(score: FaceScore, **identity) -> dict:
                     f"{key}_darkness": region.darkness, f"{key}_homogeneity": region.homogeneity})
     row.update(score.qc.to_dict())
     row.update({"model": score.model, "pigmentscan_version": score.pigmentscan_version})
-    row.update({"masi_raw": _round(score.masi_raw), "mmasi_raw": _round(score.mmasi_raw)})
+    row.update({name: _round(getattr(score, name)) for name in ("masi_raw", "mmasi_raw", "masi_banded", "mmasi_banded")})
     for key, region in score.regions.items():
         measures = region.measures.to_dict()
         row.update({f"{key}_{name}": (_round(measures[name]) if isinstance(measures[name], float) else measures[name])

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from pigmentscan.errors import ModelError
@@ -9,11 +10,13 @@ from pigmentscan.lesions import RegionMeasures
 from pigmentscan.scoring import (
     Grading,
     area_score,
+    expected_grade,
     grade_region,
     load_model,
     masi,
     mmasi,
     model_from_dict,
+    totals,
 )
 
 REGIONS = ("forehead", "right_malar", "left_malar", "chin")
@@ -125,6 +128,8 @@ def test_model_round_trip_and_hash_changes(tmp_path):
         (lambda d: d["lesion"].update(smoothing_iod=-0.1), "plausible range"),
         (lambda d: d["lesion"].update(noise_k=1e308), "plausible range"),
         (lambda d: d.update(name={"$eval": "x"}), "must be text"),
+        (lambda d: d["grading"].update(area_uncertainty_pct=-2.0), "0 or more"),
+        (lambda d: d["grading"].update(darkness_uncertainty="0.1"), "finite number"),
     ],
 )
 def test_bad_models_are_refused(tmp_path, mutate, message):
@@ -144,3 +149,65 @@ def test_not_json_model(tmp_path):
         load_model(path)
     with pytest.raises(ModelError):
         model_from_dict([1, 2, 3])
+
+
+# --- expected grades: the bands averaged over the measure's uncertainty ---------------------------
+
+def test_expected_grade_is_the_banded_grade_without_uncertainty():
+    values = [0.0, 9.99, 10.0, 45.0, 95.0]
+    assert expected_grade(values, (10.0, 30.0, 50.0, 70.0, 90.0), 0.0).tolist() == [0, 0, 1, 2, 5]
+
+
+def test_expected_grade_by_hand():
+    # on an edge: half a grade from it, the edges 20 points away count whole (Phi(4) = 0.99997)
+    assert expected_grade(30.0, (10.0, 30.0, 50.0), 5.0) == pytest.approx(1.5, abs=1e-4)
+    # three SD above one edge, one below the next, five below the last: Phi(3) + Phi(-1) + Phi(-5)
+    # = 0.998650 + 0.158655 + 0.0000003 (standard normal table)
+    assert expected_grade(25.0, (10.0, 30.0, 50.0), 5.0) == pytest.approx(1.157305, abs=1e-5)
+    # far from every edge it is the banded grade
+    assert expected_grade(40.0, (10.0, 30.0, 50.0), 1.0) == pytest.approx(2.0, abs=1e-12)
+
+
+def test_expected_grade_is_monotone_and_continuous_across_an_edge():
+    values = np.linspace(0, 100, 2001)
+    graded = expected_grade(values, (10.0, 30.0, 50.0, 70.0, 90.0), 3.0)
+    assert np.all(np.diff(graded) > 0)
+    assert np.max(np.diff(graded)) < 0.01  # a step of 0.05 points never moves it by a hundredth of a grade
+
+
+def test_a_band_edge_costs_a_whole_grade_banded_but_not_expected():
+    grading = Grading(area_uncertainty_pct=4.0, darkness_uncertainty=0.05, homogeneity_uncertainty_iod=0.03)
+    below, above = (grade_region("right_malar", measures(f), grading) for f in (0.299, 0.301))
+    assert (below.area_score, above.area_score) == (2, 3)
+    assert abs(above.expected_area_score - below.expected_area_score) < 0.05
+    assert below.expected_area_score == pytest.approx(2.5, abs=0.05)
+
+
+def test_totals_use_expected_grades_and_report_the_banded_formula():
+    grading = Grading(area_uncertainty_pct=5.0, darkness_thresholds=(0.0, 0.4, 0.6, 0.8),
+                      homogeneity_thresholds=(0.0, 0.1, 0.3, 0.6))
+    # every region: 30 % area (on an edge: A 3 banded, 2.5 expected), contrast 0.5 (D 2), patch 0.45 (H 3)
+    regions = {r: grade_region(r, measures(0.30, contrast=0.5, patch=0.45), grading) for r in REGIONS}
+    result = totals(regions, grading)
+    assert result["masi_banded"] == pytest.approx(3 * 0.3 * 3 * 5 + 0.1 * 3 * 5)    # 15.0
+    assert result["mmasi_banded"] == pytest.approx(3 * 0.3 * 3 * 2 + 0.1 * 3 * 2)   # 6.0
+    # darkness and homogeneity are 0.1 and 0.15 from their thresholds, uncertainty 0: exact
+    assert result["masi"] == pytest.approx(3 * 0.3 * 2.5 * 5 + 0.1 * 2.5 * 5, abs=1e-3)  # 12.5
+    assert result["mmasi"] == pytest.approx(3 * 0.3 * 2.5 * 2 + 0.1 * 2.5 * 2, abs=1e-3)  # 5.0
+
+
+def test_without_uncertainty_totals_are_the_banded_formula():
+    grading = Grading()
+    regions = {r: grade_region(r, measures(0.30 + 0.1 * i, contrast=0.5 + 0.2 * i), grading) for i, r in enumerate(REGIONS)}
+    result = totals(regions, grading)
+    assert result["masi"] == result["masi_banded"] == result["masi_raw"]
+
+
+def test_uncertainties_round_trip_through_the_model_file(tmp_path):
+    model = load_model().with_grading(area_uncertainty_pct=3.5, darkness_uncertainty=0.04,
+                                      homogeneity_uncertainty_iod=0.02)
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json())
+    again = load_model(path)
+    assert again.grading == model.grading
+    assert again.content_hash == model.content_hash

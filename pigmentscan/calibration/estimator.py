@@ -17,14 +17,17 @@ from ..scoring import (
     MMASI_MAX,
     REGION_WEIGHTS,
     ScoringModel,
+    calibrated_totals,
+    formula,
     load_model,
     model_from_dict,
+    region_grades,
 )
 
 REGIONS = tuple(REGION_WEIGHTS)  # CONTRACT.md order
 MEASURES = ("area_pct", "melanin_contrast", "patch_diameter_iod")  # scores-table suffixes
 PARTS = {"area": 6, "darkness": 4, "homogeneity": 4}  # grade ranges, Kimbrough-Green 1994
-_WEIGHTS = np.array([REGION_WEIGHTS[r] for r in REGIONS])
+_GRADES = ("area_score", "darkness", "homogeneity")
 _MIN_PAIRS = 5  # fewer pairs than this: a parameter is not fitted from them (design choice)
 
 
@@ -47,28 +50,18 @@ def _measures(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _grades(area, contrast, diameter, grading, gain=None):
-    """Vectorised ``scoring.grade_region``: (area %, A, D, H), each (n, 4)."""
-    gain = np.array([grading.area_gain[r] for r in REGIONS]) if gain is None else gain
-    pct = np.minimum(100.0, np.nan_to_num(area) * gain)
-    involved = pct >= grading.min_area_pct
-    a = np.where(pct == 0, 0, 1 + np.searchsorted(AREA_BAND_EDGES_PCT, pct, side="right"))
-    d = np.maximum(1, np.searchsorted(grading.darkness_thresholds, np.nan_to_num(contrast), side="right"))
-    h = np.maximum(1, np.searchsorted(grading.homogeneity_thresholds, np.nan_to_num(diameter), side="right"))
-    return pct, np.where(involved, a, 0), np.where(involved, d, 0), np.where(involved, h, 0)
-
-
-def _formula(a, d, h):
-    """MASI and mMASI of component arrays (n, 4) (Kimbrough-Green 1994; Pandya 2011); NaN propagates."""
-    return np.sum(_WEIGHTS * a * (d + h), axis=1), np.sum(_WEIGHTS * a * d, axis=1)
+    """``scoring.region_grades`` of (n, 4) measure arrays: (area %, A, D, H), the grades the totals use."""
+    graded = region_grades(area, contrast, diameter, grading, area_gain=gain)
+    return graded["area_pct"], graded["expected_area_score"], graded["expected_darkness"], graded["expected_homogeneity"]
 
 
 def grade_table(X, grading) -> pd.DataFrame:
     """Grade a scores table's continuous measures with ``grading`` for all rows at once.
 
     The same arithmetic as ``scoring.grade_region`` and ``scoring.totals`` per photo. Returns one
-    row per row of ``X`` (same index): ``masi``, ``mmasi``, ``masi_raw``, ``mmasi_raw`` and
-    ``<region>_area_pct`` / ``_area_score`` / ``_darkness`` / ``_homogeneity``; NaN rows where a
-    measure is missing (an error row).
+    row per row of ``X`` (same index): ``masi``, ``mmasi``, ``masi_raw``, ``mmasi_raw``,
+    ``masi_banded``, ``mmasi_banded`` and ``<region>_area_pct`` / ``_area_score`` / ``_darkness`` /
+    ``_homogeneity`` (the banded grades); NaN rows where a measure is missing (an error row).
 
     Examples
     --------
@@ -80,14 +73,15 @@ def grade_table(X, grading) -> pd.DataFrame:
     [3.0, 2.0, 3.0, 15.0]
     """
     area, contrast, diameter = _measures(X)
-    parts = _grades(area, contrast, diameter, grading)
-    raw_masi, raw_mmasi = _formula(*parts[1:])
-    out = {"masi": np.clip(grading.masi_scale * raw_masi + grading.masi_offset, 0, MASI_MAX),
-           "mmasi": np.clip(grading.mmasi_scale * raw_mmasi + grading.mmasi_offset, 0, MMASI_MAX),
-           "masi_raw": raw_masi, "mmasi_raw": raw_mmasi}
+    graded = region_grades(area, contrast, diameter, grading)
+    raw_masi, raw_mmasi = formula(*(graded[f"expected_{k}"] for k in _GRADES))
+    banded_masi, banded_mmasi = formula(*(graded[k] for k in _GRADES))
+    calibrated = calibrated_totals(raw_masi, raw_mmasi, grading)
+    out = {"masi": calibrated[0], "mmasi": calibrated[1], "masi_raw": raw_masi, "mmasi_raw": raw_mmasi,
+           "masi_banded": banded_masi, "mmasi_banded": banded_mmasi}
     for i, region in enumerate(REGIONS):
-        for name, values in zip(("area_pct", "area_score", "darkness", "homogeneity"), parts):
-            out[f"{region}_{name}"] = values[:, i]
+        for name in ("area_pct",) + _GRADES:
+            out[f"{region}_{name}"] = graded[name][:, i]
     frame = pd.DataFrame(out, index=X.index).astype(float)
     frame.loc[~np.isfinite(np.stack([area, contrast, diameter])).all(axis=(0, 2)), :] = np.nan
     return frame
@@ -163,8 +157,8 @@ def _line(x, y, how: str) -> tuple[float, float]:
 def physician_totals(y) -> pd.DataFrame:
     """Physician MASI and mMASI per row: as reported, else the formula of the reported components."""
     target = _targets(y, len(y))
-    formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
-    return pd.DataFrame({k: np.where(np.isfinite(target[k]), target[k], formula[k]) for k in ("masi", "mmasi")},
+    from_components = dict(zip(("masi", "mmasi"), formula(*(target[p] for p in PARTS))))
+    return pd.DataFrame({k: np.where(np.isfinite(target[k]), target[k], from_components[k]) for k in ("masi", "mmasi")},
                         index=y.index)
 
 
@@ -265,12 +259,12 @@ class MasiCalibrator(BaseEstimator):
                           darkness_thresholds=tuple(map(float, cuts["darkness"])),
                           homogeneity_thresholds=tuple(map(float, cuts["homogeneity"])))
         # 4. linear totals maps
-        raw = dict(zip(("masi", "mmasi"), _formula(*_grades(area, contrast, diameter, grading)[1:])))
-        formula = dict(zip(("masi", "mmasi"), _formula(*(target[p] for p in PARTS))))
+        raw = dict(zip(("masi", "mmasi"), formula(*_grades(area, contrast, diameter, grading)[1:])))
+        from_components = dict(zip(("masi", "mmasi"), formula(*(target[p] for p in PARTS))))
         maps = {}
         for name in ("masi", "mmasi"):
             maps[name], how[f"{name}_scale/offset"] = (getattr(g, f"{name}_scale"), getattr(g, f"{name}_offset")), "base model"
-            for source, values in ((f"physician_{name}", target[name]), ("formula of physician components", formula[name])):
+            for source, values in ((f"physician_{name}", target[name]), ("formula of physician components", from_components[name])):
                 if np.isfinite(values).sum() >= _MIN_PAIRS and self.totals_fit != "none":
                     maps[name], how[f"{name}_scale/offset"] = _line(raw[name], values, self.totals_fit), f"{source} ({self.totals_fit})"
                     break
@@ -303,7 +297,7 @@ class MasiCalibrator(BaseEstimator):
 
         def loss():
             grading = replace(g, darkness_thresholds=tuple(state["darkness"]), homogeneity_thresholds=tuple(state["homogeneity"]))
-            raw = _formula(*_grades(area, contrast, diameter, grading, gain=gain * state["area_gain"][0])[1:])
+            raw = formula(*_grades(area, contrast, diameter, grading, gain=gain * state["area_gain"][0])[1:])
             return float(np.mean(np.abs(raw[0 if total == "masi" else 1] - phys)))
 
         current = loss()

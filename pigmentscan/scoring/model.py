@@ -1,11 +1,4 @@
-"""MASI and mMASI from region components, and the scoring model that grades continuous measures.
-
-The formulas (MASI.md):
-
-    MASI  = Σ w_r · A_r · (D_r + H_r)     range 0–48   (Kimbrough-Green 1994)
-    mMASI = Σ w_r · A_r · D_r             range 0–24   (Pandya 2011)
-
-with weights 0.3 (forehead, right malar, left malar) and 0.1 (chin).
+"""The scoring model: lesion parameters, grading thresholds and their provenance, as a JSON file.
 
 A scoring model is data: a JSON file (never pickle) holding the lesion-analysis
 parameters and the thresholds that turn continuous measures into grades. The default
@@ -18,146 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
+from ..errors import ModelError
+from ..lesions import LesionParams, PixelClassifier
+from ..regions import REGION_KEYS, TEMPLATE_VERSION
+from .grading import Grading
 
-from .errors import ModelError
-from .lesions import LesionParams, PixelClassifier, RegionMeasures
-from .regions import REGION_KEYS, TEMPLATE_VERSION
+__all__ = ["ScoringModel", "load_model", "model_from_dict"]
 
-__all__ = [
-    "REGION_WEIGHTS",
-    "AREA_BAND_EDGES_PCT",
-    "MASI_MAX",
-    "MMASI_MAX",
-    "area_score",
-    "masi",
-    "mmasi",
-    "grade",
-    "Grading",
-    "ScoringModel",
-    "RegionScore",
-    "grade_region",
-    "totals",
-    "load_model",
-    "model_from_dict",
-]
-
-# Kimbrough-Green et al., Arch Dermatol 1994;130:727-33: region weights.
-REGION_WEIGHTS = {"forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1}
-# Kimbrough-Green 1994 area bands: A = 1 below 10 %, 2 for 10-29 %, … 6 for 90-100 %.
-AREA_BAND_EDGES_PCT = (10.0, 30.0, 50.0, 70.0, 90.0)
-MASI_MAX, MMASI_MAX = 48.0, 24.0
 MODEL_FORMAT, MODEL_FORMAT_VERSION = "pigmentscan-model", 1
-
-
-def area_score(area_pct: float) -> int:
-    """MASI area score (0–6) of the percentage of a region involved (Kimbrough-Green 1994).
-
-    Examples
-    --------
-    >>> [area_score(p) for p in (0, 9.9, 10, 29.9, 30, 89.9, 90, 100)]
-    [0, 1, 2, 2, 3, 5, 6, 6]
-    """
-    if not math.isfinite(area_pct) or area_pct < 0 or area_pct > 100 + 1e-9:
-        raise ValueError(f"area percentage must be within 0-100, got {area_pct}")
-    if area_pct == 0:
-        return 0
-    return 1 + int(np.searchsorted(AREA_BAND_EDGES_PCT, area_pct, side="right"))
-
-
-def _check_components(components: dict, keys=("area", "darkness", "homogeneity")) -> None:
-    missing = set(REGION_KEYS) - set(components)
-    if missing:
-        raise ValueError(f"missing regions: {sorted(missing)}")
-    limits = {"area": 6, "darkness": 4, "homogeneity": 4}
-    for region, values in components.items():
-        for key in keys:
-            value = values[key]
-            if not 0 <= value <= limits[key]:
-                raise ValueError(f"{region} {key} must be within 0-{limits[key]}, got {value}")
-
-
-def masi(components: dict) -> float:
-    """MASI from per-region area, darkness and homogeneity grades (Kimbrough-Green 1994).
-
-    Parameters
-    ----------
-    components : dict
-        ``{region: {"area": A, "darkness": D, "homogeneity": H}}`` for the four regions.
-
-    Examples
-    --------
-    >>> full = {r: {"area": 6, "darkness": 4, "homogeneity": 4} for r in REGION_WEIGHTS}
-    >>> round(masi(full), 6)
-    48.0
-    """
-    _check_components(components)
-    return float(sum(REGION_WEIGHTS[r] * c["area"] * (c["darkness"] + c["homogeneity"]) for r, c in components.items()))
-
-
-def mmasi(components: dict) -> float:
-    """Modified MASI, homogeneity dropped (Pandya 2011): Σ w·A·D, range 0–24."""
-    _check_components(components, keys=("area", "darkness"))
-    return float(sum(REGION_WEIGHTS[r] * c["area"] * c["darkness"] for r, c in components.items()))
-
-
-def grade(value: float, thresholds) -> int:
-    """Ordinal grade: the number of ``thresholds`` (ascending) that ``value`` reaches."""
-    return int(np.searchsorted(np.asarray(thresholds, dtype=float), value, side="right"))
-
-
-@dataclass(frozen=True)
-class Grading:
-    """Thresholds that turn continuous measures into MASI grades.
-
-    Attributes
-    ----------
-    min_area_pct : float
-        Involvement below this share of a region counts as none.
-    area_gain : dict
-        Per-region multiplicative correction of the measured area (calibration).
-    darkness_thresholds, homogeneity_thresholds : tuple of 4 floats
-        Grade = number of thresholds reached (1–4) by the lesion's melanin contrast /
-        patch diameter (IOD); 0 where there is no lesion.
-    masi_scale, masi_offset, mmasi_scale, mmasi_offset : float
-        Linear map from the formula's total to the calibrated estimate of a physician's.
-    """
-
-    min_area_pct: float = 0.5
-    area_gain: dict = field(default_factory=lambda: {r: 1.0 for r in REGION_KEYS})
-    darkness_thresholds: tuple = (0.0, 0.467, 0.729, 1.014)
-    homogeneity_thresholds: tuple = (0.0, 0.08, 0.28, 0.6)
-    masi_scale: float = 1.0
-    masi_offset: float = 0.0
-    mmasi_scale: float = 1.0
-    mmasi_offset: float = 0.0
-
-    def to_dict(self) -> dict:
-        values = asdict(self)
-        values["darkness_thresholds"] = list(self.darkness_thresholds)
-        values["homogeneity_thresholds"] = list(self.homogeneity_thresholds)
-        return values
-
-
-@dataclass(frozen=True)
-class RegionScore:
-    """Grades and continuous measures of one MASI region."""
-
-    area_fraction: float
-    area_pct: float
-    area_score: int
-    darkness: int
-    homogeneity: int
-    measures: RegionMeasures
-
-    def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("area_fraction", "area_pct", "area_score", "darkness", "homogeneity")}
-        out.update({k: v for k, v in self.measures.to_dict().items() if k != "area_fraction"})
-        return out
 
 
 @dataclass(frozen=True)
@@ -287,7 +152,11 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
         homogeneity_thresholds=_ascending(grading_raw.get("homogeneity_thresholds"), "grading.homogeneity_thresholds", source),
         **{k: _number(grading_raw.get(k, d), f"grading.{k}", source)
            for k, d in (("masi_scale", 1.0), ("masi_offset", 0.0), ("mmasi_scale", 1.0), ("mmasi_offset", 0.0))},
+        **{k: _number(grading_raw.get(k, 0.0), f"grading.{k}", source) for k in _UNCERTAINTIES},
     )
+    negative = [k for k in _UNCERTAINTIES if getattr(grading, k) < 0]
+    if negative:
+        raise ModelError(source, f"grading.{negative[0]} must be 0 or more (a standard deviation)")
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
@@ -316,6 +185,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     return model
 
 
+_UNCERTAINTIES = ("area_uncertainty_pct", "darkness_uncertainty", "homogeneity_uncertainty_iod")
 _MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading",
                "provenance", "lesion_classifier"}
 _DEFAULT_MODEL = None
@@ -323,7 +193,7 @@ _DEFAULT_MODEL = None
 
 def _default_model_file():
     """``models/default.json``: in a source checkout the repository's copy, in a wheel the packaged one."""
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file() and (checkout / "models" / "default.json").is_file():
         return checkout / "models" / "default.json"
     return resources.files("pigmentscan.models").joinpath("default.json")
@@ -362,38 +232,3 @@ def load_model(model=None) -> ScoringModel:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ModelError(path, f"cannot read model file: {error}") from None
     return model_from_dict(data, source=path)
-
-
-def grade_region(region: str, measures: RegionMeasures, grading: Grading) -> RegionScore:
-    """Grade one region's continuous measures with a model's thresholds.
-
-    Where the (gain-corrected) area is below ``min_area_pct`` the region has no
-    lesion: area, darkness and homogeneity are all 0.
-    """
-    area_pct = float(min(100.0, 100.0 * measures.area_fraction * grading.area_gain[region]))
-    if area_pct < grading.min_area_pct:
-        return RegionScore(area_pct / 100.0, area_pct, 0, 0, 0, measures)
-    darkness = max(1, grade(measures.melanin_contrast, grading.darkness_thresholds))
-    homogeneity = max(1, grade(measures.patch_diameter_iod, grading.homogeneity_thresholds))
-    return RegionScore(area_pct / 100.0, area_pct, area_score(area_pct), darkness, homogeneity, measures)
-
-
-def totals(region_scores: dict, grading: Grading) -> dict:
-    """MASI and mMASI of graded regions: the formula's values and the calibrated estimates.
-
-    Returns
-    -------
-    dict
-        ``masi_raw`` and ``mmasi_raw`` (the formulas), ``masi`` and ``mmasi`` (the
-        model's linear calibration of them, clipped to 0–48 and 0–24).
-    """
-    components = {
-        r: {"area": s.area_score, "darkness": s.darkness, "homogeneity": s.homogeneity} for r, s in region_scores.items()
-    }
-    masi_raw, mmasi_raw = masi(components), mmasi(components)
-    return {
-        "masi": float(np.clip(grading.masi_scale * masi_raw + grading.masi_offset, 0.0, MASI_MAX)),
-        "mmasi": float(np.clip(grading.mmasi_scale * mmasi_raw + grading.mmasi_offset, 0.0, MMASI_MAX)),
-        "masi_raw": masi_raw,
-        "mmasi_raw": mmasi_raw,
-    }
