@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io as _io
 import itertools
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ from pigmentscan.errors import ImageReadError, NoFaceError, PigmentScanError
 from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.regions import REGION_KEYS, region_masks
 
-from helpers import disc_mask, paint_melanin, read_rgb
+from helpers import disc_mask, mask_in_analysis_crop, paint_melanin, read_rgb
 
 PIGMENTED = {"038", "001", "107"}  # faces/README.md: real brown spots / freckles
 
@@ -106,6 +107,33 @@ def test_mirrored_photo_swaps_the_malar_regions(painted):
     flipped = np.ascontiguousarray(rgb[:, ::-1])
     assert found_on(pigmentscan.score_image(flipped), "left_malar", true_pct)
     assert found_on(pigmentscan.score_image(flipped, mirrored=True), "right_malar", true_pct)
+
+
+def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
+    """Skin under a highlight is filled from the measurable skin around it (LesionParams.highlight_fill_iod)."""
+    rgb, true_pct = painted
+    landmarks = detect_landmarks(rgb)
+    row, col = np.argwhere(region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)["right_malar"]).mean(axis=0)
+    glint = cv2.GaussianBlur(disc_mask(rgb.shape, (col, row), 0.06 * landmarks.iod_px).astype(np.float32), (0, 0), 3)
+    glint = np.minimum(1.0, 1.3 * glint)[..., None]  # reflected white light, clipped in its middle
+    shiny = np.clip(rgb + glint * (255.0 - rgb), 0, 255).astype(np.uint8)
+    model = pigmentscan.load_model()
+    assert model.lesion.highlight_fill_iod > 0
+    unfilled = replace(model, lesion=replace(model.lesion, highlight_fill_iod=0.0))
+    filled_score, unfilled_score = pigmentscan.score_image(shiny, model=model), pigmentscan.score_image(shiny, model=unfilled)
+    centre = mask_in_analysis_crop(disc_mask(rgb.shape, (col, row), 0.03 * landmarks.iod_px), filled_score)
+    # without the fill the glint is set aside: neither skin nor lesion
+    assert unfilled_score.analysis.non_skin[centre].mean() > 0.9
+    assert not unfilled_score.analysis.lesion_mask[centre].any()
+    # with it, the glint is skin of the patch around it, and the patch keeps its extent
+    assert filled_score.analysis.lesion_mask[centre].mean() > 0.9
+    assert not filled_score.analysis.non_skin[centre].any()
+    assert found_on(filled_score, "right_malar", true_pct)
+    plain = pigmentscan.score_image(rgb).regions["right_malar"].area_pct
+    assert abs(filled_score.regions["right_malar"].area_pct - plain) < 0.15 * plain
+    # the colour of the patch is measured on the skin that shows it, not on the glint
+    contrast = filled_score.regions["right_malar"].measures.melanin_contrast
+    assert contrast == pytest.approx(unfilled_score.regions["right_malar"].measures.melanin_contrast, rel=0.15)
 
 
 def test_darker_paint_grades_darker(face_path):

@@ -27,6 +27,12 @@ only the rules see is kept. The melanin contrast is then measured against the sk
 these lesions (:func:`reference_around`).
 :func:`skin_maps` gives the maps both start from.
 
+Skin under a highlight (brighter than the face's skin, or clipped) cannot be measured, but it
+is skin: with ``LesionParams.highlight_fill_iod`` > 0 each such region pixel near measurable
+skin is lesion where most of the measured skin around it is (:func:`fill_hidden`), and
+counts in its region's area (not in its colour). On brown and dark faces with sheen these
+pixels were up to half a region, and the lesions under them were missed.
+
 The package: :mod:`~pigmentscan.lesions.types` (parameters and results),
 :mod:`~pigmentscan.lesions.reference` (pigment maps, non-skin, normal-skin references,
 noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
@@ -53,8 +59,16 @@ from .classifier import (
     fit_pixel_classifier,
     pixel_features,
 )
-from .masks import add_distinct_patches, find_lesions, lesion_mask, measure_region, patch_diameter_iod, reference_around
-from .reference import melanin_noise, non_skin_mask, pigment_maps, skin_reference, surface_reference
+from .masks import (
+    add_distinct_patches,
+    fill_hidden,
+    find_lesions,
+    lesion_mask,
+    measure_region,
+    patch_diameter_iod,
+    reference_around,
+)
+from .reference import melanin_noise, non_skin_mask, non_skin_parts, pigment_maps, skin_reference, surface_reference
 from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
 
 __all__ = [
@@ -63,6 +77,7 @@ __all__ = [
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
     "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
     "CONTEXT_FEATURES", "context_features", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
+    "non_skin_parts", "fill_hidden",
 ]
 
 
@@ -145,7 +160,7 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     skin = face_mask(shape, points_px, iod_px, features=features) | in_regions
     amounts, od, basis = pigment_maps(rgb, skin, iod_px, params)
     melanin, shading = amounts[..., 0], amounts[..., 2]
-    non_skin = non_skin_mask(rgb, shading, skin, iod_px, params)
+    non_skin, highlights = non_skin_parts(rgb, shading, skin, iod_px, params)
     clean = skin & ~non_skin
     noise = melanin_noise(melanin, clean, iod_px)
     threshold = max(params.min_contrast, params.noise_k * noise)
@@ -157,7 +172,7 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     lab = np.zeros(rgb.shape, dtype=np.float32)
     lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
     return SkinMaps(params, np.asarray(points_px, float), float(iod_px), od, melanin, amounts[..., 1], shading,
-                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab)
+                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab, highlights)
 
 
 def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
@@ -180,6 +195,12 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
         lesions = add_distinct_patches(classify_lesions(maps, classifier), maps.candidates, params.rule_overlap_ratio)
         _, (melanin_ref,) = reference_around(lesions, (maps.melanin,), clean, iod_px, params)
         contrast = (maps.melanin - melanin_ref).astype(np.float32)
+    unmeasured = maps.non_skin
+    if params.highlight_fill_iod > 0 and maps.highlights is not None:
+        in_regions = np.logical_or.reduce(list(maps.regions.values()))
+        lesions, filled = fill_hidden(lesions, maps.highlights & in_regions, clean, iod_px, params.highlight_fill_iod,
+                                      params.highlight_vote_iod)
+        unmeasured = maps.non_skin & ~filled
     normal = clean & (np.abs(contrast) <= max(noise, 1e-6)) & ~lesions
     if normal.sum() < 50:
         normal = clean
@@ -192,8 +213,8 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
     )
     masks, measures = {}, {}
     for key in REGION_KEYS:
-        region = maps.regions[key] & ~maps.non_skin
+        region = maps.regions[key] & ~unmeasured
         masks[key] = region
         measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, contrast, lab, reference_lab,
-                                       iod_px, params)
-    return FaceAnalysis(masks, lesions, contrast, maps.non_skin, reference, measures)
+                                       iod_px, params, measured=clean)
+    return FaceAnalysis(masks, lesions, contrast, unmeasured, reference, measures)

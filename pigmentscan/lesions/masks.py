@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 
 from .. import colour
-from ._ops import _disk, _fill_holes, _label
+from ._ops import _disk, _fill_holes, _gaussian, _label
 from .reference import skin_reference, surface_reference
 from .types import LesionParams, RegionMeasures
 
 __all__ = ["lesion_mask", "find_lesions", "reference_around", "patch_diameter_iod", "measure_region",
-           "add_distinct_patches"]
+           "add_distinct_patches", "fill_hidden"]
 
 
 def lesion_mask(contrast, darkening, skin, iod_px: float, threshold: float, params: LesionParams) -> np.ndarray:
@@ -68,18 +68,26 @@ def patch_diameter_iod(lesion, region, iod_px: float, params: LesionParams) -> f
     return float(np.sum(areas * diameters) / np.sum(areas))
 
 
-def measure_region(region, polygon_px_count: int, lesion, contrast, lab, reference_lab, iod_px, params) -> RegionMeasures:
-    """Continuous measures of one region (see :class:`RegionMeasures`)."""
+def measure_region(region, polygon_px_count: int, lesion, contrast, lab, reference_lab, iod_px, params,
+                   measured=None) -> RegionMeasures:
+    """Continuous measures of one region (see :class:`RegionMeasures`).
+
+    ``region`` is the skin the area is a share of; the colour measures (contrast, CIELAB)
+    are taken on its ``measured`` pixels (default: all of it), so a lesion decision
+    inferred under a highlight (:func:`fill_hidden`) counts in the area and the pattern,
+    not in the colour.
+    """
     skin_px = int(region.sum())
     lesion = lesion & region
     lesion_px = int(lesion.sum())
     coverage = skin_px / polygon_px_count if polygon_px_count else 0.0
     if skin_px == 0 or lesion_px == 0:
         return RegionMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, skin_px, coverage)
-    delta = lab[lesion].mean(axis=0) - reference_lab
+    seen = lesion if measured is None or not (lesion & measured).any() else lesion & measured
+    delta = lab[seen].mean(axis=0) - reference_lab
     return RegionMeasures(
         area_fraction=lesion_px / skin_px,
-        melanin_contrast=float(np.median(contrast[lesion])),
+        melanin_contrast=float(np.median(contrast[seen])),
         delta_e=float(np.linalg.norm(delta)),
         delta_l_star=float(delta[0]),
         delta_melanin_takiwaki=float(colour.takiwaki_delta_melanin(delta[0], delta[1])),
@@ -143,3 +151,38 @@ def add_distinct_patches(mask, candidates, max_overlap_ratio: float) -> np.ndarr
     distinct = covered <= max_overlap_ratio * size
     distinct[0] = False
     return np.asarray(mask, bool) | distinct[labels]
+
+
+def fill_hidden(lesion, hidden, measured, iod_px: float, max_distance_iod: float, vote_sigma_iod: float):
+    """Lesion decisions for ``hidden`` pixels, from the ``measured`` skin around them.
+
+    A highlight hides the colour of the skin under it, not the skin: a patch whose middle
+    catches the light is one patch. Each ``hidden`` pixel at most ``max_distance_iod``
+    (IOD) from ``measured`` skin is lesion where most of the measured skin near it is: a
+    Gaussian-weighted vote (normalised convolution, sigma ``vote_sigma_iod``), so the thin,
+    paler rim a highlight leaves on a patch does not outvote the patch as the single
+    nearest pixel would. Farther pixels stay unmeasured.
+
+    Returns
+    -------
+    lesion : numpy.ndarray of bool
+        ``lesion`` with the filled decisions.
+    filled : numpy.ndarray of bool
+        The ``hidden`` pixels that were given a decision (lesion or not).
+
+    Examples
+    --------
+    >>> lesion = np.zeros((9, 30), bool); lesion[:, :15] = True
+    >>> hidden = np.zeros((9, 30), bool); hidden[:, 12:18] = True
+    >>> out, filled = fill_hidden(lesion, hidden, ~hidden, 20.0, 0.5, 0.15)
+    >>> out[4, 10:20].astype(int).tolist(), int(filled.sum())
+    ([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], 54)
+    """
+    lesion, hidden, measured = (np.asarray(a, bool) for a in (lesion, hidden, measured))
+    if not hidden.any() or not measured.any() or max_distance_iod <= 0:
+        return lesion.copy(), np.zeros_like(hidden)
+    distance = cv2.distanceTransform(np.where(measured, 0, 255).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    filled = hidden & (distance <= max_distance_iod * iod_px)
+    weight = _gaussian(measured.astype(np.float32), vote_sigma_iod * iod_px)
+    votes = _gaussian((lesion & measured).astype(np.float32), vote_sigma_iod * iod_px)
+    return lesion | (filled & (votes > 0.5 * weight)), filled

@@ -9,7 +9,7 @@ from .. import colour
 from ._ops import _disk, _gaussian
 from .types import LesionParams
 
-__all__ = ["pigment_maps", "non_skin_mask", "surface_reference", "skin_reference", "skin_references", "melanin_noise"]
+__all__ = ["pigment_maps", "non_skin_parts", "non_skin_mask", "surface_reference", "skin_reference", "skin_references", "melanin_noise"]
 
 
 def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
@@ -31,21 +31,34 @@ def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
     return amounts, od, basis
 
 
-def non_skin_mask(rgb, shading, skin, iod_px: float, params: LesionParams) -> np.ndarray:
-    """Pixels of the face that are not measurable skin.
+def non_skin_parts(rgb, shading, skin, iod_px: float, params: LesionParams) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of the face that are not measurable skin, and which of them are highlights.
 
     Hair, beard and deep shadow are far darker in every channel than the face's skin
     (a large shading term); where such pixels are dense the whole neighbourhood is
-    hair (a beard, a fringe). Highlights are much brighter than the skin, or clipped.
+    hair (a beard, a fringe). Highlights are much brighter than the skin, or clipped:
+    skin whose colour the light reflected from its surface hides. Both are widened by
+    0.02 IOD.
+
+    Returns
+    -------
+    non_skin, highlight : numpy.ndarray of bool
+        ``highlight`` is the part of ``non_skin`` that is neither hair nor shadow.
     """
     dark = (shading > params.hair_shading) & skin
     window = max(3, int(round(0.08 * iod_px)) | 1)
     density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
     hairy = density > params.hair_density
     bright = (shading < params.highlight_shading) | (rgb.max(axis=2) >= 250)
-    out = (dark | hairy | bright) & skin
-    out = cv2.dilate(out.astype(np.uint8), _disk(0.02 * iod_px)).astype(bool)
-    return out & skin
+    disk = _disk(0.02 * iod_px)
+    covered = cv2.dilate(((dark | hairy) & skin).astype(np.uint8), disk).astype(bool) & skin
+    highlight = cv2.dilate((bright & skin).astype(np.uint8), disk).astype(bool) & skin & ~covered
+    return covered | highlight, highlight
+
+
+def non_skin_mask(rgb, shading, skin, iod_px: float, params: LesionParams) -> np.ndarray:
+    """Pixels of the face that are not measurable skin: hair, beard, deep shadow, highlights (:func:`non_skin_parts`)."""
+    return non_skin_parts(rgb, shading, skin, iod_px, params)[0]
 
 
 def surface_reference(values, valid, iod_px: float, params: LesionParams) -> np.ndarray:

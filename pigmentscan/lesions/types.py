@@ -46,6 +46,11 @@ class LesionParams:
     #: With a learned classifier: a rule-based patch at most this share of which the classifier
     #: found is added whole (benchmarks/train_lesion_classifier.py cross-validation).
     rule_overlap_ratio: float = 0.1
+    #: A highlight pixel of a region at most this far (IOD) from measurable skin takes the lesion
+    #: decision of the measurable skin around it (lesions.fill_hidden); 0 leaves highlights unmeasured.
+    highlight_fill_iod: float = 0.0
+    #: Gaussian sigma (IOD) of that decision's vote over the measurable skin.
+    highlight_vote_iod: float = 0.07
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -127,8 +132,10 @@ class FaceAnalysis:
     """Everything measured on one face.
 
     ``region_masks`` (visible skin of each region), ``lesion_mask``, ``melanin_contrast``
-    and ``non_skin`` are on the analysis crop (its pixels); ``measures`` (region key →
-    :class:`RegionMeasures`) were taken on the working copy (``work_iod_px``).
+    and ``non_skin`` (what is not counted as skin: hair, beard, deep shadow, highlights
+    too far from measurable skin to be filled) are on the analysis crop (its pixels);
+    ``measures`` (region key → :class:`RegionMeasures`) were taken on the working copy
+    (``work_iod_px``).
     """
 
     region_masks: dict
@@ -149,7 +156,9 @@ class SkinMaps:
     to the face's median skin; ``darkness`` the smoothed mean optical density;
     ``candidates`` and ``contrast`` the rule-based lesion mask and melanin contrast
     (:func:`~pigmentscan.lesions.find_lesions`); ``clean`` the measurable skin;
-    ``regions`` each MASI region's polygon; ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere).
+    ``regions`` each MASI region's polygon; ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere);
+    ``highlights`` the part of ``non_skin`` that is skin under a highlight
+    (:func:`~pigmentscan.lesions.reference.non_skin_parts`).
     """
 
     params: LesionParams
@@ -168,3 +177,4 @@ class SkinMaps:
     candidates: np.ndarray
     contrast: np.ndarray
     lab: np.ndarray
+    highlights: np.ndarray | None = None

@@ -91,16 +91,19 @@ def _ascending(values, where: str, source, length: int = 4) -> tuple:
 
 def _lesion_range(key: str) -> tuple[float, float]:
     """Plausible range of a lesion parameter, by kind: a file outside it is refused, not guessed at."""
+    if key in _LESION_RANGES:
+        return _LESION_RANGES[key]
     if key.endswith("_iod"):
         return 1e-4, 2.0  # a size as a fraction of the inter-ocular distance
     if key.endswith(("_ratio", "_quantile")) or key == "hair_density":
         return 0.0, 1.0
-    return _LESION_RANGES.get(key, (-100.0, 100.0))
+    return -100.0, 100.0
 
 
 _LESION_RANGES = {
     "noise_k": (0.0, 20.0), "min_contrast": (0.0, 5.0), "surface_threshold_factor": (0.0, 10.0),
     "reference_degree": (0, 4), "hair_shading": (0.0, 10.0), "highlight_shading": (-10.0, 0.0),
+    "highlight_fill_iod": (0.0, 2.0),  # 0: highlights stay unmeasured
 }
 
 
