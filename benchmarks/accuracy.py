@@ -9,12 +9,15 @@ truth:
 - lesion Dice per region (inside the truth's visible skin of the region, regions with a true lesion);
 - area-% MAE, area-score exact and within-one agreement;
 - darkness and homogeneity Spearman correlation of the measured against the true grades;
-- MASI and mMASI: ICC(A,1), Lin's CCC, Bland-Altman bias and limits, MAE;
+- MASI and mMASI: ICC(A,1), Lin's CCC, Bland-Altman bias and limits, MAE (the scored ``masi``,
+  over the expected grades; ``masi_banded``, the formula over the banded grades, beside it);
 - false-positive area on the clean faces (no phantom);
 - all by skin tone (Chardon ITA band of the face's normal skin, as the analysis measures it);
 - test-retest: the same phantom photographed twice with drift (:func:`pigmentscan.phantom.random_drift`):
   ICC(A,1) between the takes, SEM and smallest detectable change SDC = 1.96 * sqrt(2) * SEM;
-  per region, the SDC of the continuous area % and how often a banded grade changes.
+  per region, the SDC of the continuous area % and how often a banded grade changes; and the
+  per-photo SD of each graded measure between the takes, which is what the scoring model's
+  grading uncertainties hold (``models/default.json``: measured on the TUNE split).
 
 Faces are split by sorted name: every third (indices 2, 5, 8, ...) is the TEST split, never
 used for tuning; the others are the TUNE split. Faces 001, 038 and 107 carry real brown spots
@@ -100,7 +103,8 @@ def _to_crop(mask, score):
 
 
 def _measured(score) -> dict:
-    out = {"masi": score.masi, "mmasi": score.mmasi, "ita_deg": score.analysis.reference.ita_deg}
+    out = {"masi": score.masi, "mmasi": score.mmasi, "masi_banded": score.masi_banded,
+           "ita_deg": score.analysis.reference.ita_deg}
     for key, region in score.regions.items():
         out.update({f"{key}_area_pct": region.area_pct, f"{key}_area_score": region.area_score,
                     f"{key}_darkness": region.darkness, f"{key}_homogeneity": region.homogeneity,
@@ -144,8 +148,8 @@ def run_phantom(task: dict, model=None) -> dict:
                 row[f"retest_masi_{take}"] = np.nan
                 continue
             row[f"retest_masi_{take}"] = again.masi
+            row.update({f"retest_{name}_{take}": value for name, value in _measured(again).items() if name != "masi"})
             for key, region in again.regions.items():
-                row[f"retest_{key}_area_pct_{take}"] = region.area_pct
                 row[f"retest_{key}_grades_{take}"] = f"{region.area_score}{region.darkness}{region.homogeneity}"
     return row
 
@@ -199,6 +203,8 @@ def summary(frame: pd.DataFrame) -> dict:
     out["homogeneity_rho"] = _spearman(lesion["homogeneity"], lesion["true_homogeneity"])
     out["darkness_exact"] = float(np.mean(lesion["darkness"] == lesion["true_darkness"]))
     out["homogeneity_exact"] = float(np.mean(lesion["homogeneity"] == lesion["true_homogeneity"]))
+    if "masi_banded" in frame and len(frame) >= 3:
+        out["masi_banded_icc"] = _icc(frame["masi_banded"], frame["true_masi"])
     for total in ("masi", "mmasi"):
         measured, true = frame[total], frame[f"true_{total}"]
         ba = bland_altman(measured, true)
@@ -217,12 +223,32 @@ def retest(frame: pd.DataFrame) -> dict:
     sem = float(np.std(a - b, ddof=1) / np.sqrt(2))  # within-subject SD (de Vet 2006)
     out = {"n": len(pairs), "icc": _icc(a, b), "sem": sem, "sdc": 1.96 * np.sqrt(2) * sem,
            "mean_abs_diff": float(np.mean(np.abs(a - b)))}
+    taken = frame.loc[pairs.index]
+    if "retest_masi_banded_a" in frame:  # the formula over the banded grades, as a physician's sheet adds them
+        banded = taken["retest_masi_banded_a"] - taken["retest_masi_banded_b"]
+        out["banded_sdc"] = 1.96 * float(np.std(banded, ddof=1))
     if f"retest_{REGIONS[0]}_area_pct_a" in frame:  # the continuous area and the banded grades of each region
-        taken = frame.loc[pairs.index]
         area = np.concatenate([taken[f"retest_{k}_area_pct_a"] - taken[f"retest_{k}_area_pct_b"] for k in REGIONS])
         out["area_sdc"] = 1.96 * float(np.std(area, ddof=1))  # = 1.96 * sqrt(2) * SEM, pooled over regions
         out["grades_changed"] = float(np.mean(np.concatenate(
             [taken[f"retest_{k}_grades_a"] != taken[f"retest_{k}_grades_b"] for k in REGIONS])))
+    if f"retest_{REGIONS[0]}_melanin_contrast_a" in frame:
+        out["measure_sd"] = measure_repeatability(taken)
+    return out
+
+
+def measure_repeatability(taken: pd.DataFrame) -> dict:
+    """Per-photo SD of each graded measure between two takes of the same skin, pooled over the regions
+    with a lesion on both: SD(a - b) / sqrt(2) (de Vet 2006). What ``Grading``'s uncertainties hold."""
+    out = {}
+    for measure in ("area_pct", "melanin_contrast", "patch_diameter_iod"):
+        differences = []
+        for k in REGIONS:
+            a, b = taken[f"retest_{k}_{measure}_a"], taken[f"retest_{k}_{measure}_b"]
+            both = (taken[f"retest_{k}_area_score_a"] > 0) & (taken[f"retest_{k}_area_score_b"] > 0) & a.notna() & b.notna()
+            differences.append((a - b)[both])
+        differences = np.concatenate(differences)
+        out[measure] = float(np.std(differences, ddof=1) / np.sqrt(2)) if differences.size > 2 else np.nan
     return out
 
 
@@ -253,6 +279,7 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
         ("homogeneity exact", overall["homogeneity_exact"], ""),
         ("MASI ICC(A,1)", overall["masi_icc"], ">= 0.90"),
         ("MASI Lin CCC", overall["masi_ccc"], ""),
+        ("MASI ICC, banded formula", overall.get("masi_banded_icc", np.nan), ""),
         ("MASI MAE", overall["masi_mae"], ""),
         ("MASI Bland-Altman bias", overall["masi_bias"], ""),
         ("MASI limits of agreement low", overall["masi_loa_low"], ""),
@@ -271,10 +298,17 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
         lines.append(f"test-retest ({rt['n']} phantoms, two drifted takes each): ICC(A,1) {_fmt(rt['icc'])} "
                      f"(target >= 0.97), SEM {_fmt(rt['sem'], 2)}, SDC {_fmt(rt['sdc'], 2)} MASI points "
                      f"(target <= 1.5), mean |difference| {_fmt(rt['mean_abs_diff'], 2)}")
+        if "banded_sdc" in rt:
+            lines.append(f"  the formula over the banded grades (masi_banded): SDC {_fmt(rt['banded_sdc'], 2)} MASI points")
         if "area_sdc" in rt:
             lines.append(f"  per region: SDC of the area % {_fmt(rt['area_sdc'], 2)} points; "
                          f"{100 * rt['grades_changed']:.0f} % of the regions change an area, darkness or "
                          f"homogeneity grade between the takes")
+        if "measure_sd" in rt:
+            sd = rt["measure_sd"]
+            lines.append(f"  per-photo SD between takes (regions with a lesion on both): area {_fmt(sd['area_pct'], 2)} "
+                         f"points, melanin contrast {_fmt(sd['melanin_contrast'], 4)}, patch diameter "
+                         f"{_fmt(sd['patch_diameter_iod'], 4)} IOD (the grading's uncertainties)")
     if len(clean):
         long_clean = region_long(clean.assign(band=[ita_category(v) for v in clean["ita_deg"]]))
         lines.append(f"clean faces ({len(clean)}, no phantom): false-positive area {_fmt(long_clean['area_pct'].mean(), 2)} % "
