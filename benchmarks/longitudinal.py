@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     print(f"\nTest-retest ({len(retest_faces)} faces x 4 drifted photos, same pigment): pooled within-subject "
           f"SD {sd_within:.2f} MASI points -> SDC95 (Weir) {sdc_weir:.2f}; 95th percentile of |change| "
           f"{sdc_empirical:.2f}; largest {drift_changes.max():.2f}; {int((drift_changes == 0).sum())}/{len(drift_changes)} "
-          f"changes exactly 0 (banded scores). SDC used below: {sdc:.2f}")
+          f"changes exactly 0. SDC used below: {sdc:.2f}")
 
     for name in ("trial", "uniform"):
         table = results[name]

@@ -117,9 +117,9 @@ def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
     glint = cv2.GaussianBlur(disc_mask(rgb.shape, (col, row), 0.06 * landmarks.iod_px).astype(np.float32), (0, 0), 3)
     glint = np.minimum(1.0, 1.3 * glint)[..., None]  # reflected white light, clipped in its middle
     shiny = np.clip(rgb + glint * (255.0 - rgb), 0, 255).astype(np.uint8)
-    model = pigmentscan.load_model()
-    assert model.lesion.highlight_fill_iod > 0
-    unfilled = replace(model, lesion=replace(model.lesion, highlight_fill_iod=0.0))
+    unfilled = pigmentscan.load_model()  # the default leaves highlights unmeasured (models/default.json provenance)
+    assert unfilled.lesion.highlight_fill_iod == 0
+    model = replace(unfilled, lesion=replace(unfilled.lesion, highlight_fill_iod=0.25))
     filled_score, unfilled_score = pigmentscan.score_image(shiny, model=model), pigmentscan.score_image(shiny, model=unfilled)
     centre = mask_in_analysis_crop(disc_mask(rgb.shape, (col, row), 0.03 * landmarks.iod_px), filled_score)
     # without the fill the glint is set aside: neither skin nor lesion
@@ -129,7 +129,7 @@ def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
     assert filled_score.analysis.lesion_mask[centre].mean() > 0.9
     assert not filled_score.analysis.non_skin[centre].any()
     assert found_on(filled_score, "right_malar", true_pct)
-    plain = pigmentscan.score_image(rgb).regions["right_malar"].area_pct
+    plain = pigmentscan.score_image(rgb, model=model).regions["right_malar"].area_pct
     assert abs(filled_score.regions["right_malar"].area_pct - plain) < 0.15 * plain
     # the colour of the patch is measured on the skin that shows it, not on the glint
     contrast = filled_score.regions["right_malar"].measures.melanin_contrast
