@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -123,6 +125,20 @@ def test_a_retest_changes_masi_little(face):
     rng = np.random.default_rng(4)
     takes = [pigmentscan.score_image(reacquire(p.image, seed=k, **random_drift(rng))[0]).masi for k in range(2)]
     assert abs(takes[0] - takes[1]) <= 3.0, takes
+
+
+def test_expected_grades_steady_a_retest_that_flips_a_band(face):
+    """Every region's true area on the 30 % band edge: between drifted takes the banded grades flip,
+    the expected grades the totals use (scoring.expected_grade) move a little."""
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=21, landmarks=landmarks, area_fraction=0.3, darkness=3)
+    rng = np.random.default_rng(4)
+    scores = [pigmentscan.score_image(reacquire(p.image, seed=k, **random_drift(rng))[0]) for k in range(4)]
+    scored, banded = (np.array([getattr(s, name) for s in scores]) for name in ("masi", "masi_banded"))
+    assert np.ptp(banded) >= 1.0, banded  # a whole band step of a malar region is 1.8 points here
+    spread = {name: sum(abs(a - b) for a, b in itertools.combinations(values, 2))
+              for name, values in (("scored", scored), ("banded", banded))}
+    assert spread["scored"] < 0.5 * spread["banded"], (scored, banded)
 
 
 def test_the_working_scale_does_not_change_what_is_measured(face):
