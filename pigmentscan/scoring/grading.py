@@ -82,8 +82,9 @@ def formula(area, darkness, homogeneity) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> formula([[6, 6, 6, 6]], [[4, 4, 4, 4]], [[4, 4, 4, 4]])
-    (array([48.]), array([24.]))
+    >>> masi_total, mmasi_total = formula([[6, 6, 6, 6]], [[4, 4, 4, 4]], [[4, 4, 4, 4]])
+    >>> masi_total.tolist(), mmasi_total.tolist()
+    ([48.0], [24.0])
     """
     a, d, h = (np.asarray(v, float) for v in (area, darkness, homogeneity))
     return np.sum(_WEIGHTS * a * (d + h), axis=-1), np.sum(_WEIGHTS * a * d, axis=-1)
