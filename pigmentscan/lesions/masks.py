@@ -83,7 +83,9 @@ def measure_region(region, polygon_px_count: int, lesion, contrast, lab, referen
     coverage = skin_px / polygon_px_count if polygon_px_count else 0.0
     if skin_px == 0 or lesion_px == 0:
         return RegionMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, skin_px, coverage)
-    seen = lesion if measured is None or not (lesion & measured).any() else lesion & measured
+    seen = lesion if measured is None else lesion & measured
+    if not seen.any():  # every lesion pixel inferred: its colour is that of the pixels themselves
+        seen = lesion
     delta = lab[seen].mean(axis=0) - reference_lab
     return RegionMeasures(
         area_fraction=lesion_px / skin_px,
