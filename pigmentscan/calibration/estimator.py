@@ -169,7 +169,9 @@ class MasiCalibrator(BaseEstimator):
     ----------
     base_model : None, path or ScoringModel
         The model whose measures ``X`` holds (``None``: the default). The result keeps its
-        lesion parameters, and its values for whatever cannot be fitted.
+        lesion parameters, its grading uncertainties (the measures' repeatability, under which
+        the totals use expected grades: ``scoring.expected_grade``), and its values for
+        whatever cannot be fitted.
     area_gain_bounds : (float, float)
         Search range of the multiplicative area correction.
     from_totals : tuple of str
