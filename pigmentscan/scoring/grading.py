@@ -52,7 +52,7 @@ def area_score(area_pct: float) -> int:
         raise ValueError(f"area percentage must be within 0-100, got {area_pct}")
     if area_pct == 0:
         return 0
-    return 1 + int(np.searchsorted(AREA_BAND_EDGES_PCT, area_pct, side="right"))
+    return 1 + int(expected_grade(area_pct, AREA_BAND_EDGES_PCT))
 
 
 def _check_components(components: dict, keys=("area", "darkness", "homogeneity")) -> None:
@@ -121,7 +121,7 @@ def mmasi(components: dict) -> float:
 
 def grade(value: float, thresholds) -> int:
     """Ordinal grade: the number of ``thresholds`` (ascending) that ``value`` reaches."""
-    return int(np.searchsorted(np.asarray(thresholds, dtype=float), value, side="right"))
+    return int(expected_grade(value, thresholds))
 
 
 def expected_grade(value, thresholds, uncertainty: float = 0.0) -> np.ndarray:
