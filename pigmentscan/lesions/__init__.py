@@ -42,6 +42,8 @@ noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -158,21 +160,26 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     polygons = region_masks(shape, points_px, iod_px, features=features)
     in_regions = np.logical_or.reduce(list(polygons.values()))
     skin = face_mask(shape, points_px, iod_px, features=features) | in_regions
-    amounts, od, basis = pigment_maps(rgb, skin, iod_px, params)
+    amounts, melanin_measured, od, basis = pigment_maps(rgb, skin, iod_px, params)
     melanin, shading = amounts[..., 0], amounts[..., 2]
     non_skin, highlights = non_skin_parts(rgb, shading, skin, iod_px, params)
     clean = skin & ~non_skin
-    noise = melanin_noise(melanin, clean, iod_px)
+    rule_skin = clean
+    if params.rule_highlight_shading > params.highlight_shading:
+        sheen_params = replace(params, highlight_shading=params.rule_highlight_shading)
+        rule_skin = clean & ~non_skin_parts(rgb, shading, skin, iod_px, sheen_params)[0]
+    noise = melanin_noise(melanin, rule_skin, iod_px)
     threshold = max(params.min_contrast, params.noise_k * noise)
     # Mean optical density over the channels: how much darker than the skin around.
     darkness = _gaussian(od.mean(axis=2), params.smoothing_iod * iod_px)
     # OD gained per unit of melanin along the unit melanin direction, averaged over channels.
     od_per_melanin = float(np.mean(basis[:, 0]))
-    candidates, contrast = find_lesions(melanin, darkness, clean, iod_px, threshold, od_per_melanin, params)
+    candidates, contrast = find_lesions(melanin, darkness, rule_skin, iod_px, threshold, od_per_melanin, params)
     lab = np.zeros(rgb.shape, dtype=np.float32)
     lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
     return SkinMaps(params, np.asarray(points_px, float), float(iod_px), od, melanin, amounts[..., 1], shading,
-                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab, highlights)
+                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab, highlights,
+                    melanin_measured)
 
 
 def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
@@ -211,10 +218,12 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
         ita_deg=float(colour.ita_deg(reference_lab)),
         melanin_noise=noise,
     )
+    # The same reference, against the melanin map lesion colour is measured on.
+    measured_contrast = contrast + (maps.melanin_measured - maps.melanin)
     masks, measures = {}, {}
     for key in REGION_KEYS:
         region = maps.regions[key] & ~unmeasured
         masks[key] = region
-        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, contrast, lab, reference_lab,
+        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, measured_contrast, lab, reference_lab,
                                        iod_px, params, measured=clean)
     return FaceAnalysis(masks, lesions, contrast, unmeasured, reference, measures)

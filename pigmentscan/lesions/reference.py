@@ -19,6 +19,8 @@ def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
     -------
     amounts : numpy.ndarray, shape (H, W, 3), float32
         Melanin, haemoglobin, shading, each smoothed at ``smoothing_iod``.
+    melanin_measured : numpy.ndarray, shape (H, W), float32
+        Melanin smoothed at ``contrast_smoothing_iod``: what a lesion's colour is measured on.
     od : numpy.ndarray, shape (H, W, 3), float32
         Optical density of each pixel.
     basis : numpy.ndarray, shape (3, 3)
@@ -27,8 +29,9 @@ def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     median_od = np.median(od[skin], axis=0) if skin.any() else np.median(od.reshape(-1, 3), axis=0)
     amounts = colour.pigment_decomposition(od - median_od.astype(np.float32), basis).astype(np.float32)
+    melanin_measured = _gaussian(amounts[..., 0], params.contrast_smoothing_iod * iod_px)
     amounts = _gaussian(amounts, params.smoothing_iod * iod_px)
-    return amounts, od, basis
+    return amounts, melanin_measured, od, basis
 
 
 def non_skin_parts(rgb, shading, skin, iod_px: float, params: LesionParams) -> tuple[np.ndarray, np.ndarray]:

@@ -42,6 +42,10 @@ class LesionParams:
     hair_shading: float = 1.8
     hair_density: float = 0.3
     highlight_shading: float = -1.0
+    #: The rule-based candidates also set aside skin brighter than this (shading, as
+    #: ``highlight_shading``): sheen that the classifier decides on but the rules' fixed
+    #: contrasts misread (on dark skin, its lit planes against the shadowed ones).
+    rule_highlight_shading: float = -1.0
     work_iod_px: float = 100.0
     #: With a learned classifier: a rule-based patch at most this share of which the classifier
     #: found is added whole (benchmarks/train_lesion_classifier.py cross-validation).
@@ -51,6 +55,9 @@ class LesionParams:
     highlight_fill_iod: float = 0.0
     #: Gaussian sigma (IOD) of that decision's vote over the measurable skin.
     highlight_vote_iod: float = 0.07
+    #: Smoothing (IOD) of the melanin map a lesion's contrast is measured on (its median over
+    #: the lesion); ``smoothing_iod`` steadies the masks but dilutes patches near its size.
+    contrast_smoothing_iod: float = 0.025
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -158,7 +165,8 @@ class SkinMaps:
     (:func:`~pigmentscan.lesions.find_lesions`); ``clean`` the measurable skin;
     ``regions`` each MASI region's polygon; ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere);
     ``highlights`` the part of ``non_skin`` that is skin under a highlight
-    (:func:`~pigmentscan.lesions.reference.non_skin_parts`).
+    (:func:`~pigmentscan.lesions.reference.non_skin_parts`); ``melanin_measured`` the
+    melanin smoothed at ``contrast_smoothing_iod`` instead, that lesion colour is measured on.
     """
 
     params: LesionParams
@@ -178,3 +186,4 @@ class SkinMaps:
     contrast: np.ndarray
     lab: np.ndarray
     highlights: np.ndarray | None = None
+    melanin_measured: np.ndarray | None = None

@@ -103,7 +103,9 @@ def _lesion_range(key: str) -> tuple[float, float]:
 _LESION_RANGES = {
     "noise_k": (0.0, 20.0), "min_contrast": (0.0, 5.0), "surface_threshold_factor": (0.0, 10.0),
     "reference_degree": (0, 4), "hair_shading": (0.0, 10.0), "highlight_shading": (-10.0, 0.0),
+    "rule_highlight_shading": (-10.0, 0.0),
     "highlight_fill_iod": (0.0, 2.0),  # 0: highlights stay unmeasured
+    "contrast_smoothing_iod": (0.0, 2.0),  # 0: the unsmoothed melanin map
 }
 
 
