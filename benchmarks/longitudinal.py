@@ -19,7 +19,7 @@ photographed again at each visit with acquisition drift (``phantom.random_drift`
 
 Usage::
 
-    python benchmarks/longitudinal.py [--retest-faces 8] [--trial-faces 12] [--jobs 2] [--keep DIR]
+    python benchmarks/longitudinal.py [--retest-faces 8] [--trial-faces 12] [--jobs 2] [--keep DIR] [--model JSON]
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
@@ -101,12 +101,12 @@ def build_series(folder: Path, plans, jobs: int) -> pd.DataFrame:
     return table
 
 
-def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int) -> pd.DataFrame:
+def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None) -> pd.DataFrame:
     from pigmentscan.batch import run_batch
     from pigmentscan.io import read_scores
     from pigmentscan.longitudinal import changes_from_baseline
 
-    result = run_batch(folder / "manifest.csv", folder / "out", jobs=jobs, overlays=False, progress=False)
+    result = run_batch(folder / "manifest.csv", folder / "out", model=model, jobs=jobs, overlays=False, progress=False)
     scores = read_scores(result.scores_path)
     scores["image"] = [Path(p).name for p in scores["image"]]
     errors = scores[scores["status"] == "error"]
@@ -130,6 +130,7 @@ def main(argv=None) -> int:
     parser.add_argument("--trial-faces", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", metavar="DIR", help="keep the photos and scores in this folder")
+    parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
     parser.add_argument("--split", choices=("all", "test"), default="all",
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
     args = parser.parse_args(argv)
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
             truth = build_series(folder, plan, args.jobs)
-            results[name] = score_and_compare(folder, truth, args.jobs)
+            results[name] = score_and_compare(folder, truth, args.jobs, args.model)
             print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
 
     retest = results["retest"]

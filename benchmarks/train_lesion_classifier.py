@@ -49,7 +49,7 @@ TRAINING_PLAN_SEED = 7  # differs from accuracy.py's 2024, so no phantom of the 
 PIXELS_PER_PHOTO = 1500
 
 
-def _prepare(rgb, truth=None):
+def _prepare(rgb, truth=None, base=None):
     """Features, labels and region of every measurable region pixel, as the pipeline would see ``rgb``."""
     import cv2
 
@@ -58,7 +58,7 @@ def _prepare(rgb, truth=None):
     from pigmentscan.pipeline import _crop_to_analysis
     from pigmentscan.scoring import load_model
 
-    model = load_model(None)
+    model = load_model(base)
     landmarks = detect_landmarks(rgb)
     crop, crop_landmarks, *_ = _crop_to_analysis(rgb, landmarks, model.analysis_iod_px)
     small, factor = working_copy(crop, crop_landmarks.iod_px, model.lesion)
@@ -105,17 +105,17 @@ def _takes(rgb, truth, landmarks, seed: int, drifted: int) -> list:
                              for take in range(drifted)]
 
 
-def _phantom_task(task, drifted: int = 0) -> list:
+def _phantom_task(task, drifted: int = 0, base=None) -> list:
     """Prepared photos of one phantom: as made, and ``drifted`` more with acquisition drift."""
     from pigmentscan.phantom import make_phantom
 
     rgb, landmarks = accuracy._face(task["face"])
     phantom = make_phantom(rgb, seed=task["seed"], constitutive_darkening=task["darkening"], landmarks=landmarks)
     takes = _takes(phantom.image, phantom.lesion_mask, landmarks, task["seed"], drifted)
-    return [{"face": Path(task["face"]).name[:3], "clean": False, **_prepare(image, truth)} for image, truth in takes]
+    return [{"face": Path(task["face"]).name[:3], "clean": False, **_prepare(image, truth, base)} for image, truth in takes]
 
 
-def _negative_task(task):
+def _negative_task(task, base=None):
     """A clean tune face made redder over the cheeks (a blush of haemoglobin), and for some also
     darker all over (a darker phototype), with no lesion: pigment that is not melasma."""
     import cv2
@@ -140,7 +140,7 @@ def _negative_task(task):
     direction = np.asarray(LesionParams().haemoglobin_od_direction, np.float32)
     od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
     image = colour.od_to_srgb(od + blush[..., None] * (direction / np.linalg.norm(direction)))
-    return {"face": Path(task["face"]).name[:3], "clean": True, **_prepare(image)}
+    return {"face": Path(task["face"]).name[:3], "clean": True, **_prepare(image, base=base)}
 
 
 def _negative_plan(files, per_face: int, dark_share: float) -> list:
@@ -150,11 +150,11 @@ def _negative_plan(files, per_face: int, dark_share: float) -> list:
             for f in files for _ in range(per_face)]
 
 
-def _clean_task(path, drifted: int = 0) -> list:
+def _clean_task(path, drifted: int = 0, base=None) -> list:
     """Prepared photos of one clean face (all normal skin): as taken, and ``drifted`` more with drift."""
     rgb, landmarks = accuracy._face(path)
     takes = _takes(rgb, None, landmarks, zlib.crc32(Path(path).name.encode()), drifted)
-    return [{"face": Path(path).name[:3], "clean": True, **_prepare(image)} for image, _ in takes]
+    return [{"face": Path(path).name[:3], "clean": True, **_prepare(image, base=base)} for image, _ in takes]
 
 
 def _labelled(photo) -> tuple:
@@ -216,6 +216,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=None,
                         help=".npz of the prepared photos: read if it exists (made with the same --phantoms, "
                              "--dark-share, --negatives and --drifted), else written")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="model whose lesion parameters prepare the photos, and the rest of a new --out "
+                             "(default: the shipped one)")
     parser.add_argument("--context", action="store_true",
                         help="also fit a context stage over the first stage's cross-fitted probabilities "
                              "(lesions.classifier; higher Dice, less repeatable between two photos)")
@@ -233,20 +236,20 @@ def main(argv=None) -> int:
         photos = load_photos(args.cache)
     else:
         run = Parallel(n_jobs=args.jobs, backend="loky")
-        photos = [p for takes in run(delayed(_phantom_task)(t, args.drifted) for t in plan) for p in takes]
-        photos += [p for takes in run(delayed(_clean_task)(f, args.drifted) for f in clean_files) for p in takes]
-        photos += run(delayed(_negative_task)(t) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
+        photos = [p for takes in run(delayed(_phantom_task)(t, args.drifted, args.base) for t in plan) for p in takes]
+        photos += [p for takes in run(delayed(_clean_task)(f, args.drifted, args.base) for f in clean_files) for p in takes]
+        photos += run(delayed(_negative_task)(t, args.base) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
         if args.cache:
             save_photos(photos, args.cache)
     faces = sorted({p["face"] for p in photos})
     print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces "
           f"({args.drifted} drifted take(s) of each, {args.negatives} blushed copies of each clean face), "
           f"{len(photos)} photos, {sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
-    iod_px = load_model(None).lesion.work_iod_px  # the working copy has the pupils this far apart
+    iod_px = load_model(args.base).lesion.work_iod_px  # the working copy has the pupils this far apart
     if args.folds:
         rng = np.random.default_rng(0)
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
-        overlap_ratio = load_model(None).lesion.rule_overlap_ratio  # as the default model combines them
+        overlap_ratio = load_model(args.base).lesion.rule_overlap_ratio  # as the default model combines them
         names = ["rule-based", "classifier"] + (["+ context"] if args.context else []) + ["combined"]
         results = {name: [] for name in names}
         folds = [([p for p in photos if fold_of[p["face"]] != fold], [p for p in photos if fold_of[p["face"]] == fold])
@@ -287,7 +290,8 @@ def main(argv=None) -> int:
     classifier = fit_lesion_classifier([_labelled(p) for p in photos], [p["face"] for p in photos], iod_px,
                                        context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary)
     if args.out:
-        data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+        start = args.out if args.out.exists() else (args.base or Path(__file__).resolve().parents[1] / "models" / "default.json")
+        data = json.loads(start.read_text(encoding="utf-8"))
         data.pop("lesion_classifier", None)
         # The rest of the model stays readable; the network's numbers go on one line at the end.
         text = _compact_number_lists(json.dumps(data, indent=2))[:-2] + ',\n  "lesion_classifier": '
