@@ -136,12 +136,62 @@ def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
     assert contrast == pytest.approx(unfilled_score.regions["right_malar"].measures.melanin_contrast, rel=0.15)
 
 
+def test_pigment_on_a_lit_plane_is_measured(face_path):
+    """Skin lit 1.8x brighter than the rest of the face (sheen, not a highlight) keeps its lesions."""
+    rgb = read_rgb(face_path("063_03.jpg"))
+    landmarks = detect_landmarks(rgb)
+    iod = landmarks.iod_px
+    region = region_masks(rgb.shape, landmarks.points_px, iod)["right_malar"]
+    row, col = np.argwhere(region).mean(axis=0)
+    patch = disc_mask(rgb.shape, (col, row), 0.15 * iod) & region
+    true_pct = 100 * patch.sum() / region.sum()
+    light = cv2.GaussianBlur(disc_mask(rgb.shape, (col, row), 0.3 * iod).astype(np.float32), (0, 0), 0.05 * iod)
+
+    def lit(photo):  # 1.8x the light: optical density lower by ln 1.8 in every channel
+        od = pigmentscan.colour.optical_density(pigmentscan.colour.srgb_to_linear(photo))
+        return pigmentscan.colour.od_to_srgb(od - np.log(1.8) * light[..., None])
+
+    model = pigmentscan.load_model()
+    assert model.lesion.highlight_shading < model.lesion.rule_highlight_shading  # sheen between the two
+    score = pigmentscan.score_image(lit(paint_melanin(rgb, patch, 0.8)), model=model).regions["right_malar"]
+    assert score.measures.coverage > 0.9
+    assert 0.7 * true_pct <= score.area_pct <= 1.3 * true_pct and score.darkness >= 2
+    # with one limit at the rules' level the lit plane is set aside, and its patch with it
+    one_limit = replace(model, lesion=replace(model.lesion, highlight_shading=model.lesion.rule_highlight_shading))
+    lost = pigmentscan.score_image(lit(paint_melanin(rgb, patch, 0.8)), model=one_limit).regions["right_malar"]
+    assert lost.measures.coverage < 0.7 and lost.area_pct < 0.5 * true_pct
+    # and a lit plane with no pigment is not read as pigment
+    assert pigmentscan.score_image(lit(rgb), model=model).regions["right_malar"].area_pct < 3
+
+
 def test_darker_paint_grades_darker(face_path):
     rgb = read_rgb(face_path("063_03.jpg"))
     patch, _ = region_disc(rgb, "left_malar", 0.2)
     contrasts = [pigmentscan.score_image(paint_melanin(rgb, patch, a)).regions["left_malar"].measures.melanin_contrast
                  for a in (0.5, 0.9, 1.4)]
     assert contrasts[0] < contrasts[1] < contrasts[2]
+
+
+def test_specks_keep_their_darkness(face_path):
+    """Specks (0.07 IOD across) measure the melanin painted into them, not a smoothed-out fraction of it."""
+    rgb = read_rgb(face_path("063_03.jpg"))
+    landmarks = detect_landmarks(rgb)
+    iod = landmarks.iod_px
+    row, col = np.argwhere(region_masks(rgb.shape, landmarks.points_px, iod)["left_malar"]).mean(axis=0)
+    specks = np.logical_or.reduce([disc_mask(rgb.shape, (col + dx * iod, row + dy * iod), 0.035 * iod)
+                                   for dx, dy in itertools.product((-0.12, 0.0, 0.12), repeat=2)])
+    amount = 0.9
+    photo = paint_melanin(rgb, specks, amount, soften_px=1.0)
+    model = pigmentscan.load_model()
+    assert model.lesion.contrast_smoothing_iod < model.lesion.smoothing_iod
+    measured = pigmentscan.score_image(photo, model=model).regions["left_malar"]
+    smoothed = pigmentscan.score_image(photo, model=replace(model, lesion=replace(
+        model.lesion, contrast_smoothing_iod=model.lesion.smoothing_iod))).regions["left_malar"]
+    assert measured.area_pct > 2  # the specks are found
+    assert measured.measures.melanin_contrast == pytest.approx(amount, rel=0.2)
+    # measured on the mask's own smoothing, the same specks lose more than half their contrast
+    assert smoothed.measures.melanin_contrast < 0.6 * measured.measures.melanin_contrast
+    assert measured.darkness > smoothed.darkness
 
 
 def jpeg_bytes(rgb, **kwargs) -> bytes:
