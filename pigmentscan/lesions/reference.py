@@ -29,9 +29,11 @@ def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     median_od = np.median(od[skin], axis=0) if skin.any() else np.median(od.reshape(-1, 3), axis=0)
     amounts = colour.pigment_decomposition(od - median_od.astype(np.float32), basis).astype(np.float32)
-    melanin_measured = _gaussian(amounts[..., 0], params.contrast_smoothing_iod * iod_px)
+    melanin = amounts[..., 0]
     amounts = _gaussian(amounts, params.smoothing_iod * iod_px)
-    return amounts, melanin_measured, od, basis
+    if params.contrast_smoothing_iod == params.smoothing_iod:
+        return amounts, amounts[..., 0], od, basis
+    return amounts, _gaussian(np.ascontiguousarray(melanin), params.contrast_smoothing_iod * iod_px), od, basis
 
 
 def non_skin_parts(rgb, shading, skin, iod_px: float, params: LesionParams) -> tuple[np.ndarray, np.ndarray]:
