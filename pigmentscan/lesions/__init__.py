@@ -42,8 +42,6 @@ noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 
@@ -70,7 +68,7 @@ from .masks import (
     patch_diameter_iod,
     reference_around,
 )
-from .reference import melanin_noise, non_skin_mask, non_skin_parts, pigment_maps, skin_reference, surface_reference
+from .reference import brighter_than, melanin_noise, non_skin_mask, non_skin_parts, pigment_maps, skin_reference, surface_reference
 from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
 
 __all__ = [
@@ -165,9 +163,8 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     non_skin, highlights = non_skin_parts(rgb, shading, skin, iod_px, params)
     clean = skin & ~non_skin
     rule_skin = clean
-    if params.rule_highlight_shading > params.highlight_shading:
-        sheen_params = replace(params, highlight_shading=params.rule_highlight_shading)
-        rule_skin = clean & ~non_skin_parts(rgb, shading, skin, iod_px, sheen_params)[0]
+    if params.rule_highlight_shading > params.highlight_shading:  # sheen: measured, but not by the rules
+        rule_skin = clean & ~brighter_than(rgb, shading, skin, iod_px, params.rule_highlight_shading)
     noise = melanin_noise(melanin, rule_skin, iod_px)
     threshold = max(params.min_contrast, params.noise_k * noise)
     # Mean optical density over the channels: how much darker than the skin around.

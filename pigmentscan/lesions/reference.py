@@ -9,7 +9,7 @@ from .. import colour
 from ._ops import _disk, _gaussian
 from .types import LesionParams
 
-__all__ = ["pigment_maps", "non_skin_parts", "non_skin_mask", "surface_reference", "skin_reference", "skin_references", "melanin_noise"]
+__all__ = ["pigment_maps", "non_skin_parts", "non_skin_mask", "brighter_than", "surface_reference", "skin_reference", "skin_references", "melanin_noise"]
 
 
 def pigment_maps(rgb, skin, iod_px: float, params: LesionParams):
@@ -54,11 +54,19 @@ def non_skin_parts(rgb, shading, skin, iod_px: float, params: LesionParams) -> t
     window = max(3, int(round(0.08 * iod_px)) | 1)
     density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
     hairy = density > params.hair_density
-    bright = (shading < params.highlight_shading) | (rgb.max(axis=2) >= 250)
-    disk = _disk(0.02 * iod_px)
-    covered = cv2.dilate(((dark | hairy) & skin).astype(np.uint8), disk).astype(bool) & skin
-    highlight = cv2.dilate((bright & skin).astype(np.uint8), disk).astype(bool) & skin & ~covered
+    covered = cv2.dilate(((dark | hairy) & skin).astype(np.uint8), _disk(0.02 * iod_px)).astype(bool) & skin
+    highlight = brighter_than(rgb, shading, skin, iod_px, params.highlight_shading) & ~covered
     return covered | highlight, highlight
+
+
+def brighter_than(rgb, shading, skin, iod_px: float, limit: float) -> np.ndarray:
+    """Skin brighter than ``limit`` (shading relative to the face's median skin) or clipped, widened by 0.02 IOD.
+
+    The highlights of :func:`non_skin_parts` at ``highlight_shading``; at
+    ``rule_highlight_shading`` also the sheen the rule-based candidates set aside.
+    """
+    bright = (shading < limit) | (rgb.max(axis=2) >= 250)
+    return cv2.dilate((bright & skin).astype(np.uint8), _disk(0.02 * iod_px)).astype(bool) & skin
 
 
 def non_skin_mask(rgb, shading, skin, iod_px: float, params: LesionParams) -> np.ndarray:
