@@ -71,13 +71,19 @@ def test_real_brown_spots_are_found(all_scores):
         assert row["masi"] > clean_median, face
 
 
+def region_centre(rgb, region):
+    """The landmarks of the face in ``rgb``, the mask of its ``region`` and that region's centre (x, y) in px."""
+    landmarks = detect_landmarks(rgb)
+    mask = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)[region]
+    row, col = np.argwhere(mask).mean(axis=0)
+    return landmarks, mask, (col, row)
+
+
 def region_disc(rgb, region, radius_iod):
     """A disc centred on ``region`` of the face in ``rgb``, and its true share of the region (%)."""
-    landmarks = detect_landmarks(rgb)
-    masks = region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)
-    row, col = np.argwhere(masks[region]).mean(axis=0)
-    patch = disc_mask(rgb.shape, (col, row), radius_iod * landmarks.iod_px)
-    return patch, 100 * (patch & masks[region]).sum() / masks[region].sum()
+    landmarks, mask, centre = region_centre(rgb, region)
+    patch = disc_mask(rgb.shape, centre, radius_iod * landmarks.iod_px)
+    return patch, 100 * (patch & mask).sum() / mask.sum()
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +118,7 @@ def test_mirrored_photo_swaps_the_malar_regions(painted):
 def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
     """Skin under a highlight is filled from the measurable skin around it (LesionParams.highlight_fill_iod)."""
     rgb, true_pct = painted
-    landmarks = detect_landmarks(rgb)
-    row, col = np.argwhere(region_masks(rgb.shape, landmarks.points_px, landmarks.iod_px)["right_malar"]).mean(axis=0)
+    landmarks, _, (col, row) = region_centre(rgb, "right_malar")
     glint = cv2.GaussianBlur(disc_mask(rgb.shape, (col, row), 0.06 * landmarks.iod_px).astype(np.float32), (0, 0), 3)
     glint = np.minimum(1.0, 1.3 * glint)[..., None]  # reflected white light, clipped in its middle
     shiny = np.clip(rgb + glint * (255.0 - rgb), 0, 255).astype(np.uint8)
@@ -139,10 +144,8 @@ def test_a_highlight_inside_a_patch_takes_the_patch_around_it(painted):
 def test_pigment_on_a_lit_plane_is_measured(face_path):
     """Skin lit 1.8x brighter than the rest of the face (sheen, not a highlight) keeps its lesions."""
     rgb = read_rgb(face_path("063_03.jpg"))
-    landmarks = detect_landmarks(rgb)
+    landmarks, region, (col, row) = region_centre(rgb, "right_malar")
     iod = landmarks.iod_px
-    region = region_masks(rgb.shape, landmarks.points_px, iod)["right_malar"]
-    row, col = np.argwhere(region).mean(axis=0)
     patch = disc_mask(rgb.shape, (col, row), 0.15 * iod) & region
     true_pct = 100 * patch.sum() / region.sum()
     light = cv2.GaussianBlur(disc_mask(rgb.shape, (col, row), 0.3 * iod).astype(np.float32), (0, 0), 0.05 * iod)
@@ -153,12 +156,13 @@ def test_pigment_on_a_lit_plane_is_measured(face_path):
 
     model = pigmentscan.load_model()
     assert model.lesion.highlight_shading < model.lesion.rule_highlight_shading  # sheen between the two
-    score = pigmentscan.score_image(lit(paint_melanin(rgb, patch, 0.8)), model=model).regions["right_malar"]
+    photo = lit(paint_melanin(rgb, patch, 0.8))
+    score = pigmentscan.score_image(photo, model=model).regions["right_malar"]
     assert score.measures.coverage > 0.9
     assert 0.7 * true_pct <= score.area_pct <= 1.3 * true_pct and score.darkness >= 2
     # with one limit at the rules' level the lit plane is set aside, and its patch with it
     one_limit = replace(model, lesion=replace(model.lesion, highlight_shading=model.lesion.rule_highlight_shading))
-    lost = pigmentscan.score_image(lit(paint_melanin(rgb, patch, 0.8)), model=one_limit).regions["right_malar"]
+    lost = pigmentscan.score_image(photo, model=one_limit).regions["right_malar"]
     assert lost.measures.coverage < 0.7 and lost.area_pct < 0.5 * true_pct
     # and a lit plane with no pigment is not read as pigment
     assert pigmentscan.score_image(lit(rgb), model=model).regions["right_malar"].area_pct < 3
@@ -175,9 +179,8 @@ def test_darker_paint_grades_darker(face_path):
 def test_specks_keep_their_darkness(face_path):
     """Specks (0.07 IOD across) measure the melanin painted into them, not a smoothed-out fraction of it."""
     rgb = read_rgb(face_path("063_03.jpg"))
-    landmarks = detect_landmarks(rgb)
+    landmarks, _, (col, row) = region_centre(rgb, "left_malar")
     iod = landmarks.iod_px
-    row, col = np.argwhere(region_masks(rgb.shape, landmarks.points_px, iod)["left_malar"]).mean(axis=0)
     specks = np.logical_or.reduce([disc_mask(rgb.shape, (col + dx * iod, row + dy * iod), 0.035 * iod)
                                    for dx, dy in itertools.product((-0.12, 0.0, 0.12), repeat=2)])
     amount = 0.9
