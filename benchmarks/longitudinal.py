@@ -19,7 +19,8 @@ photographed again at each visit with acquisition drift (``phantom.random_drift`
 
 Usage::
 
-    python benchmarks/longitudinal.py [--retest-faces 8] [--trial-faces 12] [--jobs 2] [--keep DIR] [--model JSON]
+    python benchmarks/longitudinal.py [--retest-faces 12] [--trial-faces 12] [--jobs 2] [--keep DIR] [--model JSON]
+    python benchmarks/longitudinal.py --rescore DIR --model JSON   # the photos a --keep run left, another model
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
@@ -98,15 +99,16 @@ def build_series(folder: Path, plans, jobs: int) -> pd.DataFrame:
         writer = csv.writer(handle)
         writer.writerow(["image", "subject", "visit"])
         writer.writerows(table[["image", "subject", "visit"]].itertuples(index=False))
+    table.to_csv(folder / "truth.csv", index=False)  # for --rescore
     return table
 
 
-def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None) -> pd.DataFrame:
+def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, out=None) -> pd.DataFrame:
     from pigmentscan.batch import run_batch
     from pigmentscan.io import read_scores
     from pigmentscan.longitudinal import changes_from_baseline
 
-    result = run_batch(folder / "manifest.csv", folder / "out", model=model, jobs=jobs, overlays=False, progress=False)
+    result = run_batch(folder / "manifest.csv", out or folder / "out", model=model, jobs=jobs, overlays=False, progress=False)
     scores = read_scores(result.scores_path)
     scores["image"] = [Path(p).name for p in scores["image"]]
     errors = scores[scores["status"] == "error"]
@@ -131,6 +133,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", metavar="DIR", help="keep the photos and scores in this folder")
     parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
+    parser.add_argument("--rescore", metavar="DIR", type=Path,
+                        help="score the photos a run kept (--keep DIR) again, with --model, instead of making new ones")
     parser.add_argument("--split", choices=("all", "test"), default="all",
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on)")
     args = parser.parse_args(argv)
@@ -160,11 +164,16 @@ def main(argv=None) -> int:
             plans["uniform"].append((f"U{face.name[:3]}", face, 300 + i, uniform))
         results = {}
         for name, plan in plans.items():
-            folder = root / name
-            folder.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            truth = build_series(folder, plan, args.jobs)
-            results[name] = score_and_compare(folder, truth, args.jobs, args.model)
+            if args.rescore:
+                folder = args.rescore / name
+                truth = pd.read_csv(folder / "truth.csv")
+                results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=Path(scratch) / name)
+            else:
+                folder = root / name
+                folder.mkdir(parents=True, exist_ok=True)
+                truth = build_series(folder, plan, args.jobs)
+                results[name] = score_and_compare(folder, truth, args.jobs, args.model)
             print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
 
     retest = results["retest"]

@@ -131,7 +131,9 @@ def test_expected_grades_steady_a_retest_that_flips_a_band(face):
     """Every region's true area on the 30 % band edge: between drifted takes the banded grades flip,
     the expected grades the totals use (scoring.expected_grade) move a little."""
     rgb, landmarks = face
-    p = make_phantom(rgb, seed=21, landmarks=landmarks, area_fraction=0.3, darkness=3)
+    # A pattern whose measured areas straddle the edge between takes (seed 21's no longer does
+    # with the steadier masks of the default classifier's context stage: banded range 0.2)
+    p = make_phantom(rgb, seed=3, landmarks=landmarks, area_fraction=0.3, darkness=3)
     rng = np.random.default_rng(4)
     scores = [pigmentscan.score_image(reacquire(p.image, seed=k, **random_drift(rng))[0]) for k in range(4)]
     scored, banded = (np.array([getattr(s, name) for s in scores]) for name in ("masi", "masi_banded"))
