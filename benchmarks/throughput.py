@@ -42,6 +42,7 @@ def timed_batch(manifest, out, **options):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=24)
+    parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
     parser.add_argument("--dask", action="store_true", help="also run on a local Dask cluster of 2 workers")
     args = parser.parse_args(argv)
     photos = sorted(faces_folder().glob("*.jpg"))[: args.photos]
@@ -61,20 +62,21 @@ def main(argv=None) -> int:
         print(f"{n} photos (1350 x 1350 JPEG), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         rates = {}
         for jobs in (1, 2):
-            seconds, result = timed_batch(manifest, root / f"jobs{jobs}", jobs=jobs)
+            seconds, result = timed_batch(manifest, root / f"jobs{jobs}", jobs=jobs, model=args.model)
             rates[jobs] = result.n_processed / seconds
             print(f"jobs={jobs}: {seconds:6.1f} s, {rates[jobs]:.2f} photos/s ({result.n_processed} scored, "
                   f"{result.n_errors} errors); load average {os.getloadavg()[0]:.1f}", flush=True)
         print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
         first = n / rates[2]
-        again, result = timed_batch(manifest, root / "jobs2", jobs=2)
+        again, result = timed_batch(manifest, root / "jobs2", jobs=2, model=args.model)
         print(f"re-run of the finished jobs=2 batch: {again:.2f} s ({result.n_skipped} skipped) = "
               f"{again / first:.1%} of the first run ({first:.1f} s)")
         if args.dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                seconds, result = timed_batch(manifest, root / "dask", scheduler=cluster.scheduler_address)
+                seconds, result = timed_batch(manifest, root / "dask", scheduler=cluster.scheduler_address,
+                                              model=args.model)
             print(f"dask LocalCluster, 2 workers: {seconds:.1f} s, {result.n_processed / seconds:.2f} photos/s "
                   "(cluster start-up not included, worker imports included)")
     return 0
