@@ -165,15 +165,14 @@ def main(argv=None) -> int:
         results = {}
         for name, plan in plans.items():
             t0 = time.perf_counter()
-            if args.rescore:
-                folder = args.rescore / name
+            if args.rescore:  # the kept photos; the scores go to the scratch folder
+                folder, out = args.rescore / name, Path(scratch) / name
                 truth = pd.read_csv(folder / "truth.csv")
-                results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=Path(scratch) / name)
             else:
-                folder = root / name
+                folder, out = root / name, None
                 folder.mkdir(parents=True, exist_ok=True)
                 truth = build_series(folder, plan, args.jobs)
-                results[name] = score_and_compare(folder, truth, args.jobs, args.model)
+            results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=out)
             print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
 
     retest = results["retest"]

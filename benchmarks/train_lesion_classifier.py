@@ -222,7 +222,7 @@ def main(argv=None) -> int:
                              "(default: the shipped one)")
     parser.add_argument("--context", action="store_true",
                         help="also fit a context stage over the first stage's cross-fitted probabilities "
-                             "(lesions.classifier; higher Dice, less repeatable between two photos)")
+                             "(lesions.classifier; the default model has one)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
@@ -246,11 +246,12 @@ def main(argv=None) -> int:
     print(f"{len(plan)} phantoms and {len(clean_files)} clean photos of {len(faces)} tune faces "
           f"({args.drifted} drifted take(s) of each, {args.negatives} blushed copies of each clean face), "
           f"{len(photos)} photos, {sum(len(p['y']) for p in photos)} region pixels ({time.perf_counter() - started:.0f} s)")
-    iod_px = load_model(args.base).lesion.work_iod_px  # the working copy has the pupils this far apart
+    base_lesion = load_model(args.base).lesion
+    iod_px = base_lesion.work_iod_px  # the working copy has the pupils this far apart
     if args.folds:
         rng = np.random.default_rng(0)
         fold_of = {face: i % args.folds for i, face in enumerate(rng.permutation(faces))}
-        overlap_ratio = load_model(args.base).lesion.rule_overlap_ratio  # as the default model combines them
+        overlap_ratio = base_lesion.rule_overlap_ratio  # as the model combines them
         names = ["rule-based", "classifier"] + (["+ context"] if args.context else []) + ["combined"]
         results = {name: [] for name in names}
         folds = [([p for p in photos if fold_of[p["face"]] != fold], [p for p in photos if fold_of[p["face"]] == fold])
