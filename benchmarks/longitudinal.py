@@ -37,6 +37,10 @@ on, not yet on new faces. On those 36 test subjects r is 0.989 with the true are
 darkest, ITA -68), whose faint (darkness 1) lesions are mostly missed; so are darkness-1 lesions
 on dark skin in general (accuracy.py --split test --csv: the 8 such regions, ITA < -30, have
 their area under-measured by 19 points on average, against 3 on light skin).
+A context stage fitted without its region-wide features (train_lesion_classifier.py
+--local-context, chosen on tune faces scored by classifiers fitted on the other half of them:
+r 0.930 vs 0.895) gives test r 0.862 (0.761-0.921), 082's share 22 %, but more false pigment on
+clean brown faces, so it is not the default (lesions.fitting.fit_context_stage).
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder

@@ -223,6 +223,9 @@ def main(argv=None) -> int:
     parser.add_argument("--context", action="store_true",
                         help="also fit a context stage over the first stage's cross-fitted probabilities "
                              "(lesions.classifier; the default model has one)")
+    parser.add_argument("--local-context", action="store_true",
+                        help="a context stage without the region-wide context features (the default model's has them; "
+                             "lesions.fitting.fit_context_stage says what changes)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
@@ -266,7 +269,7 @@ def main(argv=None) -> int:
             # Each photo's first-stage probability comes from the fold that held its face out (cross-fitting).
             if args.context:
                 stage = fit_context_stage([_labelled(p) for p in train], [p["probability"] for p in train], iod_px,
-                                          pixels_per_photo=PIXELS_PER_PHOTO, seed=fold)
+                                          pixels_per_photo=PIXELS_PER_PHOTO, seed=fold, region_context=not args.local_context)
                 for p in held:
                     features, _, inside = _labelled(p)
                     extra = context_features(p["probability"], inside, p["region"], iod_px)
@@ -288,9 +291,10 @@ def main(argv=None) -> int:
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
                "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted,
-               "context_stage": args.context}
+               "context_stage": args.context, "region_context": args.context and not args.local_context}
     classifier = fit_lesion_classifier([_labelled(p) for p in photos], [p["face"] for p in photos], iod_px,
-                                       context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary)
+                                       context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary,
+                                       region_context=not args.local_context)
     if args.out:
         start = args.out if args.out.exists() else (args.base or Path(__file__).resolve().parents[1] / "models" / "default.json")
         data = json.loads(start.read_text(encoding="utf-8"))

@@ -12,6 +12,7 @@ from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.lesions import (
     CONTEXT_FEATURES,
     PIXEL_FEATURES,
+    REGION_CONTEXT_FEATURES,
     PixelClassifier,
     add_distinct_patches,
     context_features,
@@ -41,6 +42,20 @@ def test_a_fitted_classifier_learns_the_rule_and_survives_json():
     again = PixelClassifier.from_dict(classifier.to_dict())
     assert np.allclose(again.probability(test_x), classifier.probability(test_x), atol=1e-4)
     assert again.training == {"what": "synthetic"}
+
+
+def test_an_unused_feature_is_ignored_by_the_fitted_classifier():
+    x, y = _synthetic(6000, 0)
+    contrast = PIXEL_FEATURES.index("contrast")
+    blind = fit_pixel_classifier(x, y, seed=1, unused_features=("contrast",))
+    test_x, test_y = _synthetic(3000, 1)
+    shuffled = test_x.copy()
+    shuffled[:, contrast] = np.random.default_rng(2).permutation(shuffled[:, contrast])
+    assert np.array_equal(blind.probability(shuffled), blind.probability(test_x))
+    # Without the contrast the rule cannot be learned: well below the > 0.95 of the full classifier.
+    assert ((blind.probability(test_x) >= 0.5) == test_y).mean() < 0.8
+    with pytest.raises(ValueError, match="does not have"):
+        fit_pixel_classifier(x, y, unused_features=("no_such_feature",))
 
 
 def test_rule_patches_the_classifier_missed_are_added_whole_and_shared_ones_keep_its_outline():
@@ -82,9 +97,8 @@ def test_context_features_describe_the_probability_around_each_pixel():
         context_features(probability[inside][:-1], inside, region, 100.0)
 
 
-def test_the_context_stage_uses_the_neighbourhood_and_survives_json():
-    # Lesion = a whole square patch, but a pixel's own feature is noisy: the context stage,
-    # seeing the first stage's probabilities around each pixel, cleans up the patch.
+def _patch_photos():
+    """Eight synthetic photos (two per face): lesion = a square patch, a pixel's own feature noisy."""
     rng = np.random.default_rng(3)
     photos, groups = [], []
     for k in range(8):
@@ -97,6 +111,12 @@ def test_the_context_stage_uses_the_neighbourhood_and_survives_json():
         x[:, PIXEL_FEATURES.index("region")] = 1 + (np.nonzero(inside)[1] >= 30)
         photos.append((x, truth.ravel(), inside))
         groups.append(f"face{k // 2}")
+    return photos, groups
+
+
+def test_the_context_stage_uses_the_neighbourhood_and_survives_json():
+    # The context stage, seeing the first stage's probabilities around each pixel, cleans up the patch.
+    photos, groups = _patch_photos()
     both = fit_lesion_classifier(photos[:6], groups[:6], 60.0, folds=3, pixels_per_photo=1200)
     first = dataclasses.replace(both, context=None)
     assert both.context.feature_names == PIXEL_FEATURES + CONTEXT_FEATURES
@@ -110,6 +130,21 @@ def test_the_context_stage_uses_the_neighbourhood_and_survives_json():
     data["context"]["feature_names"] = list(PIXEL_FEATURES)
     with pytest.raises(ValueError, match="other features"):
         PixelClassifier.from_dict(data)
+
+
+def test_a_local_context_stage_leaves_the_region_wide_features_out():
+    photos, groups = _patch_photos()
+    local = fit_lesion_classifier(photos[:6], groups[:6], 60.0, folds=3, pixels_per_photo=1200, region_context=False)
+    weights = local.context.weights[0]
+    rows = [local.context.feature_names.index(name) for name in REGION_CONTEXT_FEATURES]
+    assert not weights[rows].any() and (np.abs(np.delete(weights, rows, axis=0)).sum(axis=1) > 0).all()
+    # it still cleans up the patch from the probabilities around each pixel
+    first = dataclasses.replace(local, context=None)
+    accuracy = {name: np.mean([(clf.predict(x, inside, 60.0) == y).mean() for x, y, inside in photos[6:]])
+                for name, clf in (("first", first), ("local", local))}
+    assert accuracy["local"] > accuracy["first"] + 0.08, accuracy
+    with_region = fit_lesion_classifier(photos[:6], groups[:6], 60.0, folds=3, pixels_per_photo=1200)
+    assert with_region.context.weights[0][rows].any()  # the default uses them
 
 
 def test_fitting_refuses_what_it_cannot_learn_from():

@@ -36,7 +36,8 @@ pixels were up to half a region, and the lesions under them were missed.
 The package: :mod:`~pigmentscan.lesions.types` (parameters and results),
 :mod:`~pigmentscan.lesions.reference` (pigment maps, non-skin, normal-skin references,
 noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
-:mod:`~pigmentscan.lesions.classifier` (the learned classifier) and here
+:mod:`~pigmentscan.lesions.classifier` (the learned classifier), :mod:`~pigmentscan.lesions.fitting`
+(fitting it) and here
 :func:`analyse_face`, which runs them on a copy of the crop at ``work_iod_px``.
 """
 
@@ -48,17 +49,8 @@ import numpy as np
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
 from ._ops import _gaussian
-from .classifier import (
-    CONTEXT_FEATURES,
-    PIXEL_FEATURES,
-    PixelClassifier,
-    context_features,
-    cross_fitted_probabilities,
-    fit_context_stage,
-    fit_lesion_classifier,
-    fit_pixel_classifier,
-    pixel_features,
-)
+from .classifier import CONTEXT_FEATURES, PIXEL_FEATURES, REGION_CONTEXT_FEATURES, PixelClassifier, context_features, pixel_features
+from .fitting import cross_fitted_probabilities, fit_context_stage, fit_lesion_classifier, fit_pixel_classifier
 from .masks import (
     add_distinct_patches,
     fill_hidden,
@@ -77,7 +69,7 @@ __all__ = [
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
     "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
     "CONTEXT_FEATURES", "context_features", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
-    "non_skin_parts", "fill_hidden",
+    "non_skin_parts", "fill_hidden", "REGION_CONTEXT_FEATURES",
 ]
 
 

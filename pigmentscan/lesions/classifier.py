@@ -13,7 +13,7 @@ natural browner skin of the forehead and temples). :func:`pixel_features` comput
 
 The network (:class:`PixelClassifier`) is a multilayer perceptron: standardised features,
 ReLU hidden layers, a logistic output. It is fitted with scikit-learn
-(:func:`fit_pixel_classifier`) and stored as plain numbers in the model's JSON
+(:func:`~pigmentscan.lesions.fitting.fit_pixel_classifier`) and stored as plain numbers in the model's JSON
 (``lesion_classifier``), so loading it never runs code. pigmentscan's default is fitted on
 melasma phantoms (:mod:`pigmentscan.phantom`) of the tune split of the London faces
 (``benchmarks/train_lesion_classifier.py``): it has learned what phantom pigment looks like
@@ -27,7 +27,7 @@ same features plus the first stage's probabilities around the pixel (:func:`cont
 local means at 0.03 to 0.2 IOD, the nearby maximum, the region's mean and share of probable
 lesion). A faint pixel in the middle of a probable patch then counts as lesion, an isolated
 probable one less. It is fitted on first-stage probabilities of faces the first stage was
-not fitted on (cross-fitting, :func:`fit_lesion_classifier`), so it learns how far to trust
+not fitted on (cross-fitting, :func:`~pigmentscan.lesions.fitting.fit_lesion_classifier`), so it learns how far to trust
 them on new faces. The default model has one (``benchmarks/train_lesion_classifier.py
 --context``): on the phantom test split lesion Dice rose from 0.844 to 0.856 and area-% MAE
 fell from 5.1 to 4.2 points; the retest smallest detectable change went from 1.09 to 1.41 MASI
@@ -38,7 +38,7 @@ had made retests worse, 2.4 instead of 1.7, and the default then went without it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -47,9 +47,8 @@ from .. import colour
 from ..regions import REGION_KEYS
 from ._ops import _disk, _gaussian
 
-__all__ = ["PIXEL_FEATURES", "REFERENCE_SCALES_IOD", "CONTEXT_SCALES_IOD", "CONTEXT_FEATURES", "PixelClassifier",
-           "pixel_features", "context_features", "fit_pixel_classifier", "fit_context_stage",
-           "cross_fitted_probabilities", "fit_lesion_classifier"]
+__all__ = ["PIXEL_FEATURES", "REFERENCE_SCALES_IOD", "CONTEXT_SCALES_IOD", "CONTEXT_FEATURES", "REGION_CONTEXT_FEATURES",
+           "PixelClassifier", "pixel_features", "context_features"]
 
 #: Scales (Gaussian sigma, IOD) of the local normal-skin means the features compare against.
 REFERENCE_SCALES_IOD = (0.08, 0.15, 0.3, 0.6)
@@ -67,6 +66,9 @@ _CONTEXT_MAX_IOD = 0.1
 #: Names of the context stage's extra features (:func:`context_features`), after :data:`PIXEL_FEATURES`.
 CONTEXT_FEATURES = (("probability",) + tuple(f"probability_mean_{scale}" for scale in CONTEXT_SCALES_IOD)
                     + ("probability_max", "region_mean_probability", "region_probable_share"))
+#: The context features that summarise a whole region; a context stage fitted with
+#: ``region_context=False`` does not use them (:func:`~pigmentscan.lesions.fitting.fit_context_stage`).
+REGION_CONTEXT_FEATURES = ("region_mean_probability", "region_probable_share")
 
 
 def pixel_features(maps, where=None) -> np.ndarray:
@@ -267,125 +269,3 @@ class PixelClassifier:
                 or len(weights) != len(biases) or not weights or not 0.0 < threshold < 1.0:
             raise ValueError("lesion_classifier has the wrong shapes, a non-positive scale or a threshold outside 0-1")
         return cls(names, mean, scale, weights, biases, threshold, dict(data.get("training", {})), context)
-
-
-def fit_pixel_classifier(features, labels, *, hidden_layers=(32, 16), seed: int = 0, training=None) -> PixelClassifier:
-    """Fit one stage of a :class:`PixelClassifier` with scikit-learn's ``MLPClassifier``.
-
-    Parameters
-    ----------
-    features : array-like, shape (N, len(PIXEL_FEATURES)) or (N, len(PIXEL_FEATURES) + len(CONTEXT_FEATURES))
-        :func:`pixel_features` (a first stage), or those followed by :func:`context_features`
-        (a context stage).
-    labels : array-like of bool, shape (N,)
-        True for lesion pixels.
-    hidden_layers : tuple of int
-    seed : int
-        Weight initialisation and the early-stopping split.
-    training : dict, optional
-        Summary stored with the classifier.
-    """
-    from sklearn.neural_network import MLPClassifier
-
-    x = np.asarray(features, np.float64)
-    y = np.asarray(labels, bool)
-    names = {len(PIXEL_FEATURES): PIXEL_FEATURES, len(PIXEL_FEATURES + CONTEXT_FEATURES): PIXEL_FEATURES + CONTEXT_FEATURES}
-    if x.ndim != 2 or x.shape[1] not in names or len(y) != len(x):
-        raise ValueError(f"features must be (N, {len(PIXEL_FEATURES)}) or (N, {len(PIXEL_FEATURES + CONTEXT_FEATURES)}) "
-                         f"with one label per row")
-    if y.all() or not y.any():
-        raise ValueError("labels need both lesion and normal pixels")
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale = np.where(scale > 1e-6, scale, 1.0)
-    network = MLPClassifier(hidden_layers, max_iter=300, early_stopping=True, random_state=seed)
-    network.fit((x - mean) / scale, y)
-    return PixelClassifier(names[x.shape[1]], mean.astype(np.float32), scale.astype(np.float32),
-                           tuple(w.astype(np.float32) for w in network.coefs_),
-                           tuple(b.astype(np.float32) for b in network.intercepts_), 0.5, dict(training or {}))
-
-
-def fit_context_stage(photos, probabilities, iod_px: float, *, pixels_per_photo: int = 1500, seed: int = 0,
-                      **fit_options) -> PixelClassifier:
-    """Fit the context stage on first-stage probabilities the first stage did not see the answers of.
-
-    Parameters
-    ----------
-    photos : sequence of (features, labels, inside)
-        Per photo: :func:`pixel_features` (N, F), the true lesion label of each row (N,) and
-        the described pixels (H, W) bool.
-    probabilities : sequence of numpy.ndarray
-        Per photo, the first-stage probability of each row from a first stage fitted on
-        other faces (:func:`cross_fitted_probabilities`).
-    iod_px : float
-        Inter-ocular distance of the photos, in pixels (the working copy's).
-    pixels_per_photo : int
-        Pixels drawn at random from each photo to fit on.
-    """
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for (features, labels, inside), probability in zip(photos, probabilities):
-        pick = rng.choice(len(labels), min(len(labels), pixels_per_photo), replace=False)
-        extra = context_features(probability, inside, features[:, PIXEL_FEATURES.index("region")], iod_px)
-        xs.append(np.concatenate([features[pick], extra[pick]], axis=1))
-        ys.append(np.asarray(labels)[pick])
-    return fit_pixel_classifier(np.concatenate(xs), np.concatenate(ys), seed=seed, **fit_options)
-
-
-def cross_fitted_probabilities(photos, groups, *, folds: int = 4, pixels_per_photo: int = 1500, seed: int = 0,
-                               **fit_options) -> list:
-    """First-stage probabilities of each photo from a first stage fitted on the other groups' photos.
-
-    ``photos`` as for :func:`fit_context_stage`; ``groups`` one label per photo (the face):
-    the groups are dealt at random into ``folds`` folds, and each fold's photos are scored
-    by a stage fitted on the other folds, so no face is scored by a stage that saw it.
-    """
-    rng = np.random.default_rng(seed)
-    names = sorted(set(groups))
-    fold_of = {name: k % folds for k, name in enumerate(rng.permutation(names))}
-    probabilities = [None] * len(photos)
-    for fold in range(folds):
-        train = [photo for photo, group in zip(photos, groups) if fold_of[group] != fold]
-        stage = fit_pixel_classifier(*_sample(train, pixels_per_photo, rng), seed=seed + fold, **fit_options)
-        for k, (photo, group) in enumerate(zip(photos, groups)):
-            if fold_of[group] == fold:
-                probabilities[k] = stage.probability(photo[0])
-    return probabilities
-
-
-def fit_lesion_classifier(photos, groups, iod_px: float, *, context: bool = True, folds: int = 4,
-                          pixels_per_photo: int = 1500, seed: int = 0, training=None, **fit_options) -> PixelClassifier:
-    """Fit a :class:`PixelClassifier` on labelled photos: the first stage and, by default, a context stage.
-
-    Parameters
-    ----------
-    photos : sequence of (features, labels, inside)
-        As for :func:`fit_context_stage`.
-    groups : sequence
-        The face of each photo (cross-fitting keeps a face's photos together).
-    iod_px : float
-        Inter-ocular distance of the photos, in pixels.
-    context : bool
-        Fit the context stage (module docstring) on cross-fitted first-stage probabilities.
-    folds, pixels_per_photo, seed
-        Cross-fitting folds, pixels drawn from each photo, random seed.
-    training : dict, optional
-        Summary stored with the classifier.
-    """
-    rng = np.random.default_rng(seed)
-    first = fit_pixel_classifier(*_sample(photos, pixels_per_photo, rng), seed=seed, training=training, **fit_options)
-    if not context:
-        return first
-    probabilities = cross_fitted_probabilities(photos, groups, folds=folds, pixels_per_photo=pixels_per_photo,
-                                               seed=seed + 1, **fit_options)
-    stage = fit_context_stage(photos, probabilities, iod_px, pixels_per_photo=pixels_per_photo, seed=seed, **fit_options)
-    return replace(first, context=stage)
-
-
-def _sample(photos, pixels_per_photo: int, rng):
-    """Features and labels of ``pixels_per_photo`` random pixels of each photo."""
-    xs, ys = [], []
-    for features, labels, _ in photos:
-        pick = rng.choice(len(labels), min(len(labels), pixels_per_photo), replace=False)
-        xs.append(features[pick])
-        ys.append(np.asarray(labels)[pick])
-    return np.concatenate(xs), np.concatenate(ys)
