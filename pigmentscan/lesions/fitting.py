@@ -88,6 +88,9 @@ def fit_context_stage(photos, probabilities, iod_px: float, *, pixels_per_photo:
         0.862 vs 0.840; accuracy.py test retest SDC 0.88 vs 1.41 MASI points) but read more
         pigment on clean skin (clean brown test faces: 8.0 vs 4.8 % of a region; clean-face MASI
         median 1.85 vs 0.93; dark minus light clean MASI 1.01 points, over the test suite's 1.0).
+        At a decision threshold of 0.7 it reads clean skin as the default does and still tracks
+        change better (test faces r 0.869), but outlines lesions worse (test Dice 0.842 vs 0.856):
+        the model's provenance has the figures.
     """
     rng = np.random.default_rng(seed)
     if not region_context:
