@@ -172,10 +172,9 @@ def true_part_totals(table: pd.DataFrame, model=None) -> pd.DataFrame:
                            per_region("{}_patch_diameter_iod"), load_model(model).grading)
     area, darkness, homogeneity = (graded[f"expected_{p}"] for p in ("area_score", "darkness", "homogeneity"))
     true_area, true_darkness = per_region("true_{}_area_score"), per_region("true_{}_darkness")
-    lesion = true_area > 0  # where there is no true lesion, the measured darkness and homogeneity (of a false one) count
-    return pd.DataFrame({
+    return pd.DataFrame({  # a true lesion the measurement missed takes the lowest grades, 1
         "subject": table["subject"], "visit": table["visit"],
-        "masi_true_area": formula(true_area, np.where(lesion, darkness.clip(1), 0), np.where(lesion, homogeneity.clip(1), 0))[0],
+        "masi_true_area": formula(true_area, darkness.clip(1), homogeneity.clip(1))[0],
         "masi_true_darkness": formula(area, np.where(area > 0, np.maximum(true_darkness, 1), 0), homogeneity)[0]})
 
 

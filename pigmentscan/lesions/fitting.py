@@ -94,7 +94,7 @@ def fit_context_stage(photos, probabilities, iod_px: float, *, pixels_per_photo:
     """
     rng = np.random.default_rng(seed)
     if not region_context:
-        fit_options["unused_features"] = REGION_CONTEXT_FEATURES
+        fit_options["unused_features"] = tuple(fit_options.get("unused_features", ())) + REGION_CONTEXT_FEATURES
     xs, ys = [], []
     for (features, labels, inside), probability in zip(photos, probabilities):
         pick = rng.choice(len(labels), min(len(labels), pixels_per_photo), replace=False)
