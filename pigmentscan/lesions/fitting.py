@@ -47,19 +47,20 @@ def fit_pixel_classifier(features, labels, *, hidden_layers=(32, 16), seed: int 
                          f"with one label per row")
     if y.all() or not y.any():
         raise ValueError("labels need both lesion and normal pixels")
-    unknown = set(unused_features) - set(names[x.shape[1]])
+    feature_names = names[x.shape[1]]
+    unknown = set(unused_features) - set(feature_names)
     if unknown:
         raise ValueError(f"unused_features names features the classifier does not have: {sorted(unknown)}")
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 1e-6, scale, 1.0)
     standardised = (x - mean) / scale
-    unused = [names[x.shape[1]].index(name) for name in unused_features]
+    unused = [feature_names.index(name) for name in unused_features]
     standardised[:, unused] = 0.0
     network = MLPClassifier(hidden_layers, max_iter=300, early_stopping=True, random_state=seed)
     network.fit(standardised, y)
     weights = [w.astype(np.float32) for w in network.coefs_]
     weights[0][unused, :] = 0.0
-    return PixelClassifier(names[x.shape[1]], mean.astype(np.float32), scale.astype(np.float32), tuple(weights),
+    return PixelClassifier(feature_names, mean.astype(np.float32), scale.astype(np.float32), tuple(weights),
                            tuple(b.astype(np.float32) for b in network.intercepts_), 0.5, dict(training or {}))
 
 
