@@ -188,27 +188,23 @@ def true_part_totals(table: pd.DataFrame, model=None) -> pd.DataFrame:
     def per_region(pattern):
         return np.stack([table[pattern.format(k)].to_numpy(float) for k in REGION_KEYS], axis=1)
 
-    def graded(area_pct):  # the scores' area % has the model's area gain applied already
-        return region_grades(area_pct, per_region("{}_melanin_contrast"), per_region("{}_patch_diameter_iod"),
-                             grading, area_gain=np.ones(len(REGION_KEYS)))
+    def expected_grades(area_pct):  # the scores' area % has the model's area gain applied already
+        graded = region_grades(np.clip(area_pct, 0.0, 100.0), per_region("{}_melanin_contrast"),
+                               per_region("{}_patch_diameter_iod"), grading, area_gain=np.ones(len(REGION_KEYS)))
+        return tuple(graded[f"expected_{p}"] for p in ("area_score", "darkness", "homogeneity"))
 
     measured = per_region("{}_area_pct")
-    parts = graded(measured)
-    area, darkness, homogeneity = (parts[f"expected_{p}"] for p in ("area_score", "darkness", "homogeneity"))
+    area, darkness, homogeneity = expected_grades(measured)
     true_area, true_darkness = per_region("true_{}_area_score"), per_region("true_{}_darkness")
     true_pct = per_region("true_{}_area_pct")
     bias = pd.DataFrame(measured - true_pct).groupby(table["subject"].to_numpy()).transform("mean").to_numpy()
-
-    def masi_with_area(area_pct):
-        regraded = graded(np.clip(area_pct, 0.0, 100.0))
-        return formula(*(regraded[f"expected_{p}"] for p in ("area_score", "darkness", "homogeneity")))[0]
 
     return pd.DataFrame({  # a true lesion the measurement missed takes the lowest grades, 1
         "subject": table["subject"], "visit": table["visit"],
         "masi_true_area": formula(true_area, darkness.clip(1), homogeneity.clip(1))[0],
         "masi_true_darkness": formula(area, np.where(area > 0, np.maximum(true_darkness, 1), 0), homogeneity)[0],
-        "masi_area_bias_only": masi_with_area(true_pct + bias),
-        "masi_area_noise_only": masi_with_area(measured - bias)})
+        "masi_area_bias_only": formula(*expected_grades(true_pct + bias))[0],
+        "masi_area_noise_only": formula(*expected_grades(measured - bias))[0]})
 
 
 def pearson_with_ci(table: pd.DataFrame, x: str, y: str, n_boot: int = 2000, seed: int = 0) -> tuple:
