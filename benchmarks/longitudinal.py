@@ -53,7 +53,18 @@ between takes is under 1 point in 18 of the 28 regions and above 3 in one (a chi
 The trial's baselines (20-40 % of each region) straddle the 30 % area band, so a small area
 bias moves r: scaling every measured area by 0.95 (a model with ``grading.area_gain`` 0.95,
 ``--rescore``) gives tune r 0.933, test 0.851, a fit to this design rather than a better
-measurement, and not taken.
+measurement, and not taken. An example of that band effect: T108br1's area change is measured
+within 1.3 points at every visit, but its true baseline area (29.7 % in each region) is just
+under the 30 % band and the measured one (31-33 %) just over (area score 3, not 2, in all four
+regions), so its MASI change at week 12 is 5.7 points too large.
+More dark skin in training does not close the gap: 96 more training phantoms on the six tune
+faces with ITA below -20 (16 each, darkness per region 1, 1, 2, 2, 3 or 4) gave test r 0.848
+(0.750-0.917) and 57 of 60 improvements detected (against 59); the default context stage fitted
+with the blushed clean faces too, test r 0.837 (both with classifiers refitted at 7de65b3 from
+train_lesion_classifier.py's cache; neither kept). The phantom grades darkness by the melanin
+that adds a grade's colour difference to a reference skin (L* 65, ``phantom.pigment``), the same
+melanin on every face: on the darkest test face (082, skin L* 28) a darkness-1 lesion adds
+ΔE*ab 3.2 rather than 5.8, and on its dark, noisy skin it is often not seen.
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
