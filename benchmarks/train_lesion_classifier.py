@@ -257,16 +257,18 @@ def main(argv=None) -> int:
     from joblib import Parallel, delayed
 
     from pigmentscan.lesions import PIXEL_FEATURES, context_features, fit_context_stage, fit_lesion_classifier
-    if set(args.unused_features) - set(PIXEL_FEATURES):
-        parser.error(f"--unused-features: not features of the classifier: {sorted(set(args.unused_features) - set(PIXEL_FEATURES))}")
+    unused = tuple(args.unused_features)
+    if set(unused) - set(PIXEL_FEATURES):
+        parser.error(f"--unused-features: not features of the classifier: {sorted(set(unused) - set(PIXEL_FEATURES))}")
     from pigmentscan.scoring import load_model
 
     started = time.perf_counter()
     files = accuracy.split_faces(sorted(accuracy.default_faces_dir().glob("*.jpg")), "tune")
     plan = accuracy.phantom_plan(files, args.phantoms, 0, seed=TRAINING_PLAN_SEED, dark_share=args.dark_share)
     clean_files = [f for f in files if f.name[:3] not in accuracy.WITH_REAL_SPOTS]
-    if set(args.exclude_faces) - {f.name[:3] for f in files}:
-        parser.error(f"--exclude-faces: not tune faces: {sorted(set(args.exclude_faces) - {f.name[:3] for f in files})}")
+    excluded = set(args.exclude_faces)
+    if excluded - {f.name[:3] for f in files}:
+        parser.error(f"--exclude-faces: not tune faces: {sorted(excluded - {f.name[:3] for f in files})}")
     if args.cache and args.cache.is_file():
         photos = load_photos(args.cache)
     else:
@@ -276,7 +278,6 @@ def main(argv=None) -> int:
         photos += run(delayed(_negative_task)(t, args.base) for t in _negative_plan(clean_files, args.negatives, args.dark_share))
         if args.cache:
             save_photos(photos, args.cache)
-    excluded = set(args.exclude_faces)
     photos = [p for p in photos if p["face"] not in excluded]
     plan = [t for t in plan if Path(t["face"]).name[:3] not in excluded]
     clean_files = [f for f in clean_files if f.name[:3] not in excluded]
@@ -297,7 +298,7 @@ def main(argv=None) -> int:
         for fold, (train, held) in enumerate(folds):
             first = fit_lesion_classifier([_labelled(p) for p in train], [p["face"] for p in train], iod_px,
                                           context=False, pixels_per_photo=PIXELS_PER_PHOTO, seed=fold,
-                                          unused_features=tuple(args.unused_features))
+                                          unused_features=unused)
             for p in held:
                 p["probability"] = first.probability(p["X"])
                 p["learned"] = p["probability"] >= first.threshold
@@ -306,7 +307,7 @@ def main(argv=None) -> int:
             if args.context:
                 stage = fit_context_stage([_labelled(p) for p in train], [p["probability"] for p in train], iod_px,
                                           pixels_per_photo=PIXELS_PER_PHOTO, seed=fold, region_context=not args.local_context,
-                                          unused_features=tuple(args.unused_features))
+                                          unused_features=unused)
                 for p in held:
                     features, _, inside = _labelled(p)
                     extra = context_features(p["probability"], inside, p["region"], iod_px)
@@ -329,13 +330,13 @@ def main(argv=None) -> int:
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
                "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted,
                "context_stage": args.context, "region_context": args.context and not args.local_context}
-    if args.unused_features:
-        summary["unused_features"] = list(args.unused_features)
+    if unused:
+        summary["unused_features"] = list(unused)
     if args.exclude_faces:
-        summary["excluded_faces"] = sorted(args.exclude_faces)
+        summary["excluded_faces"] = sorted(excluded)
     classifier = fit_lesion_classifier([_labelled(p) for p in photos], [p["face"] for p in photos], iod_px,
                                        context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary,
-                                       region_context=not args.local_context, unused_features=tuple(args.unused_features))
+                                       region_context=not args.local_context, unused_features=unused)
     if args.out:
         start = args.out if args.out.exists() else (args.base or Path(__file__).resolve().parents[1] / "models" / "default.json")
         data = json.loads(start.read_text(encoding="utf-8"))
