@@ -70,7 +70,9 @@ fitted with tune faces left out, train_lesion_classifier.py ``--exclude-faces``,
 r 0.875 with every feature and 0.871-0.883 without the face-wide ones). Without ``ita_deg`` and
 ``l_star`` the test r is 0.877 (0.783-0.940), mMASI 0.900, area % 0.966, 63 of 63 improvements
 detected (SDC 0.71), but clean brown and dark faces read more pigment (1.19 MASI points above
-lighter skin, over the test suite's limit of 1.0): not taken (train_lesion_classifier.py).
+lighter skin, over the test suite's limit of 1.0); fitted with blushed and darkened clean faces
+too (``--negatives 2``), clean skin stays clean but test r is 0.852, 58 of 60 detected. Neither
+is taken (train_lesion_classifier.py).
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
