@@ -255,7 +255,8 @@ def main(argv=None) -> int:
                              "(lesions.fitting.fit_pixel_classifier's unused_features)")
     parser.add_argument("--exclude-faces", nargs="+", default=(), metavar="ID",
                         help="tune faces (three-digit London ids) left out of the fit, so that longitudinal.py "
-                             "--split tune --rescore can score them with a classifier that never saw them")
+                             "--split tune --rescore can score them with a classifier that never saw them (every tune "
+                             "face is still prepared, so one --cache serves any exclusion)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
