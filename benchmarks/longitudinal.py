@@ -67,7 +67,8 @@ melanin on every face: on the darkest test face (082, skin L* 28) a darkness-1 l
 ΔE*ab 3.2 rather than 5.8, and on its dark, noisy skin it is often not seen.
 Nor do the face-wide features let the classifier memorise its training faces (classifiers
 fitted with tune faces left out, train_lesion_classifier.py ``--exclude-faces``, held-out tune
-r 0.875 with every feature and 0.871-0.883 without the face-wide ones). Without ``ita_deg`` and
+r 0.875 with every feature, 0.879-0.883 without the face-wide ones, 0.871 with only those
+relative to the face's own skin). Without ``ita_deg`` and
 ``l_star`` the test r is 0.877 (0.783-0.940), mMASI 0.900, area % 0.966, 63 of 63 improvements
 detected (SDC 0.71), but clean brown and dark faces read more pigment (1.19 MASI points above
 lighter skin, over the test suite's limit of 1.0); fitted with blushed and darkened clean faces
