@@ -257,10 +257,21 @@ def main(argv=None) -> int:
                         help="tune faces (three-digit London ids) left out of the fit, so that longitudinal.py "
                              "--split tune --rescore can score them with a classifier that never saw them (every tune "
                              "face is still prepared, so one --cache serves any exclusion)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the final fit (pixel samples, weight initialisation, early-stopping split)")
+    parser.add_argument("--members", type=int, default=1,
+                        help="fit this many classifiers (seeds --seed, --seed + 1, ...; --jobs at a time) and store "
+                             "their ensemble, which averages their probabilities (lesions.ClassifierEnsemble)")
     args = parser.parse_args(argv)
     from joblib import Parallel, delayed
 
-    from pigmentscan.lesions import PIXEL_FEATURES, context_features, fit_context_stage, fit_lesion_classifier
+    from pigmentscan.lesions import (
+        PIXEL_FEATURES,
+        context_features,
+        fit_classifier_ensemble,
+        fit_context_stage,
+        fit_lesion_classifier,
+    )
     unused = tuple(args.unused_features)
     if set(unused) - set(PIXEL_FEATURES):
         parser.error(f"--unused-features: not features of the classifier: {sorted(set(unused) - set(PIXEL_FEATURES))}")
@@ -333,14 +344,21 @@ def main(argv=None) -> int:
                "split": "tune (benchmarks/accuracy.py split_faces)", "plan_seed": TRAINING_PLAN_SEED,
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
                "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted,
-               "context_stage": args.context, "region_context": args.context and not args.local_context}
+               "context_stage": args.context, "region_context": args.context and not args.local_context,
+               "seed": args.seed}
     if unused:
         summary["unused_features"] = list(unused)
     if args.exclude_faces:
         summary["excluded_faces"] = sorted(excluded)
-    classifier = fit_lesion_classifier([_labelled(p) for p in photos], [p["face"] for p in photos], iod_px,
-                                       context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, seed=0, training=summary,
-                                       region_context=not args.local_context, unused_features=unused)
+    labelled, groups = [_labelled(p) for p in photos], [p["face"] for p in photos]
+    options = dict(context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, region_context=not args.local_context,
+                   unused_features=unused)
+    if args.members > 1:
+        summary["members"] = args.members
+        classifier = fit_classifier_ensemble(labelled, groups, iod_px, members=args.members, seed=args.seed,
+                                             jobs=args.jobs, training=summary, **options)
+    else:
+        classifier = fit_lesion_classifier(labelled, groups, iod_px, seed=args.seed, training=summary, **options)
     if args.out:
         start = args.out if args.out.exists() else (args.base or Path(__file__).resolve().parents[1] / "models" / "default.json")
         data = json.loads(start.read_text(encoding="utf-8"))

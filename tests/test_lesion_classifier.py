@@ -13,9 +13,12 @@ from pigmentscan.lesions import (
     CONTEXT_FEATURES,
     PIXEL_FEATURES,
     REGION_CONTEXT_FEATURES,
+    ClassifierEnsemble,
     PixelClassifier,
     add_distinct_patches,
+    classifier_from_dict,
     context_features,
+    fit_classifier_ensemble,
     fit_lesion_classifier,
     fit_pixel_classifier,
 )
@@ -147,6 +150,54 @@ def test_a_local_context_stage_leaves_the_region_wide_features_out():
     assert accuracy["local"] > accuracy["first"] + 0.08, accuracy
 
 
+def _one_network() -> PixelClassifier:
+    """The default model's network (its first member if it is an ensemble)."""
+    classifier = load_model().lesion_classifier
+    return classifier.members[0] if isinstance(classifier, ClassifierEnsemble) else classifier
+
+
+def test_an_ensemble_averages_its_members_and_survives_json(tmp_path, face_path):
+    photos, groups = _patch_photos()
+    ensemble = fit_classifier_ensemble(photos[:6], groups[:6], 60.0, members=2, folds=3, pixels_per_photo=1200,
+                                       training={"what": "synthetic"})
+    one, two = ensemble.members
+    assert not np.array_equal(one.weights[0], two.weights[0])  # each member has its own seed
+    x, y, inside = photos[7]
+    mean = (one.final_probability(x, inside, 60.0) + two.final_probability(x, inside, 60.0)) / 2
+    assert np.allclose(ensemble.final_probability(x, inside, 60.0), mean)
+    assert np.array_equal(ensemble.predict(x, inside, 60.0), mean >= 0.5)
+    accuracy = [np.mean([(clf.predict(x, inside, 60.0) == y).mean() for x, y, inside in photos[6:]])
+                for clf in (one, two, ensemble)]
+    assert accuracy[2] > 0.9 and accuracy[2] >= min(accuracy[:2]), accuracy
+    again = classifier_from_dict(ensemble.to_dict())
+    assert isinstance(again, ClassifierEnsemble) and again.training == {"what": "synthetic"}
+    assert (again.predict(x, inside, 60.0) == ensemble.predict(x, inside, 60.0)).mean() > 0.999
+    # In a model file: an ensemble of a network with itself scores a photo as the network does.
+    model = dataclasses.replace(load_model(), lesion_classifier=_one_network())
+    doubled = dataclasses.replace(model, lesion_classifier=ClassifierEnsemble((model.lesion_classifier,) * 2))
+    path = tmp_path / "ensemble.json"
+    path.write_text(__import__("json").dumps(doubled.to_dict()), encoding="utf-8")
+    loaded = load_model(path)
+    assert isinstance(loaded.lesion_classifier, ClassifierEnsemble) and len(loaded.lesion_classifier.members) == 2
+    photo = read_rgb(face_path("063_03.jpg"))
+    assert pigmentscan.score_image(photo, model=loaded).masi == pytest.approx(pigmentscan.score_image(photo, model=model).masi)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.update(members=[]), "non-empty list"),
+    (lambda d: d.update(threshold=0.0), "threshold"),
+    (lambda d: d["members"][0].update(kind="pickle"), '"kind": "mlp"'),
+])
+def test_a_malformed_ensemble_is_refused(mutate, message):
+    member = _one_network()
+    data = ClassifierEnsemble((member, member)).to_dict()
+    mutate(data)
+    with pytest.raises(ValueError, match=message):
+        classifier_from_dict(data)
+    with pytest.raises(ValueError, match="at least one"):
+        fit_classifier_ensemble([], [], 60.0, members=0)
+
+
 def test_fitting_refuses_what_it_cannot_learn_from():
     x, y = _synthetic(100, 0)
     with pytest.raises(ValueError, match="both lesion and normal"):
@@ -163,7 +214,7 @@ def test_fitting_refuses_what_it_cannot_learn_from():
     (lambda d: d["feature_scale"].__setitem__(0, 0.0), "non-positive scale"),
 ])
 def test_a_malformed_classifier_is_refused(mutate, message):
-    data = load_model().lesion_classifier.to_dict()
+    data = _one_network().to_dict()
     mutate(data)
     with pytest.raises(ValueError, match=message):
         PixelClassifier.from_dict(data)

@@ -49,8 +49,23 @@ import numpy as np
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
 from ._ops import _gaussian
-from .classifier import CONTEXT_FEATURES, PIXEL_FEATURES, REGION_CONTEXT_FEATURES, PixelClassifier, context_features, pixel_features
-from .fitting import cross_fitted_probabilities, fit_context_stage, fit_lesion_classifier, fit_pixel_classifier
+from .classifier import (
+    CONTEXT_FEATURES,
+    PIXEL_FEATURES,
+    REGION_CONTEXT_FEATURES,
+    ClassifierEnsemble,
+    PixelClassifier,
+    classifier_from_dict,
+    context_features,
+    pixel_features,
+)
+from .fitting import (
+    cross_fitted_probabilities,
+    fit_classifier_ensemble,
+    fit_context_stage,
+    fit_lesion_classifier,
+    fit_pixel_classifier,
+)
 from .masks import (
     add_distinct_patches,
     fill_hidden,
@@ -67,8 +82,9 @@ __all__ = [
     "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
     "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
-    "PIXEL_FEATURES", "PixelClassifier", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
+    "PIXEL_FEATURES", "PixelClassifier", "ClassifierEnsemble", "classifier_from_dict", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
     "CONTEXT_FEATURES", "context_features", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
+    "fit_classifier_ensemble",
     "non_skin_parts", "fill_hidden", "REGION_CONTEXT_FEATURES",
 ]
 
@@ -171,8 +187,8 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
                     melanin_measured)
 
 
-def classify_lesions(maps: SkinMaps, classifier: PixelClassifier) -> np.ndarray:
-    """Lesion mask of the regions' measurable skin from a learned :class:`PixelClassifier`."""
+def classify_lesions(maps: SkinMaps, classifier: PixelClassifier | ClassifierEnsemble) -> np.ndarray:
+    """Lesion mask of the regions' measurable skin from a learned :class:`PixelClassifier` (or an ensemble of them)."""
     inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
     mask = np.zeros(inside.shape, dtype=bool)
     if inside.any():

@@ -48,7 +48,7 @@ from ..regions import REGION_KEYS
 from ._ops import _disk, _gaussian
 
 __all__ = ["PIXEL_FEATURES", "REFERENCE_SCALES_IOD", "CONTEXT_SCALES_IOD", "CONTEXT_FEATURES", "REGION_CONTEXT_FEATURES",
-           "PixelClassifier", "pixel_features", "context_features"]
+           "PixelClassifier", "ClassifierEnsemble", "classifier_from_dict", "pixel_features", "context_features"]
 
 #: Scales (Gaussian sigma, IOD) of the local normal-skin means the features compare against.
 REFERENCE_SCALES_IOD = (0.08, 0.15, 0.3, 0.6)
@@ -213,8 +213,8 @@ class PixelClassifier:
                 np.maximum(x, 0.0, out=x)
         return 1.0 / (1.0 + np.exp(-np.clip(x[:, 0], -50.0, 50.0)))
 
-    def predict(self, features, inside, iod_px: float) -> np.ndarray:
-        """Lesion (True) or not for each described pixel, through the context stage if there is one.
+    def final_probability(self, features, inside, iod_px: float) -> np.ndarray:
+        """Lesion probability of each described pixel, through the context stage if there is one.
 
         Parameters
         ----------
@@ -227,9 +227,18 @@ class PixelClassifier:
         features = np.asarray(features, np.float32)
         probability = self.probability(features)
         if self.context is None:
-            return probability >= self.threshold
+            return probability
         extra = context_features(probability, inside, features[:, PIXEL_FEATURES.index("region")], iod_px)
-        return self.context.probability(np.concatenate([features, extra], axis=1)) >= self.context.threshold
+        return self.context.probability(np.concatenate([features, extra], axis=1))
+
+    @property
+    def decision_threshold(self) -> float:
+        """The threshold :meth:`predict` applies: the context stage's when there is one."""
+        return self.threshold if self.context is None else self.context.threshold
+
+    def predict(self, features, inside, iod_px: float) -> np.ndarray:
+        """Lesion (True) or not for each described pixel (:meth:`final_probability` at :attr:`decision_threshold`)."""
+        return self.final_probability(features, inside, iod_px) >= self.decision_threshold
 
     def to_dict(self) -> dict:
         def rounded(a):
@@ -269,3 +278,62 @@ class PixelClassifier:
                 or len(weights) != len(biases) or not weights or not 0.0 < threshold < 1.0:
             raise ValueError("lesion_classifier has the wrong shapes, a non-positive scale or a threshold outside 0-1")
         return cls(names, mean, scale, weights, biases, threshold, dict(data.get("training", {})), context)
+
+
+@dataclass(frozen=True, eq=False)
+class ClassifierEnsemble:
+    """Several :class:`PixelClassifier` fitted alike with different seeds; their probabilities are averaged.
+
+    Each member sees its own random pixels of the training photos and starts from its own
+    weights, so members disagree most where the training faces say least: on new faces. The
+    mean of their :meth:`PixelClassifier.final_probability` (bagging: Breiman 1996, Machine
+    Learning 24:123) varies less from face to face and from one photo of a face to the next
+    than any one member's (``benchmarks/train_lesion_classifier.py --members``).
+
+    Attributes
+    ----------
+    members : tuple of PixelClassifier
+    threshold : float
+        Mean probability at or above which a pixel is lesion.
+    training : dict
+        What it was fitted on (free-form summary, kept in the model file).
+    """
+
+    members: tuple
+    threshold: float = 0.5
+    training: dict = field(default_factory=dict)
+
+    def final_probability(self, features, inside, iod_px: float) -> np.ndarray:
+        """Mean lesion probability of the members for each described pixel (as :meth:`PixelClassifier.final_probability`)."""
+        features = np.asarray(features, np.float32)
+        return np.mean([member.final_probability(features, inside, iod_px) for member in self.members], axis=0)
+
+    @property
+    def decision_threshold(self) -> float:
+        return self.threshold
+
+    def predict(self, features, inside, iod_px: float) -> np.ndarray:
+        """Lesion (True) or not for each described pixel: the members' mean probability at :attr:`threshold`."""
+        return self.final_probability(features, inside, iod_px) >= self.threshold
+
+    def to_dict(self) -> dict:
+        return {"kind": "ensemble", "threshold": float(self.threshold), "training": dict(self.training),
+                "members": [member.to_dict() for member in self.members]}
+
+    @classmethod
+    def from_dict(cls, data) -> ClassifierEnsemble:
+        """Rebuild from :meth:`to_dict`'s output; ``ValueError`` says what is wrong."""
+        members = data.get("members") if isinstance(data, dict) else None
+        if not isinstance(members, list) or not members:
+            raise ValueError('a lesion_classifier of "kind": "ensemble" needs a non-empty list of "members"')
+        threshold = data.get("threshold", 0.5)
+        if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
+            raise ValueError("lesion_classifier ensemble threshold must be a number within 0-1")
+        return cls(tuple(PixelClassifier.from_dict(m) for m in members), float(threshold), dict(data.get("training", {})))
+
+
+def classifier_from_dict(data) -> PixelClassifier | ClassifierEnsemble:
+    """A model file's ``lesion_classifier``: one network (``"kind": "mlp"``) or an ensemble of them."""
+    if isinstance(data, dict) and data.get("kind") == "ensemble":
+        return ClassifierEnsemble.from_dict(data)
+    return PixelClassifier.from_dict(data)

@@ -12,9 +12,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from .classifier import CONTEXT_FEATURES, PIXEL_FEATURES, REGION_CONTEXT_FEATURES, PixelClassifier, context_features
+from .classifier import (
+    CONTEXT_FEATURES,
+    PIXEL_FEATURES,
+    REGION_CONTEXT_FEATURES,
+    ClassifierEnsemble,
+    PixelClassifier,
+    context_features,
+)
 
-__all__ = ["fit_pixel_classifier", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier"]
+__all__ = ["fit_pixel_classifier", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
+           "fit_classifier_ensemble"]
 
 
 def fit_pixel_classifier(features, labels, *, hidden_layers=(32, 16), seed: int = 0, training=None,
@@ -157,6 +165,24 @@ def fit_lesion_classifier(photos, groups, iod_px: float, *, context: bool = True
     stage = fit_context_stage(photos, probabilities, iod_px, pixels_per_photo=pixels_per_photo, seed=seed,
                               region_context=region_context, **fit_options)
     return replace(first, context=stage)
+
+
+def fit_classifier_ensemble(photos, groups, iod_px: float, *, members: int = 4, seed: int = 0, jobs: int = 1,
+                            training=None, **options) -> ClassifierEnsemble:
+    """Fit ``members`` classifiers as :func:`fit_lesion_classifier` does, with seeds ``seed``, ``seed + 1``, ...
+
+    Each member draws its own pixels from every photo and starts from its own weights; the
+    :class:`~pigmentscan.lesions.classifier.ClassifierEnsemble` averages their probabilities.
+    ``jobs`` members are fitted at a time (joblib processes); ``options`` go to
+    :func:`fit_lesion_classifier` (``context``, ``folds``, ``pixels_per_photo``, ...).
+    """
+    from joblib import Parallel, delayed
+
+    if members < 1:
+        raise ValueError("an ensemble needs at least one member")
+    fitted = Parallel(n_jobs=min(jobs, members))(
+        delayed(fit_lesion_classifier)(photos, groups, iod_px, seed=seed + k, **options) for k in range(members))
+    return ClassifierEnsemble(tuple(fitted), 0.5, dict(training or {}))
 
 
 def _sample(photos, pixels_per_photo: int, rng):

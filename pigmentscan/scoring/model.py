@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
-from ..lesions import LesionParams, PixelClassifier
+from ..lesions import ClassifierEnsemble, LesionParams, PixelClassifier, classifier_from_dict
 from ..regions import REGION_KEYS, TEMPLATE_VERSION
 from .grading import Grading
 
@@ -37,7 +37,7 @@ class ScoringModel:
     description: str = ""
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    lesion_classifier: PixelClassifier | None = None  # learned lesion masks; rule-based without one
+    lesion_classifier: PixelClassifier | ClassifierEnsemble | None = None  # learned lesion masks; rule-based without one
 
     def to_dict(self) -> dict:
         out = {
@@ -168,7 +168,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     classifier = None
     if data.get("lesion_classifier") is not None:
         try:
-            classifier = PixelClassifier.from_dict(data["lesion_classifier"])
+            classifier = classifier_from_dict(data["lesion_classifier"])
         except ValueError as error:
             raise ModelError(source, str(error)) from None
     try:
