@@ -74,6 +74,20 @@ detected (SDC 0.71), but clean brown and dark faces read more pigment (1.19 MASI
 lighter skin, over the test suite's limit of 1.0); fitted with blushed and darkened clean faces
 too (``--negatives 2``), clean skin stays clean but test r is 0.852, 58 of 60 detected. Neither
 is taken (train_lesion_classifier.py).
+With the default model's three-network ensemble (``lesions.ClassifierEnsemble``, mean probability
+0.6) on photos prepared with ``highlight_shading`` -2.0: test faces (K=3) r 0.878 (0.774-0.942),
+mMASI 0.905, area % 0.970, retest SDC 0.67, 61 of 63 improvements detected (missed: T129br1 at
+weeks 8 and 12, true change -1.2, measured -0.4 and less), 1 of 27 stable visits beyond the SDC;
+082's share of the error 32 %, 118 18 %, 108 15 % (r 0.992 with the true area grades). Held-out
+tune (the networks fitted without the tune trial faces) r 0.928. The steps, each chosen on
+held-out tune: one network 0.875 -> three at 0.6 0.903 (test 0.865) -> the sheen band -1.5 to
+-2.0 measured 0.916 (test 0.890, networks not refitted) -> refitted on it 0.928 (test 0.878).
+Where the rest comes from, on face 118 (ITA 38): at some visits a faint patch of its own
+pigment-free skin beside a phantom patch reads as lesion (18 % of a region), at others not; the
+networks' face-wide features (melanin noise, the skin outside the regions, the face's tone) move
+when a face carries pigment, and with them set back to the clean face's values most of that
+patch is normal again. Measuring the highlights by a vote of the skin around them
+(``highlight_fill_iod`` 0.25) gave test r 0.845 with one network (0.840 without).
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
