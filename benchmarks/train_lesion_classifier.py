@@ -234,7 +234,9 @@ def with_threshold(classifier, threshold: float):
     """The classifier deciding at ``threshold``: an ensemble's own, else its last stage's."""
     from dataclasses import replace
 
-    if hasattr(classifier, "members"):
+    from pigmentscan.lesions import ClassifierEnsemble
+
+    if isinstance(classifier, ClassifierEnsemble):
         return replace(classifier, threshold=threshold)
     if classifier.context is not None:
         return replace(classifier, context=replace(classifier.context, threshold=threshold))

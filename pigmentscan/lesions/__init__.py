@@ -82,9 +82,9 @@ __all__ = [
     "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
     "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
     "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
-    "PIXEL_FEATURES", "PixelClassifier", "ClassifierEnsemble", "classifier_from_dict", "pixel_features", "fit_pixel_classifier", "add_distinct_patches",
-    "CONTEXT_FEATURES", "context_features", "fit_context_stage", "cross_fitted_probabilities", "fit_lesion_classifier",
-    "fit_classifier_ensemble",
+    "PIXEL_FEATURES", "PixelClassifier", "ClassifierEnsemble", "classifier_from_dict", "pixel_features",
+    "fit_pixel_classifier", "add_distinct_patches", "CONTEXT_FEATURES", "context_features", "fit_context_stage",
+    "cross_fitted_probabilities", "fit_lesion_classifier", "fit_classifier_ensemble",
     "non_skin_parts", "fill_hidden", "REGION_CONTEXT_FEATURES",
 ]
 

@@ -316,10 +316,6 @@ class ClassifierEnsemble:
         features = np.asarray(features, np.float32)
         return np.mean([member.final_probability(features, inside, iod_px) for member in self.members], axis=0)
 
-    @property
-    def decision_threshold(self) -> float:
-        return self.threshold
-
     def predict(self, features, inside, iod_px: float) -> np.ndarray:
         """Lesion (True) or not for each described pixel: the members' mean probability at :attr:`threshold`."""
         return self.final_probability(features, inside, iod_px) >= self.threshold

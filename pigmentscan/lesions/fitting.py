@@ -167,7 +167,7 @@ def fit_lesion_classifier(photos, groups, iod_px: float, *, context: bool = True
     return replace(first, context=stage)
 
 
-def fit_classifier_ensemble(photos, groups, iod_px: float, *, members: int = 4, seed: int = 0, jobs: int = 1,
+def fit_classifier_ensemble(photos, groups, iod_px: float, *, members: int = 3, seed: int = 0, jobs: int = 1,
                             training=None, **options) -> ClassifierEnsemble:
     """Fit ``members`` classifiers as :func:`fit_lesion_classifier` does, with seeds ``seed``, ``seed + 1``, ...
 
