@@ -374,7 +374,7 @@ def main(argv=None) -> int:
                "pixels_per_photo": PIXELS_PER_PHOTO, "dark_share": round(args.dark_share, 3),
                "negatives_per_clean_face": args.negatives, "drifted_takes_per_photo": args.drifted,
                "context_stage": args.context, "region_context": args.context and not args.local_context,
-               "seed": args.seed}
+               "seed": args.seed, "threshold": args.threshold}
     if unused:
         summary["unused_features"] = list(unused)
     if args.exclude_faces:
@@ -382,7 +382,6 @@ def main(argv=None) -> int:
     labelled, groups = [_labelled(p) for p in photos], [p["face"] for p in photos]
     options = dict(context=args.context, pixels_per_photo=PIXELS_PER_PHOTO, region_context=not args.local_context,
                    unused_features=unused)
-    summary["threshold"] = args.threshold
     if args.members > 1:
         summary["members"] = args.members
         classifier = fit_classifier_ensemble(labelled, groups, iod_px, members=args.members, seed=args.seed,
