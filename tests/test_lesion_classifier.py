@@ -245,3 +245,36 @@ def test_the_classifier_finds_faint_wide_pigment_the_rules_miss(faint_phantom):
         assert learned_error < 0.5 * abs(rules.regions[key].area_pct - p.truth[key]["area_pct"]), key
     assert learned.regions["chin"].area_pct < 5 and learned.regions["forehead"].area_pct < 5
     assert abs(learned.masi - p.masi) < 0.35 * p.masi < abs(rules.masi - p.masi)
+
+
+def _normal_skin_features(rgb, true_mask, landmarks, params):
+    """Median pixel features over the region pixels off ``true_mask`` (working copy of ``rgb``)."""
+    import cv2
+
+    from pigmentscan.lesions import pixel_features, skin_maps, working_copy
+
+    small, factor = working_copy(rgb, landmarks.iod_px, params)
+    maps = skin_maps(small, landmarks.points_px * factor, landmarks.iod_px * factor, params)
+    inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
+    pigment = cv2.resize(true_mask.astype(np.uint8), inside.shape[::-1], interpolation=cv2.INTER_NEAREST).astype(bool)
+    features = pixel_features(maps, inside & ~pigment)
+    return {name: float(np.median(features[:, PIXEL_FEATURES.index(name)])) for name in PIXEL_FEATURES}
+
+
+def test_face_wide_features_measured_off_the_pigment_move_less_when_pigment_is_added(face_path):
+    """LesionParams.face_skin_margin_iod: the face's tone and melanin level come from its normal skin."""
+    rgb = read_rgb(face_path("118_03.jpg"))
+    landmarks = detect_landmarks(rgb)
+    phantom = make_phantom(rgb, seed=3, landmarks=landmarks, area_fraction=0.35, darkness=2, homogeneity=3)
+    default = load_model().lesion
+    assert default.face_skin_margin_iod == 0  # the shipped classifier was fitted without it
+    shifts = {}
+    for margin in (0.0, 0.04):
+        params = dataclasses.replace(default, face_skin_margin_iod=margin)
+        clean = _normal_skin_features(rgb, phantom.lesion_mask, landmarks, params)
+        pigmented = _normal_skin_features(phantom.image, phantom.lesion_mask, detect_landmarks(phantom.image), params)
+        shifts[margin] = {name: abs(pigmented[name] - clean[name]) for name in ("melanin", "ita_deg", "noise")}
+    # the same normal skin, with and without pigment beside it: measured on all of the clean skin its
+    # melanin and the face's ITA move with the pigment; measured off the candidates, far less
+    for name in ("melanin", "ita_deg", "noise"):
+        assert shifts[0.04][name] < 0.6 * shifts[0.0][name], (name, shifts)

@@ -95,7 +95,7 @@ def pixel_features(maps, where=None) -> np.ndarray:
     numpy.ndarray, shape (N, len(PIXEL_FEATURES)), float32
         One row per pixel of ``where``, in row-major order.
     """
-    from .reference import skin_references, surface_reference
+    from .reference import melanin_noise, skin_references, surface_reference
 
     iod, clean = maps.iod_px, maps.clean
     in_regions = np.logical_or.reduce(list(maps.regions.values()))
@@ -106,30 +106,46 @@ def pixel_features(maps, where=None) -> np.ndarray:
 
     melanin, darkness, haemoglobin = at(maps.melanin), at(maps.darkness), at(maps.haemoglobin)
     per_od = maps.od_per_melanin
-    columns = [melanin, haemoglobin, at(maps.shading), at(maps.contrast), at(maps.candidates),
-               at(_gaussian(maps.melanin, 0.06 * iod))]
+    face_skin, melanin_centre, noise = maps.clean, 0.0, maps.noise
+    if maps.params.face_skin_margin_iod > 0:  # the face-wide figures from its normal skin
+        face_skin = _face_skin(maps)
+        melanin_centre, noise = float(np.median(maps.melanin[face_skin])), melanin_noise(maps.melanin, face_skin, iod)
+    columns = [melanin - melanin_centre, haemoglobin, at(maps.shading), at(maps.contrast), at(maps.candidates),
+               at(_gaussian(maps.melanin, 0.06 * iod)) - melanin_centre]
     for melanin_ref, darkness_ref, haemoglobin_ref in skin_references(
             (maps.melanin, maps.darkness, maps.haemoglobin), clean, iod, REFERENCE_SCALES_IOD, 0.6):
         columns += [melanin - at(melanin_ref), (darkness - at(darkness_ref)) / per_od,
                     haemoglobin - at(haemoglobin_ref)]
     columns.append(melanin - at(surface_reference(maps.melanin, clean, iod, maps.params)))
-    outside = clean & ~cv2.dilate(in_regions.astype(np.uint8), _disk(0.05 * iod)).astype(bool)  # 0.05 IOD off
+    outside = face_skin & ~cv2.dilate(in_regions.astype(np.uint8), _disk(0.05 * iod)).astype(bool)  # 0.05 IOD off
     if outside.sum() < 50:
-        outside = clean
+        outside = face_skin
     columns += [melanin - np.median(maps.melanin[outside]), (darkness - np.median(maps.darkness[outside])) / per_od,
-                melanin - np.quantile(maps.melanin[clean], 0.25)]
+                melanin - np.quantile(maps.melanin[face_skin], 0.25)]
     local_mean = at(_gaussian(maps.melanin, 0.05 * iod))
     columns.append(np.sqrt(np.maximum(at(_gaussian(maps.melanin * maps.melanin, 0.05 * iod)) - local_mean**2, 0.0)))
-    skin_lab = maps.lab[clean].mean(axis=0) if clean.any() else np.zeros(3, np.float32)
+    skin_lab = maps.lab[face_skin].mean(axis=0) if face_skin.any() else np.zeros(3, np.float32)
     region = np.zeros(rows.size, np.float32)
     for number, key in enumerate(REGION_KEYS, start=1):
         region[at(maps.regions[key])] = number
-    columns += [*_face_position(rows, cols, maps.points_px, iod), maps.noise, float(colour.ita_deg(skin_lab)),
+    columns += [*_face_position(rows, cols, maps.points_px, iod), noise, float(colour.ita_deg(skin_lab)),
                 skin_lab[0], region]
     out = np.empty((rows.size, len(PIXEL_FEATURES)), np.float32)
     for k, column in enumerate(columns):
         out[:, k] = column
     return out
+
+
+def _face_skin(maps) -> np.ndarray:
+    """The normal skin the face-wide features are measured on (``LesionParams.face_skin_margin_iod``).
+
+    The clean skin off the rule-based candidates grown by the margin; all of the clean skin
+    when that leaves under a tenth of it (a face the rules find mostly pigmented).
+    """
+    margin_iod = maps.params.face_skin_margin_iod
+    grown = cv2.dilate(maps.candidates.astype(np.uint8), _disk(2 * margin_iod * maps.iod_px)).astype(bool)
+    normal = maps.clean & ~grown
+    return normal if normal.sum() >= max(50, 0.1 * maps.clean.sum()) else maps.clean
 
 
 def context_features(probability, inside, region, iod_px: float) -> np.ndarray:

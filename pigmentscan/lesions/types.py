@@ -58,6 +58,11 @@ class LesionParams:
     #: Smoothing (IOD) of the melanin map a lesion's contrast is measured on (its median over
     #: the lesion); ``smoothing_iod`` steadies the masks but dilutes patches near its size.
     contrast_smoothing_iod: float = 0.025
+    #: With a learned classifier: when > 0, its face-wide features (the skin outside the regions,
+    #: the 25th percentile of melanin, the face's tone) are measured on the clean skin off the
+    #: rule-based candidates grown by this margin (IOD), so pigment does not move them; 0 measures
+    #: them over all clean skin, as classifiers fitted before this parameter expect.
+    face_skin_margin_iod: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}

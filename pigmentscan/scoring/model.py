@@ -106,6 +106,7 @@ _LESION_RANGES = {
     "rule_highlight_shading": (-10.0, 0.0),
     "highlight_fill_iod": (0.0, 2.0),  # 0: highlights stay unmeasured
     "contrast_smoothing_iod": (0.0, 2.0),  # 0: the unsmoothed melanin map
+    "face_skin_margin_iod": (0.0, 2.0),  # 0: face-wide features over all clean skin
 }
 
 
