@@ -88,6 +88,14 @@ networks' face-wide features (melanin noise, the skin outside the regions, the f
 when a face carries pigment, and with them set back to the clean face's values most of that
 patch is normal again. Measuring the highlights by a vote of the skin around them
 (``highlight_fill_iod`` 0.25) gave test r 0.845 with one network (0.840 without).
+Measuring those face-wide features on the clean skin off the rule-based candidates
+(``LesionParams.face_skin_margin_iod`` 0.04, networks refitted on photos prepared with it,
+tune trial faces left out) moves face 118's normal-skin features less (melanin 0.14 -> 0.02,
+ITA 7.1 -> 2.9 degrees), but held-out tune r is 0.910 (0.864-0.945) against the default's 0.928,
+62 of 64 improvements detected as before: not taken, and not tried on test. Nor are the grades'
+expected values the gap: on the tune trial photos with the default networks (r 0.927 at the
+measured ``grading.area_uncertainty_pct`` 2.09) r is 0.931 banded (0), 0.932 at 1.0, 0.913 at
+3.5 and 0.895 at 5.0 (``--rescore`` with each model): the measured value is kept.
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
