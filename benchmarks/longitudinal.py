@@ -79,8 +79,8 @@ With the default model's three-network ensemble (``lesions.ClassifierEnsemble``,
 mMASI 0.905, area % 0.970, retest SDC 0.67, 61 of 63 improvements detected (missed: T129br1 at
 weeks 8 and 12, true change -1.2, measured -0.4 and less), 1 of 27 stable visits beyond the SDC;
 082's share of the error 32 %, 118 18 %, 108 15 % (r 0.992 with the true area grades). Held-out
-tune (the networks fitted without the tune trial faces) r 0.928. Five networks (seeds 0-4; on the same
-kept held-out tune photos 0.933 against three's 0.924, ten 0.930), the default now:
+tune (the networks fitted without the tune trial faces) r 0.928. Five networks (seeds 0-4), the default
+now, chosen as the steps below say (three re-scored on the same kept tune photos: 0.924):
 test r 0.892 (0.801-0.946), mMASI 0.923, area % 0.974, retest SDC 0.63, 61 of 63 detected (the
 same two missed), 2 of 27 stable visits beyond the SDC; 082's share 27 %, 118 21 %, 108 13 %
 (r 0.991 with the true area grades, 0.897 with the true darkness grades); with the grading
