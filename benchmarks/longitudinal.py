@@ -94,9 +94,9 @@ region crossing the 30 % band, while the measured 27-28 % stays under it (its ar
 measured within 0.3 points). Held-out tune the same way (nine subjects per face, the networks
 fitted without the tune trial faces): r 0.906 (0.873-0.934) against 0.933 with three, 196 of 203
 detected, 22 of 81 stable visits beyond its SDC (0.32, from 12 retest faces). The steps, each
-chosen on held-out tune: one network 0.875 -> three at 0.6 0.903 (test 0.865) -> the sheen band -1.5 to
--2.0 measured 0.916 (test 0.890, networks not refitted) -> refitted on it 0.928 (test 0.878)
--> five networks 0.933 (test 0.892).
+chosen on held-out tune: one network 0.875 -> three at 0.6 0.903 (test 0.865) -> the sheen band
+-1.5 to -2.0 measured 0.916 (test 0.890, networks not refitted) -> refitted on it 0.928 (test
+0.878) -> five networks 0.933 (test 0.892).
 Where the rest comes from, on face 118 (ITA 38): at some visits a faint patch of its own
 pigment-free skin beside a phantom patch reads as lesion (18 % of a region), at others not; the
 networks' face-wide features (melanin noise, the skin outside the regions, the face's tone) move
