@@ -119,9 +119,28 @@ def _cmd_validate(args) -> int:
 def _cmd_compare(args) -> int:
     from .longitudinal import compare_files
 
-    comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels)
+    detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
+    try:
+        comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
+                                   detect_by=detect_by)
+    except ValueError as error:  # --detect-by names a measure without an SDC
+        print(f"pigmentscan compare: {error}", file=sys.stderr)
+        return 2
     print(f"changes for {comparison.changes['subject'].nunique()} subject(s) -> {Path(args.out) / 'report.html'}")
+    if comparison.sdc is not None:
+        limits = comparison.sdc if isinstance(comparison.sdc, dict) else {"masi": comparison.sdc}
+        print("smallest detectable change: " + ", ".join(f"{m} {v:.3g}" for m, v in limits.items())
+              + f"; detected by {', '.join(comparison.detect_by)}")
     return 0
+
+
+def _sdc_argument(text: str):
+    from .longitudinal.reliability import parse_sdc
+
+    try:
+        return parse_sdc(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,7 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="change across visits per subject")
     compare.add_argument("scores", metavar="SCORES.csv")
     compare.add_argument("--out", required=True, metavar="DIR")
-    compare.add_argument("--sdc", type=float, metavar="POINTS", help="smallest detectable change in MASI points")
+    compare.add_argument("--sdc", type=_sdc_argument, metavar="POINTS|M=V,...",
+                         help="smallest detectable change: MASI points (0.64), or per measure "
+                              "(masi=0.64,lesion_area_pct=2.3)")
+    compare.add_argument("--retest", metavar="RETEST_SCORES.csv",
+                         help="scores of repeat photos of stable subjects: measure the smallest detectable changes "
+                              "from them (written to DIR/sdc.csv)")
+    compare.add_argument("--detect-by", metavar="MEASURE[,MEASURE]",
+                         help="measures whose change beyond its SDC marks a visit improved or worsened "
+                              "(default: lesion_area_pct when it has an SDC, else all given)")
     compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
                          help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
                               "default: on)")

@@ -16,7 +16,7 @@ import pytest
 
 from pigmentscan.batch import run_batch
 from pigmentscan.io import read_scores
-from pigmentscan.longitudinal import changes_from_baseline, compare_files
+from pigmentscan.longitudinal import changes_from_baseline, compare_files, smallest_detectable_change
 from pigmentscan.report import comparison_panel, warp_to_reference
 
 phantom = pytest.importorskip("pigmentscan.phantom", reason="pigmentscan.phantom (simulated pigment) not available")
@@ -91,6 +91,31 @@ def test_change_follows_the_truth_for_one_fading_and_one_stable_subject(trial):
     post = changes[~changes["is_baseline"]]
     assert len(post) == 6
     assert np.corrcoef(post["true_change"], post["masi_change"])[0, 1] >= 0.9
+
+
+@pytest.fixture(scope="module")
+def retest_scores(tmp_path_factory, face_path):
+    """Two other faces, their pigment unchanged, photographed at four visits under drift."""
+    folder = tmp_path_factory.mktemp("retest")
+    rows = []
+    for face in ("063_03.jpg", "010_03.jpg"):
+        rgb = cv2.cvtColor(cv2.imread(str(face_path(face))), cv2.COLOR_BGR2RGB)
+        rows += _series(folder, rgb, f"R{face[:3]}", STABLE, seed=int(face[:3]))[0]
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([["image", "subject", "visit"]] + rows)
+    result = run_batch(folder / "manifest.csv", folder / "out", jobs=2, overlays=False, progress=False)
+    return read_scores(result.scores_path)
+
+
+def test_retest_sdc_tells_fading_from_drift(trial, retest_scores):
+    reliability = smallest_detectable_change(retest_scores)
+    assert reliability.table["n_sessions"].tolist() == [8, 8, 8]
+    # drift alone moves the weighted lesion area by a few points, not by tens
+    assert 0 < reliability.sdc["lesion_area_pct"] < 5.0, reliability.table
+    _, scores, _ = trial
+    changes = changes_from_baseline(scores, sdc=reliability).set_index(["subject", "visit"])["detected_change"]
+    assert changes["F004"].tolist() == ["none", "improved", "improved", "improved"]  # every real improvement
+    assert changes["S021"].tolist() == ["none"] * 4  # drift alone: nothing beyond the SDC
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,17 @@ Baseline is each subject's first visit in the order of :func:`pigmentscan.io.vis
 after both day 0 ("baseline") and the study's first visit, or whose baseline photo was not scored,
 gets a ``note`` and no changes; it is never dropped silently.
 
-Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.statistics`
+Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.reliability`
+(smallest detectable change from test-retest photos), :mod:`.statistics`
 (group summaries, between-arm tests, :func:`compare`), :mod:`.output` (figures, report, files).
 """
 
 # RESPONDER_THRESHOLDS and CONFIDENCE: module constants of the former longitudinal.py, still importable here.
-from .changes import RESPONDER_THRESHOLDS, changes_from_baseline  # noqa: F401
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detect_changes, lesion_area_pct  # noqa: F401
+from .reliability import RetestReliability, smallest_detectable_change
 from .output import compare_files, write_comparison_report
 from .statistics import CONFIDENCE, Comparison, compare, compare_arms, group_summary  # noqa: F401
 
-__all__ = ["Comparison", "changes_from_baseline", "group_summary", "compare_arms", "compare",
-           "write_comparison_report", "compare_files"]
+__all__ = ["Comparison", "RetestReliability", "changes_from_baseline", "detect_changes", "lesion_area_pct",
+           "smallest_detectable_change", "group_summary", "compare_arms", "compare", "write_comparison_report",
+           "compare_files"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from .. import io as _io
 from ..errors import ManifestError
 from ..regions import REGION_KEYS
+from ..scoring.grading import REGION_WEIGHTS
 
 #: Responder thresholds, improvement from baseline as a fraction. >=50 % is the usual melasma-trial
 #: responder definition (MASI.md "Photos in trials"; e.g. tranexamic-acid RCTs); >=75 % is the
@@ -18,6 +20,18 @@ RESPONDER_THRESHOLDS = (0.50, 0.75)
 # Float slack so that exactly 75 % counts (1.4 -> 0.35 gives 0.7499999999999999). Not clinical.
 _EPS = 1e-9
 _ID_COLUMNS = ("subject", "visit", "arm", "date")
+#: Measures whose change can be tested against a smallest detectable change (reliability.py).
+DETECTION_MEASURES = ("masi", "mmasi", "lesion_area_pct")
+
+
+def lesion_area_pct(scores: pd.DataFrame) -> pd.Series:
+    """Lesion share of the four MASI regions, weighted as in MASI (%, continuous, no bands).
+
+    ``sum(w_r * <r>_area_pct)`` with the MASI weights 0.3, 0.3, 0.3, 0.1: the measure whose
+    change follows the true change of pigment most closely, since it is not cut into the area
+    score's bands (a region at 29 % and one at 31 % differ by a whole area score).
+    """
+    return sum(REGION_WEIGHTS[r] * pd.to_numeric(scores[f"{r}_area_pct"], errors="coerce") for r in REGION_KEYS)
 
 
 def _text(value) -> str | None:
@@ -48,6 +62,9 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
         if f"{r}_{s}" in frame.columns]
     for column in measures:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    if all(f"{r}_area_pct" in frame.columns for r in REGION_KEYS):
+        frame["lesion_area_pct"] = lesion_area_pct(frame)
+        measures.insert(len([m for m in measures if m in ("masi", "mmasi")]), "lesion_area_pct")
     status = frame["status"].map(lambda v: (_text(v) or "").lower()) if "status" in frame.columns else None
     frame["_usable"] = True if status is None else status.ne("error").to_numpy()
 
@@ -76,7 +93,76 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
     raise ManifestError(None, f"{what}: use labels like 'baseline', 'week 4', 'V2', or add an ISO 'date' column")
 
 
-def changes_from_baseline(scores: pd.DataFrame, *, sdc: float | None = None) -> pd.DataFrame:
+def visit_means(scores: pd.DataFrame) -> pd.DataFrame:
+    """Each subject's usable photos of one visit averaged: ``subject``, ``visit``, ``n_images``, measures."""
+    frame, measures, _ = _prepare(scores)
+    usable = frame[frame["_usable"]]
+    grouped = usable.groupby(["subject", "_rank"], sort=True)
+    means = grouped[measures].mean()
+    means.insert(0, "n_images", grouped.size())
+    means.insert(0, "visit", grouped["_label"].first())
+    return means.reset_index().drop(columns="_rank")
+
+
+def sdc_mapping(sdc) -> dict[str, float]:
+    """``sdc`` of :func:`changes_from_baseline` as ``{measure: smallest detectable change}``.
+
+    A number is MASI points; a mapping names its measures; a
+    :class:`~pigmentscan.longitudinal.reliability.RetestReliability` gives its ``sdc``.
+    """
+    sdc = getattr(sdc, "sdc", sdc)
+    mapping = {str(k): float(v) for k, v in sdc.items()} if isinstance(sdc, Mapping) else {"masi": float(sdc)}
+    bad = {k: v for k, v in mapping.items() if not (math.isfinite(v) and v >= 0)}
+    if bad or not mapping:
+        raise ValueError(f"a smallest detectable change must be a finite number >= 0 per measure, got {sdc!r}")
+    return mapping
+
+
+def detection_measures(sdc, detect_by=None) -> tuple[str, ...]:
+    """The measures whose change decides ``detected_change``.
+
+    ``detect_by`` when given; else ``lesion_area_pct`` when it has an SDC (on the phantom trials
+    of benchmarks/longitudinal.py it detected more improvements than MASI with fewer false
+    alarms on stable subjects); else every measure given an SDC.
+    """
+    mapping = sdc_mapping(sdc)
+    if detect_by is None:
+        return ("lesion_area_pct",) if "lesion_area_pct" in mapping else tuple(mapping)
+    chosen = (detect_by,) if isinstance(detect_by, str) else tuple(detect_by)
+    if not chosen or set(chosen) - set(mapping):
+        raise ValueError(f"detect_by {list(chosen)} must name measures given a smallest detectable change "
+                         f"{sorted(mapping)}")
+    return chosen
+
+
+def detect_changes(changes: pd.DataFrame, sdc, detect_by=None) -> pd.DataFrame:
+    """Mark the changes larger than the smallest detectable change (in place; returned).
+
+    ``changes``: a table with ``<m>_change`` columns (:func:`changes_from_baseline`); ``sdc`` and
+    ``detect_by`` as there. Adds ``beyond_sdc``, ``detected_change`` and, when ``sdc`` is a
+    mapping, ``<m>_beyond_sdc``.
+    """
+    mapping, per_measure = sdc_mapping(sdc), isinstance(getattr(sdc, "sdc", sdc), Mapping)
+    missing = sorted(set(mapping) - {c[: -len("_change")] for c in changes.columns if c.endswith("_change")})
+    if missing:
+        raise ManifestError(None, f"a smallest detectable change is given for {missing}, which the scores lack")
+    detect_by = detection_measures(mapping, detect_by)
+    flags = {}
+    for measure, limit in mapping.items():
+        change = changes[f"{measure}_change"]
+        flags[measure] = (change.where(change.abs() > limit, 0.0).apply(np.sign)).mask(change.isna())
+        if per_measure:
+            changes[f"{measure}_beyond_sdc"] = pd.Series(flags[measure] != 0, dtype="boolean").mask(change.isna())
+    signs = pd.concat([flags[m] for m in detect_by], axis=1)
+    known = signs.notna().all(axis=1)
+    changes["beyond_sdc"] = pd.Series(signs.ne(0).any(axis=1), dtype="boolean").mask(~known)
+    down, up = signs.lt(0).any(axis=1), signs.gt(0).any(axis=1)
+    detected = np.select([down & up, down, up], ["mixed", "improved", "worsened"], "none")
+    changes["detected_change"] = pd.Series(detected, index=changes.index, dtype=object).where(known)
+    return changes
+
+
+def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> pd.DataFrame:
     """Change of each measure from each subject's baseline visit.
 
     Parameters
@@ -84,15 +170,24 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc: float | None = None) -> 
     scores : pandas.DataFrame
         Scores table (CONTRACT.md); optional ``arm`` and ``date``. Rows with status ``error``
         are skipped; several usable photos of one subject at one visit are averaged (``n_images``).
-    sdc : float, optional
-        Smallest detectable change in MASI points; adds ``beyond_sdc`` (|MASI change| > sdc).
+    sdc : float, mapping or RetestReliability, optional
+        Smallest detectable change: MASI points, or ``{measure: sdc}`` for any of
+        ``DETECTION_MEASURES`` (in the measure's units), or the result of
+        :func:`~pigmentscan.longitudinal.smallest_detectable_change`. Adds ``beyond_sdc``
+        (some ``detect_by`` measure changed by more than its SDC), ``detected_change``
+        (``improved``: a ``detect_by`` measure fell beyond its SDC and none rose beyond it;
+        ``worsened``; ``mixed``; ``none``) and, for a mapping, ``<m>_beyond_sdc`` per measure.
+    detect_by : str or sequence of str, optional
+        The measures ``beyond_sdc`` and ``detected_change`` look at (default: see
+        :func:`detection_measures`; ``lesion_area_pct`` when it has an SDC).
 
     Returns
     -------
     pandas.DataFrame
         One row per subject x visit, baseline included (change 0): ``subject``, [``arm``],
         ``visit``, ``visit_order`` (0, 1, ... in study order), [``date``, ``days_from_baseline``],
-        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi and each region's ``area_pct``,
+        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi, ``lesion_area_pct`` (see
+        :func:`lesion_area_pct`; when every region's area is present) and each region's ``area_pct``,
         ``darkness`` and ``melanin_contrast`` (those present): ``<m>``, ``<m>_baseline``,
         ``<m>_change`` (visit - baseline), ``<m>_change_pct`` (change / baseline * 100, NaN when
         baseline is 0), ``<m>_improvement_rate`` ((baseline - visit) / baseline); for masi and
@@ -156,6 +251,5 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc: float | None = None) -> 
             flag = pd.Series(rate >= threshold - _EPS, dtype="boolean").mask(rate.isna())
             changes[f"{m}_responder_{round(threshold * 100)}"] = flag
     if sdc is not None:
-        change = changes["masi_change"]
-        changes["beyond_sdc"] = pd.Series(change.abs() > float(sdc), dtype="boolean").mask(change.isna())
+        changes = detect_changes(changes, sdc, detect_by)
     return changes.sort_values(["subject", "visit_order"], kind="stable").reset_index(drop=True)

@@ -11,10 +11,14 @@ import pandas as pd
 
 from .. import io as _io
 from ..errors import ManifestError
+from .changes import sdc_mapping
+from .reliability import smallest_detectable_change
 from .statistics import CONFIDENCE, Comparison, _visit_name, compare
 
 # One panel per subject only up to this many subjects (presentation choice).
 _SMALL_MULTIPLES_MAX = 16
+_MEASURE_NAMES = {"masi": "MASI (points)", "mmasi": "mMASI (points)",
+                  "lesion_area_pct": "lesion area (% of the regions)"}
 
 
 def _figures(comparison: Comparison) -> dict:
@@ -99,9 +103,19 @@ def _plain_language(comparison: Comparison) -> list[str]:
         text.append(f"At {r['visit']}, the MASI change of arms {r['arms']} was compared with the {r['test']} test: "
                     f"p = {r['p_value']:.3g}, {r['effect_size_name']} = {r['effect_size']:+.2f} "
                     "(not adjusted for the number of visits).")
-    text.append("MASI here is the software's estimate of what a physician would score, not a physician score"
-                + (f"; changes of {comparison.sdc:g} points or less are within measurement noise."
-                   if comparison.sdc is not None else "."))
+    text.append("MASI here is the software's estimate of what a physician would score, not a physician score.")
+    if comparison.sdc is not None:
+        limits = comparison.sdc if isinstance(comparison.sdc, Mapping) else {"masi": comparison.sdc}
+        text.append("Smallest detectable changes (changes this small or smaller are within measurement noise): "
+                    + ", ".join(f"{_MEASURE_NAMES.get(m, m)} {v:.3g}" for m, v in limits.items())
+                    + f". A visit counts as improved (or worsened) when its change in "
+                    + " or ".join(_MEASURE_NAMES.get(m, m) for m in comparison.detect_by) + " is larger.")
+        post = comparison.changes[~comparison.changes["is_baseline"] & comparison.changes["detected_change"].notna()]
+        last = post[post["visit_order"] == post["visit_order"].max()] if len(post) else post
+        if len(last):
+            counts = last["detected_change"].value_counts()
+            text.append(f"At {_visit_name(last)}, {counts.get('improved', 0)} of {len(last)} subjects improved beyond "
+                        f"measurement noise and {counts.get('worsened', 0)} worsened.")
     return text
 
 
@@ -162,7 +176,8 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
             report.image(bytes(panels[subject]), alt=f"before and after, subject {subject}")
     report.heading("Per subject")
     report.table(comparison.changes[[c for c in ("subject", "arm", "visit", "masi", "masi_change", "masi_change_pct",
-                                                 "masi_responder_50", "beyond_sdc", "note")
+                                                 "masi_responder_50", "lesion_area_pct_change", "detected_change",
+                                                 "note")
                                      if c in comparison.changes.columns]], float_format="{:.2f}")
     report.paragraph(f"Baseline is each subject's first visit. Change = visit - baseline; improvement rate = "
                      f"(baseline - visit) / baseline; responders improved by at least 50% (or 75%). Intervals are "
@@ -171,8 +186,14 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     return paths
 
 
-def compare_files(scores_csv, out_dir, *, sdc: float | None = None, panels: bool = True) -> Comparison:
+def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=None,
+                  detect_by=None) -> Comparison:
     """Read a scores CSV, compare visits and write the report into ``out_dir``.
+
+    ``sdc`` and ``detect_by`` as in :func:`compare`. ``retest``: a scores CSV of repeat photos
+    of stable subjects; the smallest detectable changes are measured from it
+    (:func:`~pigmentscan.longitudinal.smallest_detectable_change`, written to ``sdc.csv``) and
+    used where ``sdc`` does not give one.
 
     With ``panels`` the photos in the ``image`` column (relative to the CSV's folder) are
     analysed again for before/after panels aligned on each baseline face
@@ -187,7 +208,12 @@ def compare_files(scores_csv, out_dir, *, sdc: float | None = None, panels: bool
     path = Path(scores_csv)
     scores = _io.read_scores(path)  # ids as text: "001" stays "001"
     try:
-        comparison = compare(scores, sdc=sdc)
+        if retest is not None:
+            measured = _retest_sdc(Path(retest))
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            _io.atomic_write_text(Path(out_dir) / "sdc.csv", measured.table.to_csv(index=False, lineterminator="\n"))
+            sdc = measured.sdc | ({} if sdc is None else sdc_mapping(sdc))
+        comparison = compare(scores, sdc=sdc, detect_by=detect_by)
     except ManifestError as error:
         if error.source is not None:
             raise
@@ -199,3 +225,11 @@ def compare_files(scores_csv, out_dir, *, sdc: float | None = None, panels: bool
         pictures = comparison_panels(scores, path.parent)
     write_comparison_report(comparison, out_dir, panels=pictures)
     return comparison
+
+
+def _retest_sdc(path: Path):
+    """Smallest detectable changes from a retest scores CSV; errors name the file."""
+    try:
+        return smallest_detectable_change(_io.read_scores(path))
+    except ManifestError as error:
+        raise ManifestError(path, error.reason) from error

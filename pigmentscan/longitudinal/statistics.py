@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .changes import RESPONDER_THRESHOLDS, changes_from_baseline
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, sdc_mapping
 
 #: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
 CONFIDENCE = 0.95
@@ -35,7 +36,8 @@ def _visit_name(group: pd.DataFrame) -> str:
     return " / ".join(sorted(set(group["visit"])))
 
 
-def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi"), confidence: float = CONFIDENCE) -> pd.DataFrame:
+def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct"),
+                  confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Mean change, percent change and improvement rate with t intervals, per visit (and arm).
 
     Parameters
@@ -52,7 +54,9 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi"), confiden
     pandas.DataFrame
         One row per [arm x] visit: ``n`` (subjects with a MASI change) and per measure ``<m>_mean``,
         ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` and
-        ``<m>_improvement_rate``, ``<m>_responder_50_share`` / ``_75_share``; ``beyond_sdc_share``.
+        ``<m>_improvement_rate``, ``<m>_responder_50_share`` / ``_75_share``; with an SDC
+        ``beyond_sdc_share`` and the shares of subjects whose ``detected_change`` is improved or
+        worsened (``improved_share``, ``worsened_share``).
     """
     keys = (["arm"] if "arm" in changes.columns else []) + ["visit_order"]
     rows = []
@@ -67,6 +71,8 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi"), confiden
                     row[f"{c}_share"] = _share(group[c])
         if "beyond_sdc" in group.columns:
             row["beyond_sdc_share"] = _share(group["beyond_sdc"])
+            for kind in ("improved", "worsened"):
+                row[f"{kind}_share"] = _share(group["detected_change"].eq(kind).mask(group["detected_change"].isna()))
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else keys + ["visit", "n"])
 
@@ -134,23 +140,34 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """``changes`` (subject x visit), ``summary`` (visit [x arm]), ``arms`` (between-arm tests,
-    empty with fewer than two arms) and the ``sdc`` (MASI points) used."""
+    empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``) and
+    the measures ``detect_by`` that decide ``detected_change``."""
 
     changes: pd.DataFrame
     summary: pd.DataFrame
     arms: pd.DataFrame
-    sdc: float | None = None
+    sdc: float | dict | None = None
+    detect_by: tuple = ()
 
     def to_dict(self) -> dict:
         """JSON-ready: tables as lists of records, NaN / NA as None."""
         def records(frame):
             return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
-        return {"sdc": self.sdc, "changes": records(self.changes), "summary": records(self.summary),
-                "arms": records(self.arms)}
+        return {"sdc": self.sdc, "detect_by": list(self.detect_by), "changes": records(self.changes),
+                "summary": records(self.summary), "arms": records(self.arms)}
 
 
-def compare(scores: pd.DataFrame, *, sdc: float | None = None) -> Comparison:
-    """Changes from baseline, their group summary and the between-arm tests."""
-    changes = changes_from_baseline(scores, sdc=sdc)
-    return Comparison(changes, group_summary(changes), compare_arms(changes), None if sdc is None else float(sdc))
+def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> Comparison:
+    """Changes from baseline, their group summary and the between-arm tests.
+
+    ``sdc`` and ``detect_by`` as in :func:`changes_from_baseline`: MASI points, ``{measure: sdc}``
+    or a :class:`~pigmentscan.longitudinal.RetestReliability`.
+    """
+    changes = changes_from_baseline(scores, sdc=sdc, detect_by=detect_by)
+    if sdc is None:
+        return Comparison(changes, group_summary(changes), compare_arms(changes))
+    mapping = sdc_mapping(sdc)
+    kept = mapping if isinstance(getattr(sdc, "sdc", sdc), Mapping) else mapping["masi"]
+    return Comparison(changes, group_summary(changes), compare_arms(changes), kept,
+                      detection_measures(mapping, detect_by))
