@@ -6,14 +6,19 @@ photographed again at each visit with acquisition drift (``phantom.random_drift`
 ``pigmentscan batch`` and compared with ``longitudinal.changes_from_baseline``.
 
 1. **Test-retest** (the smallest detectable change): on ``--retest-faces`` faces, the same
-   pigment photographed at four visits (drift only). SD_w = pooled within-subject SD of MASI;
-   SDC95 = 1.96 * sqrt(2) * SD_w (Weir 2005, J Strength Cond Res 19:231-40; de Vet 2006).
+   pigment photographed at four visits (drift only), ``longitudinal.smallest_detectable_change``:
+   SDC95 = 1.96 * sqrt(2) * SD_w (Weir 2005, J Strength Cond Res 19:231-40; de Vet 2006), of MASI
+   and of the lesion area % (``lesion_area_pct``), or the 95th percentile of |change| if larger.
 2. **Trial** (change agreement): on other faces, a baseline pigment (area 20-40 %, darkness
    2-4, homogeneity 3, drawn from the seed) that fades over visits 1-3 by a subject's response
    level, 0 (stable), 1/3, 2/3 or 1 (nearly clear at visit 3), cycled over the subjects.
    Reported: Pearson r of measured vs true MASI change from baseline (all post-baseline
    visits), the mean difference, and detection: a true improvement larger than the SDC should
-   be a measured decrease larger than the SDC; a stable subject should show none.
+   be a measured decrease larger than the SDC; a stable subject should show none. Then the
+   library's rule (``detected_change``) by MASI and by the lesion area %: of every visit of a
+   subject whose pigment faded (all real improvements, 1/3-response week 4 the smallest), how
+   many are ``improved``; of the stable visits, how many are flagged.
+   ``--photos-per-visit K`` photographs every visit K times, each with its own drift (averaged).
 3. **Uniform fading** (harder: no spread of responses; every subject fades the same way,
    area 40/25/15/5 %, darkness 4/3/2/1), Pearson r on the trial's faces.
 4. **Where the error comes from**: the share of the squared change error by face, and the
@@ -57,11 +62,9 @@ measurement, and not taken. An example of that band effect: T108br1's area chang
 within 1.3 points at every visit, but its true baseline area (29.7 % in each region) is just
 under the 30 % band and the measured one (31-33 %) just over (area score 3, not 2, in all four
 regions), so its MASI change at week 12 is 5.7 points too large.
-More dark skin in training does not close the gap: 96 more training phantoms on the six tune
-faces with ITA below -20 (16 each, darkness per region 1, 1, 2, 2, 3 or 4) gave test r 0.848
-(0.750-0.917) and 57 of 60 improvements detected (against 59); the default context stage fitted
-with the blushed clean faces too, test r 0.837 (both with classifiers refitted at 7de65b3 from
-train_lesion_classifier.py's cache; neither kept). The phantom grades darkness by the melanin
+More dark skin in training does not close the gap: 96 more training phantoms on the six tune faces
+with ITA below -20 gave test r 0.848 (0.750-0.917), 57 of 60 improvements detected; the default
+context stage fitted with blushed clean faces too, 0.837 (refitted at 7de65b3; neither kept). The phantom grades darkness by the melanin
 that adds a grade's colour difference to a reference skin (L* 65, ``phantom.pigment``), the same
 melanin on every face: on the darkest test face (082, skin L* 28) a darkness-1 lesion adds
 ΔE*ab 3.2 rather than 5.8, and on its dark, noisy skin it is often not seen.
@@ -69,11 +72,8 @@ Nor do the face-wide features let the classifier memorise its training faces (cl
 fitted with tune faces left out, train_lesion_classifier.py ``--exclude-faces``, held-out tune
 r 0.875 with every feature, 0.879-0.883 without the face-wide ones, 0.871 with only those
 relative to the face's own skin). Without ``ita_deg`` and
-``l_star`` the test r is 0.877 (0.783-0.940), mMASI 0.900, area % 0.966, 63 of 63 improvements
-detected (SDC 0.71), but clean brown and dark faces read more pigment (1.19 MASI points above
-lighter skin, over the test suite's limit of 1.0); fitted with blushed and darkened clean faces
-too (``--negatives 2``), clean skin stays clean but test r is 0.852, 58 of 60 detected. Neither
-is taken (train_lesion_classifier.py).
+``l_star`` (test r 0.877) clean brown and dark faces read more pigment; neither that nor its
+refit with blushed and darkened clean faces (0.852) is taken (train_lesion_classifier.py).
 With the default model's three-network ensemble (``lesions.ClassifierEnsemble``, mean probability
 0.6) on photos prepared with ``highlight_shading`` -2.0: test faces (K=3) r 0.878 (0.774-0.942),
 mMASI 0.905, area % 0.970, retest SDC 0.67, 61 of 63 improvements detected (missed: T129br1 at
@@ -121,6 +121,19 @@ with its baseline photo's face-wide features moved into its own frame through th
 the regions (0.882). The area-% error of the trial photos is 2.7 points (MAE); what is left is
 where it falls: a subject's regions all straddle the same band edge (one area per subject).
 
+Detecting each subject's change (point 2's library rule; ``--split test --retest-faces 7
+--trial-faces 12 --subjects-per-face 9``, 108 subjects, 243 visits whose pigment faded, 81 stable).
+One photo per visit: by MASI (SDC 0.64) 212 of the 243 are ``improved`` and 10 of 81 stable visits
+flagged; by the lesion area % (SDC 2.27 points) 229 of 243 (every one from week 8 on; at week 4
+15 of 27 with response 1/3 and 25 of 27 with 2/3, true area changes of 2-4 points, near the
+SDC) and 5 of 81 stable visits flagged; 81 of 81 improving subjects detected at week 12 (78 by
+MASI). So the lesion area is the default ``detect_by``. A stable subject's changes share the one
+baseline photo's error, and much of the SDC is drift from photo to photo: three photos per visit
+(``--photos-per-visit 3``, the first one the same photo as above) give SDC 0.37 MASI and 1.34
+area points; MASI change r 0.927 (0.897-0.950), area % r 0.981; by MASI 225 of 243 detected, 7
+of 81 stable flagged; by the lesion area 238 of 243 (the five missed: week 4 with response 1/3,
+true area change -2.0 to -3.5, measured -0.7 to -1.3) and 6 of 81 stable visits flagged.
+
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
 (or ``--keep``).
@@ -130,7 +143,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import os
 import sys
 import tempfile
@@ -142,10 +154,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import split_faces  # noqa: E402  (the tune / test split of the faces)
+from change_agreement import WEIGHTS, pearson_with_ci, print_detection, true_part_totals  # noqa: E402
+
+from pigmentscan.longitudinal import smallest_detectable_change  # noqa: E402
 
 VISITS = ("baseline", "week 4", "week 8", "week 12")
-#: MASI region weights (Kimbrough-Green 1994).
-WEIGHTS = {"forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1}
 #: Faces kept out of the benchmark: the test suite's phantom series (tests/test_compare_panels.py)
 #: and the faces with real brown spots (faces/README.md).
 EXCLUDED = {"004", "021", "038", "001", "107"}
@@ -185,15 +198,19 @@ def fading(baseline: dict, response: float, visit: int) -> dict:
             "homogeneity": 3}
 
 
-def build_series(folder: Path, plans, jobs: int) -> pd.DataFrame:
-    """plans: (subject, face_path, seed, [pigment per visit]) -> photos, manifest.csv, truth table."""
+def build_series(folder: Path, plans, jobs: int, takes: int = 1) -> pd.DataFrame:
+    """plans: (subject, face_path, seed, [pigment per visit]) -> photos, manifest.csv, truth table.
+
+    ``takes`` photos per visit, each with its own drift (the first one as with a single take)."""
     from joblib import Parallel, delayed
 
     work = []
     for subject, face, seed, pigments in plans:
         for visit, pigment in enumerate(pigments):
-            work.append(((face, folder / f"{subject}_v{visit}.png", seed, visit, pigment, seed * 10 + visit),
-                         subject, VISITS[visit]))
+            for take in range(takes):
+                name = f"{subject}_v{visit}" + (f"_t{take}" if take else "") + ".png"
+                work.append(((face, folder / name, seed, visit, pigment, seed * 10 + visit + 100_000 * take),
+                             subject, VISITS[visit]))
     truth = Parallel(n_jobs=jobs, backend="loky")(delayed(make_visit)(job) for job, _, _ in work)
     table = pd.DataFrame([t | {"subject": s, "visit": v} for t, (_, s, v) in zip(truth, work)])
     with open(folder / "manifest.csv", "w", newline="") as handle:
@@ -215,11 +232,9 @@ def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, 
     errors = scores[scores["status"] == "error"]
     if len(errors):
         print(f"  {len(errors)} photo(s) not scored: {errors[['image', 'error']].to_dict('records')}")
-    changes = changes_from_baseline(scores)
-    merged = changes.merge(truth, on=["subject", "visit"])
-    scores_area = sum(w * scores[f"{k}_area_pct"].astype(float) for k, w in WEIGHTS.items())
-    merged = merged.merge(pd.DataFrame({"subject": scores["subject"], "visit": scores["visit"], "area_pct": scores_area}),
-                          on=["subject", "visit"])
+    changes = changes_from_baseline(scores)  # several takes of a visit: their mean
+    merged = changes.merge(truth.drop_duplicates(["subject", "visit"]), on=["subject", "visit"])
+    merged["area_pct"] = merged["lesion_area_pct"]
     for measured, true in (("masi", "true_masi"), ("mmasi", "true_mmasi"), ("area_pct", "true_area_pct")):
         merged[f"true_{measured}_change"] = merged[true] - merged.groupby("subject")[true].transform("first")
         merged[f"{measured}_delta"] = merged[measured] - merged.groupby("subject")[measured].transform("first")
@@ -228,63 +243,11 @@ def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, 
     if not per_region:  # a series kept before the truth had them
         return merged
     parts = true_part_totals(scores.merge(truth[["image"] + per_region], on="image"), model)
+    parts = parts.groupby(["subject", "visit"], as_index=False).mean()
     merged = merged.merge(parts, on=["subject", "visit"], how="left")
     for column in parts.columns.drop(["subject", "visit"]):
         merged[f"{column}_delta"] = merged[column] - merged.groupby("subject")[column].transform("first")
     return merged
-
-
-def true_part_totals(table: pd.DataFrame, model=None) -> pd.DataFrame:
-    """Each photo's MASI with parts of the measurement replaced by the truth.
-
-    ``table``: scores rows with the per-region truth of ``make_visit``. Columns: the true area
-    grades (``masi_true_area``) or the true darkness grades (``masi_true_darkness``) in place of
-    the measured ones; and the true area % plus only one part of the measured area's error:
-    its mean over the subject's visits, per region (``masi_area_bias_only``: what stays when
-    the error is the same at every visit), or the rest (``masi_area_noise_only``: the error
-    from visit to visit). How close the change of each follows the true change says which
-    part of MASI, and which part of the area error, a change error comes from.
-    """
-    from pigmentscan.regions import REGION_KEYS
-    from pigmentscan.scoring import load_model
-    from pigmentscan.scoring.grading import formula, region_grades
-
-    grading = load_model(model).grading
-
-    def per_region(pattern):
-        return np.stack([table[pattern.format(k)].to_numpy(float) for k in REGION_KEYS], axis=1)
-
-    def expected_grades(area_pct):  # the scores' area % has the model's area gain applied already
-        graded = region_grades(np.clip(area_pct, 0.0, 100.0), per_region("{}_melanin_contrast"),
-                               per_region("{}_patch_diameter_iod"), grading, area_gain=np.ones(len(REGION_KEYS)))
-        return tuple(graded[f"expected_{p}"] for p in ("area_score", "darkness", "homogeneity"))
-
-    measured = per_region("{}_area_pct")
-    area, darkness, homogeneity = expected_grades(measured)
-    true_area, true_darkness = per_region("true_{}_area_score"), per_region("true_{}_darkness")
-    true_pct = per_region("true_{}_area_pct")
-    bias = pd.DataFrame(measured - true_pct).groupby(table["subject"].to_numpy()).transform("mean").to_numpy()
-
-    return pd.DataFrame({  # a true lesion the measurement missed takes the lowest grades, 1
-        "subject": table["subject"], "visit": table["visit"],
-        "masi_true_area": formula(true_area, darkness.clip(1), homogeneity.clip(1))[0],
-        "masi_true_darkness": formula(area, np.where(area > 0, np.maximum(true_darkness, 1), 0), homogeneity)[0],
-        "masi_area_bias_only": formula(*expected_grades(true_pct + bias))[0],
-        "masi_area_noise_only": formula(*expected_grades(measured - bias))[0]})
-
-
-def pearson_with_ci(table: pd.DataFrame, x: str, y: str, n_boot: int = 2000, seed: int = 0) -> tuple:
-    """Pearson r of two columns and its 95 % bootstrap interval, resampling whole subjects."""
-    r = float(np.corrcoef(table[x], table[y])[0, 1])
-    groups = [g[[x, y]].to_numpy(float) for _, g in table.groupby("subject")]
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        sample = np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])
-        if sample[:, 0].std() > 0 and sample[:, 1].std() > 0:
-            boots.append(np.corrcoef(sample[:, 0], sample[:, 1])[0, 1])
-    low, high = np.quantile(boots, [0.025, 0.975])
-    return r, float(low), float(high)
 
 
 def main(argv=None) -> int:
@@ -298,6 +261,8 @@ def main(argv=None) -> int:
                         help="score the photos a run kept (--keep DIR) again, with --model, instead of making new ones")
     parser.add_argument("--subjects-per-face", type=int, default=1,
                         help="trial subjects per trial face, each with its own pigment and response (default 1)")
+    parser.add_argument("--photos-per-visit", type=int, default=1,
+                        help="photos taken at each visit, each with its own drift; their scores are averaged")
     parser.add_argument("--split", choices=("all", "tune", "test"), default="all",
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on); "
                              "tune: only the others, to choose a change on before measuring it on test")
@@ -332,26 +297,29 @@ def main(argv=None) -> int:
         results = {}
         for name, plan in plans.items():
             t0 = time.perf_counter()
-            if args.rescore:  # the kept photos; the scores go to the scratch folder
-                folder, out = args.rescore / name, Path(scratch) / name
+            if args.rescore:  # the kept photos; with another model the scores go to the scratch folder
+                folder = args.rescore / name
+                out = Path(scratch) / name if args.model else folder / "out"  # same model: the kept scores
                 truth = pd.read_csv(folder / "truth.csv")
             else:
                 folder, out = root / name, None
                 folder.mkdir(parents=True, exist_ok=True)
-                truth = build_series(folder, plan, args.jobs)
+                truth = build_series(folder, plan, args.jobs, takes=args.photos_per_visit)
             results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=out)
             print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
 
     retest = results["retest"]
-    sd_within = math.sqrt(retest.groupby("subject")["masi"].var(ddof=1).mean())
-    sdc_weir = 1.96 * math.sqrt(2.0) * sd_within
-    drift_changes = retest.loc[~retest["is_baseline"], "masi_change"].abs()
-    sdc_empirical = float(np.quantile(drift_changes, 0.95))
-    sdc = max(sdc_weir, sdc_empirical)
-    print(f"\nTest-retest ({len(retest_faces)} faces x 4 drifted photos, same pigment): pooled within-subject "
-          f"SD {sd_within:.2f} MASI points -> SDC95 (Weir) {sdc_weir:.2f}; 95th percentile of |change| "
-          f"{sdc_empirical:.2f}; largest {drift_changes.max():.2f}; {int((drift_changes == 0).sum())}/{len(drift_changes)} "
-          f"changes exactly 0. SDC used below: {sdc:.2f}")
+    reliability = smallest_detectable_change(retest).table.set_index("measure")
+    sdcs = {}
+    for measure in ("masi", "lesion_area_pct"):
+        drift_changes = retest.loc[~retest["is_baseline"], f"{measure}_change"].abs()
+        empirical = float(np.quantile(drift_changes, 0.95))
+        sdcs[measure] = max(reliability.loc[measure, "sdc"], empirical)
+        print(f"\nTest-retest ({len(retest_faces)} faces x 4 visits x {args.photos_per_visit} drifted photo(s), same "
+              f"pigment), {measure}: pooled within-subject SD {reliability.loc[measure, 'sd_within']:.2f} -> SDC95 "
+              f"(Weir) {reliability.loc[measure, 'sdc']:.2f}; 95th percentile of |change| {empirical:.2f}; largest "
+              f"{drift_changes.max():.2f}. SDC used below: {sdcs[measure]:.2f}")
+    sdc = sdcs["masi"]
 
     for name in ("trial", "uniform"):
         table = results[name]
@@ -383,6 +351,8 @@ def main(argv=None) -> int:
         if len(stable):
             print(f"  stable subjects (same pigment, drift only): {len(stable)} visits; beyond the SDC: "
                   f"{int((stable['masi_change'].abs() > sdc).sum())}; largest |change| {stable['masi_change'].abs().max():.2f}")
+        if name == "trial":
+            print_detection(post, sdcs)
         strict = [(subject, g.sort_values("visit_order")) for subject, g in post.groupby("subject")]
         strict = [(s, g) for s, g in strict if np.all(np.diff(np.r_[0.0, g["true_change"]]) < 0)]
         down = [s for s, g in strict if np.all(np.diff(np.r_[0.0, g["masi_change"]]) < 0)]
