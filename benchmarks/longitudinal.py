@@ -132,7 +132,9 @@ baseline photo's error, and much of the SDC is drift from photo to photo: three 
 (``--photos-per-visit 3``, the first one the same photo as above) give SDC 0.37 MASI and 1.34
 area points; MASI change r 0.927 (0.897-0.950), area % r 0.981; by MASI 225 of 243 detected, 7
 of 81 stable flagged; by the lesion area 238 of 243 (the five missed: week 4 with response 1/3,
-true area change -2.0 to -3.5, measured -0.7 to -1.3) and 6 of 81 stable visits flagged.
+true area change -2.0 to -3.5, measured -0.7 to -1.3) and 6 of 81 stable visits flagged. From
+the same photos (``--rescore DIR --use-takes B F``: subsets of the takes, the retest's too): two
+per visit 235 of 243 (SDC 1.61, 6 flagged); three at baseline and one after 233 (SDC 2.02, 5).
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
@@ -221,7 +223,8 @@ def build_series(folder: Path, plans, jobs: int, takes: int = 1) -> pd.DataFrame
     return table
 
 
-def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, out=None) -> pd.DataFrame:
+def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, out=None, takes=None) -> pd.DataFrame:
+    """Score the series; ``takes`` (baseline, follow-up): use only that many photos of each visit."""
     from pigmentscan.batch import run_batch
     from pigmentscan.io import read_scores
     from pigmentscan.longitudinal import changes_from_baseline
@@ -229,6 +232,10 @@ def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, 
     result = run_batch(folder / "manifest.csv", out or folder / "out", model=model, jobs=jobs, overlays=False, progress=False)
     scores = read_scores(result.scores_path)
     scores["image"] = [Path(p).name for p in scores["image"]]
+    if takes is not None:  # names <subject>_v<visit>[_t<take>].png
+        visit = scores["image"].str.extract(r"_v(\d+)")[0].astype(int)
+        take = scores["image"].str.extract(r"_t(\d+)\.")[0].fillna(0).astype(int)
+        scores = scores[take < np.where(visit == 0, takes[0], takes[1])]
     errors = scores[scores["status"] == "error"]
     if len(errors):
         print(f"  {len(errors)} photo(s) not scored: {errors[['image', 'error']].to_dict('records')}")
@@ -263,6 +270,8 @@ def main(argv=None) -> int:
                         help="trial subjects per trial face, each with its own pigment and response (default 1)")
     parser.add_argument("--photos-per-visit", type=int, default=1,
                         help="photos taken at each visit, each with its own drift; their scores are averaged")
+    parser.add_argument("--use-takes", type=int, nargs=2, metavar=("BASELINE", "FOLLOW_UP"),
+                        help="with --rescore: use only this many of the photos of each baseline / later visit")
     parser.add_argument("--split", choices=("all", "tune", "test"), default="all",
                         help="test: only the faces of accuracy.py's test split (never trained or tuned on); "
                              "tune: only the others, to choose a change on before measuring it on test")
@@ -305,17 +314,18 @@ def main(argv=None) -> int:
                 folder, out = root / name, None
                 folder.mkdir(parents=True, exist_ok=True)
                 truth = build_series(folder, plan, args.jobs, takes=args.photos_per_visit)
-            results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=out)
+            results[name] = score_and_compare(folder, truth, args.jobs, args.model, out=out, takes=args.use_takes)
             print(f"{name}: {len(truth)} photos in {time.perf_counter() - t0:.0f} s", flush=True)
 
     retest = results["retest"]
     reliability = smallest_detectable_change(retest).table.set_index("measure")
     sdcs = {}
+    takes = args.photos_per_visit if args.use_takes is None else "{} at baseline, {} after,".format(*args.use_takes)
     for measure in ("masi", "lesion_area_pct"):
         drift_changes = retest.loc[~retest["is_baseline"], f"{measure}_change"].abs()
         empirical = float(np.quantile(drift_changes, 0.95))
         sdcs[measure] = max(reliability.loc[measure, "sdc"], empirical)
-        print(f"\nTest-retest ({len(retest_faces)} faces x 4 visits x {args.photos_per_visit} drifted photo(s), same "
+        print(f"\nTest-retest ({len(retest_faces)} faces x 4 visits x {takes} drifted photo(s), same "
               f"pigment), {measure}: pooled within-subject SD {reliability.loc[measure, 'sd_within']:.2f} -> SDC95 "
               f"(Weir) {reliability.loc[measure, 'sdc']:.2f}; 95th percentile of |change| {empirical:.2f}; largest "
               f"{drift_changes.max():.2f}. SDC used below: {sdcs[measure]:.2f}")
