@@ -327,7 +327,8 @@ def main(argv=None) -> int:
         sdcs[measure] = max(reliability.loc[measure, "sdc"], empirical)
         print(f"\nTest-retest ({len(retest_faces)} faces x 4 visits x {takes} drifted photo(s), same "
               f"pigment), {measure}: pooled within-subject SD {reliability.loc[measure, 'sd_within']:.2f} -> SDC95 "
-              f"(Weir) {reliability.loc[measure, 'sdc']:.2f}; 95th percentile of |change| {empirical:.2f}; largest "
+              f"(Weir) {reliability.loc[measure, 'sdc']:.2f} (95 % CI {reliability.loc[measure, 'sdc_ci_low']:.2f}-"
+              f"{reliability.loc[measure, 'sdc_ci_high']:.2f}); 95th percentile of |change| {empirical:.2f}; largest "
               f"{drift_changes.max():.2f}. SDC used below: {sdcs[measure]:.2f}")
     sdc = sdcs["masi"]
 

@@ -52,6 +52,9 @@ def test_sdc_is_weir_from_the_pooled_within_subject_sd():
     assert row["sd_within"] == pytest.approx(sd_within)
     assert result.sdc["masi"] == pytest.approx(stats.norm.ppf(0.975) * math.sqrt(2) * sd_within)
     assert result.sdc["mmasi"] == pytest.approx(result.sdc["masi"] / 2)
+    # 3 degrees of freedom: sigma lies within SD_w * sqrt(3 / chi2(0.975, 3)) .. sqrt(3 / chi2(0.025, 3))
+    assert (row["sdc_ci_low"], row["sdc_ci_high"]) == pytest.approx(
+        (row["sdc"] * math.sqrt(3 / 9.348404), row["sdc"] * math.sqrt(3 / 0.2157953)), rel=1e-5)
     wider = smallest_detectable_change(retest, measures=["masi"], confidence=0.99).sdc["masi"]
     assert wider == pytest.approx(stats.norm.ppf(0.995) * math.sqrt(2) * sd_within)
     assert json.loads(json.dumps(result.to_dict()))["sdc"] == pytest.approx(result.sdc)

@@ -32,7 +32,10 @@ class RetestReliability:
         One row per measure: ``measure``, ``n_subjects`` (with at least two sessions),
         ``n_sessions``, ``sd_within`` (pooled within-subject SD, the standard error of
         measurement, in the measure's units), ``sdc`` (smallest detectable change of one
-        subject's change between two sessions, same units) and ``confidence``.
+        subject's change between two sessions, same units), ``sdc_ci_low`` / ``sdc_ci_high``
+        (its interval at ``confidence``, from the chi-square distribution of SD_w^2 with
+        sessions - subjects degrees of freedom: a few retest subjects give a wide one) and
+        ``confidence``.
     """
 
     table: pd.DataFrame
@@ -98,9 +101,13 @@ def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=DETECTIO
                                       "each stable subject photographed at least twice")
         deviation = values[measure] - values.groupby("subject")[measure].transform("mean")
         n_subjects, n_sessions = values["subject"].nunique(), len(values)
-        sd_within = math.sqrt(float((deviation**2).sum()) / (n_sessions - n_subjects))
-        rows.append({"measure": measure, "n_subjects": n_subjects, "n_sessions": n_sessions,
-                     "sd_within": sd_within, "sdc": float(z * math.sqrt(2.0) * sd_within), "confidence": confidence})
+        df = n_sessions - n_subjects
+        sd_within = math.sqrt(float((deviation**2).sum()) / df)
+        # SD_w^2 * df / sigma^2 ~ chi-square(df): the interval of sigma, scaled to the SDC
+        low, high = (math.sqrt(df / stats.chi2.ppf(q, df)) for q in (0.5 + confidence / 2, 0.5 - confidence / 2))
+        sdc = z * math.sqrt(2.0) * sd_within
+        rows.append({"measure": measure, "n_subjects": n_subjects, "n_sessions": n_sessions, "sd_within": sd_within,
+                     "sdc": sdc, "sdc_ci_low": sdc * low, "sdc_ci_high": sdc * high, "confidence": confidence})
     return RetestReliability(pd.DataFrame(rows))
 
 
