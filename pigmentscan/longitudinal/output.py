@@ -108,7 +108,7 @@ def _plain_language(comparison: Comparison) -> list[str]:
         limits = comparison.sdc if isinstance(comparison.sdc, Mapping) else {"masi": comparison.sdc}
         text.append("Smallest detectable changes (changes this small or smaller are within measurement noise): "
                     + ", ".join(f"{_MEASURE_NAMES.get(m, m)} {v:.3g}" for m, v in limits.items())
-                    + f". A visit counts as improved (or worsened) when its change in "
+                    + ". A visit counts as improved (or worsened) when its change in "
                     + " or ".join(_MEASURE_NAMES.get(m, m) for m in comparison.detect_by) + " is larger.")
         post = comparison.changes[~comparison.changes["is_baseline"] & comparison.changes["detected_change"].notna()]
         last = post[post["visit_order"] == post["visit_order"].max()] if len(post) else post
