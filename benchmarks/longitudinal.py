@@ -144,7 +144,12 @@ change r 0.927 (0.896-0.951), area % r 0.982; by MASI 228 of 243 detected, 14 of
 flagged; by the lesion area 240 of 243 (238 before; missed: T082r1, T094dr1 and T118ir1 at week
 4) and 6 of 81 flagged. From the same photos (``--rescore DIR --use-takes B F``: subsets of the
 takes, the retest's too): two per visit 237 of 243 (SDC 1.25, 6 flagged; 235 before the fix);
-three at baseline and one after 233 (SDC 1.80, 3 flagged; 233).
+three at baseline and one after 233 (SDC 1.80, 3 flagged; 233). Held-out tune, three per visit
+(networks fitted without the tune trial faces, fresh photos): r 0.905 (0.865-0.937), area % r
+0.942, SDC 0.21 MASI and 0.74 area points from 12 retest faces; by the lesion area 236 of 243
+detected but 14 of 81 stable visits flagged (by MASI 227, 18): averaging shrinks the drift the
+retest faces show, not each face's own error, so their SDC is too small for noisier faces
+(099, 114, 062 make half the change error).
 
 Derived photos: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0), with
 simulated pigment and camera drift added; nothing is written outside a temporary folder
