@@ -118,6 +118,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_compare(args) -> int:
     from .longitudinal import compare_files
+    from .longitudinal.changes import sdc_mapping
 
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
@@ -128,7 +129,7 @@ def _cmd_compare(args) -> int:
         return 2
     print(f"changes for {comparison.changes['subject'].nunique()} subject(s) -> {Path(args.out) / 'report.html'}")
     if comparison.sdc is not None:
-        limits = comparison.sdc if isinstance(comparison.sdc, dict) else {"masi": comparison.sdc}
+        limits = sdc_mapping(comparison.sdc)
         print("smallest detectable change: " + ", ".join(f"{m} {v:.3g}" for m, v in limits.items())
               + f"; detected by {', '.join(comparison.detect_by)}")
     return 0

@@ -105,7 +105,7 @@ def _plain_language(comparison: Comparison) -> list[str]:
                     "(not adjusted for the number of visits).")
     text.append("MASI here is the software's estimate of what a physician would score, not a physician score.")
     if comparison.sdc is not None:
-        limits = comparison.sdc if isinstance(comparison.sdc, Mapping) else {"masi": comparison.sdc}
+        limits = sdc_mapping(comparison.sdc)
         text.append("Smallest detectable changes (changes this small or smaller are within measurement noise): "
                     + ", ".join(f"{_MEASURE_NAMES.get(m, m)} {v:.3g}" for m, v in limits.items())
                     + ". A visit counts as improved (or worsened) when its change in "
