@@ -55,6 +55,22 @@ def test_truth_matches_the_mask_and_seeds_reproduce(face):
     assert (a.image.astype(int) <= rgb.astype(int) + 1).all()
 
 
+def test_fading_shrinks_the_same_patches_in_place(face):
+    rgb, landmarks = face
+    baseline = make_phantom(rgb, seed=7, landmarks=landmarks, area_fraction=0.3, darkness=3, homogeneity=3)
+    same = make_phantom(rgb, seed=7, landmarks=landmarks, area_fraction=0.3, darkness=3, homogeneity=3,
+                        pattern_area_fraction=0.3)
+    assert np.array_equal(same.image, baseline.image)  # the default draws for the area asked
+    faded = make_phantom(rgb, seed=7, landmarks=landmarks, area_fraction=0.2, darkness=3, homogeneity=3,
+                         pattern_area_fraction=0.3)
+    for key in REGION_KEYS:
+        assert faded.truth[key]["area_pct"] == pytest.approx(20.0, abs=1.5)
+    inside = (faded.lesion_mask & baseline.lesion_mask).sum() / faded.lesion_mask.sum()
+    assert inside > 0.98  # what is left lies where the baseline's patches were
+    redrawn = make_phantom(rgb, seed=7, landmarks=landmarks, area_fraction=0.2, darkness=3, homogeneity=3)
+    assert (redrawn.lesion_mask & baseline.lesion_mask).sum() / redrawn.lesion_mask.sum() < inside
+
+
 def test_requested_grades_are_met(face):
     rgb, landmarks = face
     p = make_phantom(rgb, seed=1, landmarks=landmarks, area_fraction={"forehead": 0.4, "right_malar": 0.6,

@@ -91,7 +91,7 @@ def _visible_skin(rgb, skin) -> np.ndarray:
 
 
 def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogeneity=None,
-                 constitutive_darkening: float = 0.0, landmarks=None) -> Phantom:
+                 constitutive_darkening: float = 0.0, landmarks=None, pattern_area_fraction=None) -> Phantom:
     """Add melasma-like pigment of known extent to a real face photo.
 
     Parameters
@@ -111,6 +111,11 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         ITA-41° skin by ~10.
     landmarks : FaceLandmarks, optional
         Landmarks of ``rgb``; detected when not given.
+    pattern_area_fraction : None, scalar or dict
+        The area fraction the patches are drawn for (default: ``area_fraction``), each region
+        then cut to its ``area_fraction``. A visit of a fading series passes its baseline's
+        area here, with the same ``seed`` and ``homogeneity``: its patches are the
+        baseline's, shrunk in place, rather than new ones drawn for the smaller area.
 
     Returns
     -------
@@ -147,8 +152,11 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     grades = _per_region(darkness, "darkness", lambda k: int(rng.integers(1, 5)))
     grades = {k: (int(grades[k]) if fractions[k] > 0 else 0) for k in REGION_KEYS}
     fractions = {k: (fractions[k] if grades[k] > 0 else 0.0) for k in REGION_KEYS}
+    drawn = fractions if pattern_area_fraction is None else {
+        k: float(np.clip(v, 0.0, 1.0)) for k, v in _per_region(pattern_area_fraction, "pattern_area_fraction",
+                                                               lambda k: fractions[k]).items()}
     asked_h = _per_region(homogeneity, "homogeneity",
-                          lambda k: int(rng.choice(_feasible_homogeneity(fractions[k], areas_iod2[k]))))
+                          lambda k: int(rng.choice(_feasible_homogeneity(drawn[k], areas_iod2[k]))))
     if any(not 0 <= g <= 4 for g in grades.values()) or any(not 1 <= int(h) <= 4 for h in asked_h.values()):
         raise ValueError("darkness must be 0-4 and homogeneity 1-4")
     band_position = {k: float(rng.uniform(0.25, 0.75)) for k in REGION_KEYS}
@@ -168,7 +176,8 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         others = np.logical_or.reduce([cv2.dilate(work[o].astype(np.uint8), _disk(0.04 * _WORK_IOD_PX)).astype(bool)
                                        for o in REGION_KEYS if o != key])
         allowed = cv2.dilate(work[key].astype(np.uint8), spill).astype(bool) & work_skin & ~others
-        profiles[..., i] = _pattern(rng, work[key], allowed, fractions[key], int(asked_h[key]), _WORK_IOD_PX)
+        profiles[..., i] = _pattern(rng, work[key], allowed, fractions[key], int(asked_h[key]), _WORK_IOD_PX,
+                                    drawn_fraction=drawn[key])
     profiles = cv2.resize(profiles, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * visible[..., None]
 
     melanin = np.zeros(sub.shape[:2], np.float32)

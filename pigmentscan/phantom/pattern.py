@@ -58,15 +58,21 @@ def _warp(rng, image, amplitude_px, sigma_px):
     return cv2.remap(image, cols + dx, rows + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def _pattern(rng, region, allowed, fraction, homogeneity, iod):
-    """Soft profile in [0, 1] of one region's pigment at working resolution; q ≥ 0.5 is lesion."""
-    if fraction <= 0:
+def _pattern(rng, region, allowed, fraction, homogeneity, iod, drawn_fraction=None):
+    """Soft profile in [0, 1] of one region's pigment at working resolution; q ≥ 0.5 is lesion.
+
+    The patches are drawn for ``drawn_fraction`` of the region (default ``fraction``) and cut
+    to cover ``fraction``: the same draws with a smaller ``fraction`` give the same patches,
+    shrunk in place (pigment fading between visits), not new ones.
+    """
+    drawn_fraction = fraction if drawn_fraction is None else drawn_fraction
+    if drawn_fraction <= 0:
         return np.zeros(region.shape, np.float32)
     diameter = rng.uniform(*_BUMP_DIAMETER_IOD[homogeneity]) * iod
     if homogeneity >= 3:  # large patches are built from overlapping smaller blobs
         diameter *= 0.5
     area = float(region.sum())
-    count = int(np.clip(round(fraction * area / (np.pi * diameter**2 / 4)), 1, 400))
+    count = int(np.clip(round(drawn_fraction * area / (np.pi * diameter**2 / 4)), 1, 400))
     # Clustered centres: drawn in proportion to a slow random field over the region.
     cluster = np.exp(1.5 * _smooth_noise(rng, region.shape, 0.25 * iod)) * region
     flat = cluster.ravel() / cluster.sum()
@@ -93,7 +99,7 @@ def _pattern(rng, region, allowed, fraction, homogeneity, iod):
 
     inside = field_[region]
     low, high = 0.0, float(inside.max())
-    if high <= 0:
+    if high <= 0 or fraction <= 0:
         return np.zeros(region.shape, np.float32)
     for _ in range(30):  # the cut that involves `fraction` of the region
         mid = 0.5 * (low + high)
