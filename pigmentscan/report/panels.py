@@ -7,71 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..registration import warp_to_reference
 from .overlays import outline_regions, tint_lesions
 
 #: Subjects given photo panels in one report (presentation limit: each panel re-analyses
 #: every photo of its subject and adds about 1 MB to the page).
 PANEL_MAX_SUBJECTS = 40
 _TILE_PX, _LABEL_PX = 300, 34
-# The face oval (FaceMesh FACEMESH_FACE_OVAL) pushed outwards by these factors about the face
-# centre: extra triangles over the forehead band above the mesh and the crop's margin.
-_OVAL_PUSH = (1.35, 1.6)
 _LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
-
-
-def _with_rings(points_px) -> np.ndarray:
-    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
-
-    mesh = np.asarray(points_px, float)[:468]  # the mesh without the iris points
-    oval = mesh[sorted({i for edge in FACEMESH_FACE_OVAL for i in edge})]
-    centre = mesh.mean(axis=0)
-    return np.vstack([mesh] + [centre + push * (oval - centre) for push in _OVAL_PUSH])
-
-
-def warp_to_reference(image, points_px, reference_points_px, reference_shape, *, interpolation=cv2.INTER_LINEAR):
-    """Warp an image onto another photo's face geometry, piecewise-affinely on face triangles.
-
-    The triangles are the Delaunay triangulation of the reference's 468 FaceMesh points plus
-    two rings of its face oval pushed outwards; each maps affinely onto the same three
-    landmarks of ``image``.
-
-    Parameters
-    ----------
-    image : numpy.ndarray
-        (H, W) or (H, W, C): a photo, a uint8 mask, a float map.
-    points_px, reference_points_px : numpy.ndarray, shape (478, 2)
-        FaceMesh landmarks (x, y) in ``image`` and in the reference.
-    reference_shape : tuple
-        (height, width) of the result.
-    interpolation : int
-        OpenCV interpolation (``cv2.INTER_NEAREST`` for masks).
-
-    Returns
-    -------
-    warped : numpy.ndarray
-        ``image`` in the reference geometry, 0 where it has no source.
-    valid : numpy.ndarray of bool
-        Pixels that come from inside ``image``.
-    """
-    from scipy.spatial import Delaunay
-
-    reference, source = _with_rings(reference_points_px), _with_rings(points_px)
-    triangles = Delaunay(reference).simplices
-    height, width = reference_shape[:2]
-    labels = np.full((height, width), -1, np.int32)
-    for t, tri in enumerate(triangles):
-        cv2.fillConvexPoly(labels, np.round(reference[tri] * 16).astype(np.int32), int(t), cv2.LINE_8, shift=4)
-    corners = np.concatenate([reference[triangles], np.ones(triangles.shape + (1,))], axis=2)
-    affine = np.linalg.pinv(corners) @ source[triangles]  # (T, 3, 2): (x, y, 1) @ affine -> source (x, y)
-    inside = labels >= 0
-    yy, xx = np.nonzero(inside)
-    m = affine[labels[inside]]
-    map_x, map_y = np.full((2, height, width), -1.0, np.float32)
-    map_x[inside] = xx * m[:, 0, 0] + yy * m[:, 1, 0] + m[:, 2, 0]
-    map_y[inside] = xx * m[:, 0, 1] + yy * m[:, 1, 1] + m[:, 2, 1]
-    warped = cv2.remap(np.ascontiguousarray(image), map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT)
-    h, w = np.asarray(image).shape[:2]
-    return warped, inside & (map_x >= 0) & (map_y >= 0) & (map_x <= w - 1) & (map_y <= h - 1)
 
 
 def _tile(picture, lines, height):
