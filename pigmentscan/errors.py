@@ -16,6 +16,7 @@ __all__ = [
     "QualityError",
     "ModelError",
     "ManifestError",
+    "MapsError",
 ]
 
 
@@ -54,3 +55,7 @@ class ModelError(PigmentScanError):
 
 class ManifestError(PigmentScanError):
     """A manifest or scores table is malformed."""
+
+
+class MapsError(PigmentScanError):
+    """A face-maps file (a batch's ``maps/``) is missing, malformed or not from the expected photo."""

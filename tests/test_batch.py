@@ -99,8 +99,10 @@ def test_one_row_per_manifest_row_in_order_with_identity_and_errors(study, full_
     assert overlays == sorted(f.stem for f in faces)
 
 
-def test_killed_run_resumes_every_photo_once_and_rerun_is_fast(study, full_run, tmp_path):
-    reference, reference_scores = full_run
+def test_killed_run_resumes_every_photo_once_and_rerun_scores_nothing(study, full_run, tmp_path):
+    # How much faster a resumed or finished batch runs is measured by benchmarks/throughput.py;
+    # here, what makes it fast: only the missing photos are scored again.
+    _, reference_scores = full_run
     out = tmp_path / "out"
     command = [sys.executable, "-m", "pigmentscan.cli", "batch", str(study), "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -122,22 +124,18 @@ def test_killed_run_resumes_every_photo_once_and_rerun_is_fast(study, full_run, 
     with open(journal, "a") as handle:
         handle.write("/half/written.jpg,S99,base")
 
-    start = time.perf_counter()
     resumed = run_batch(study, out, jobs=2, progress=False)
-    resume_s = time.perf_counter() - start
     scores = read_scores(resumed.scores_path)
     assert (resumed.n_skipped, resumed.n_processed, resumed.n_errors) == (len(done), N_FACES - len(done), 3)
     assert scores["image"].tolist() == reference_scores["image"].tolist()  # each photo once, in manifest order
     pd.testing.assert_frame_equal(scores[SCORE_VALUES].astype(float), reference_scores[SCORE_VALUES].astype(float))
-    assert resume_s < reference.elapsed_s
 
-    start = time.perf_counter()
     again = run_batch(study, out, jobs=2, progress=False)
-    rerun_s = time.perf_counter() - start
     assert (again.n_processed, again.n_skipped, again.n_errors) == (0, N_FACES, 3)
-    assert rerun_s < reference.elapsed_s / 3, (rerun_s, reference.elapsed_s)
     pd.testing.assert_frame_equal(read_scores(again.scores_path), scores)
-    assert sorted(p.name for p in out.iterdir()) == [".batch.lock", "overlays", "scores.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".batch.lock", "maps", "overlays", "scores.csv"]
+    scored = scores.loc[scores["status"] != "error", SHA_COLUMN]
+    assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(f"{sha}.npz" for sha in scored)
 
 
 def test_changed_photo_or_model_is_scored_again(study, faces, tmp_path):
@@ -155,6 +153,25 @@ def test_changed_photo_or_model_is_scored_again(study, faces, tmp_path):
     third = run_batch(manifest, tmp_path / "out", model=other, jobs=1, overlays=False, progress=False)
     assert (third.n_processed, third.n_skipped) == (2, 0)
     assert set(read_scores(third.scores_path)["model"]) == {other.label}
+
+
+def test_maps_are_written_per_photo_and_a_missing_one_is_made_again(faces, tmp_path):
+    from pigmentscan.face_maps import maps_path, read_face_maps
+
+    manifest = write_manifest(tmp_path / "study", faces[:2])
+    first = run_batch(manifest, tmp_path / "out", jobs=1, overlays=False, progress=False)
+    scores = read_scores(first.scores_path)
+    paths = [maps_path(tmp_path / "out" / "maps", sha) for sha in scores[SHA_COLUMN]]
+    assert all(p.is_file() for p in paths)
+    maps = read_face_maps(paths[0])
+    assert (maps.model, maps.pigmentscan_version) == (scores.loc[0, "model"], scores.loc[0, "pigmentscan_version"])
+    assert maps.source.endswith(faces[0].name) and maps.lesion_mask.shape == maps.melanin.shape
+    paths[1].unlink()
+    second = run_batch(manifest, tmp_path / "out", jobs=1, overlays=False, progress=False)
+    assert (second.n_processed, second.n_skipped) == (1, 1)
+    assert paths[1].is_file()
+    without = run_batch(manifest, tmp_path / "no_maps", jobs=1, overlays=False, progress=False, maps=False)
+    assert without.n_processed == 2 and not (tmp_path / "no_maps" / "maps").exists()
 
 
 def test_partial_last_line_is_cut_and_a_second_batch_is_refused(tmp_path):

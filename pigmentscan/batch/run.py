@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ManifestError
+from ..face_maps import MAPS_DIR, maps_path
 from ..io import atomic_write_bytes, atomic_write_text, read_manifest
 from ..pipeline import rows_to_frame
 from ..qc import QualityLimits
@@ -90,7 +91,8 @@ def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
 
 
 def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, scheduler=None,
-              overlays: bool = True, progress: bool = True, qc_limits: QualityLimits | None = None) -> BatchResult:
+              overlays: bool = True, progress: bool = True, qc_limits: QualityLimits | None = None,
+              maps: bool = True) -> BatchResult:
     """Score every photo of a manifest into ``out_dir/scores.csv``, resumably.
 
     Parameters
@@ -99,7 +101,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
         Manifest (CONTRACT.md): ``image`` and optionally ``subject``, ``visit``, ``date``,
         ``arm``, which are copied into each scores row.
     out_dir : str or os.PathLike
-        Folder for ``scores.csv`` and ``overlays/`` (created if needed).
+        Folder for ``scores.csv``, ``overlays/`` and ``maps/`` (created if needed).
     model : None, path or ScoringModel
         Scoring model; ``None`` for the shipped default.
     jobs : int, optional
@@ -110,6 +112,11 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     overlays : bool
         Write one overlay PNG per scored photo into ``out_dir/overlays`` (a photo whose
         overlay is missing is scored again).
+    maps : bool
+        Write the face maps of each scored photo (:func:`pigmentscan.face_maps.face_maps`,
+        about 30 kB) to ``out_dir/maps/<image_sha256>.npz``, which ``compare`` reads to measure
+        the pigment left in each subject's baseline lesions (a photo whose maps are missing is
+        scored again).
     progress : bool
         Show a progress bar (photos done, rate, time left) on stderr.
     qc_limits : QualityLimits, optional
@@ -144,6 +151,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     out.mkdir(parents=True, exist_ok=True)
     scores_path = out / SCORES_NAME
     names = _overlay_names(out / "overlays", manifest) if overlays else [None] * len(manifest)
+    maps_dir = out / MAPS_DIR
     identity_columns = [c for c in IDENTITY_COLUMNS if c in manifest.columns]
     limits_label = quality_limits_label(qc_limits)
     stamp = {LIMITS_COLUMN: limits_label}
@@ -164,13 +172,15 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
                 continue
             sha = file_sha256(image)
             earlier = reusable.get(sha) if sha else None
-            wants_overlay = names[index] is not None and earlier is not None and earlier["status"] != "error"
-            if earlier is not None and not (wants_overlay and not names[index].exists()):
+            scored = earlier is not None and earlier["status"] != "error"
+            lacks_overlay = scored and names[index] is not None and not names[index].exists()
+            lacks_maps = scored and maps and not maps_path(maps_dir, sha).exists()
+            if earlier is not None and not (lacks_overlay or lacks_maps):
                 final[index] = {**earlier, "image": image, **identity, "_skipped": True}
             elif not sha:  # missing or unreadable: the error row costs nothing, no worker needed
-                final[index] = _score_task((index, image, identity, False), scoring_model, qc_limits)["row"] | stamp
+                final[index] = _score_task((index, image, identity, False, False), scoring_model, qc_limits)["row"] | stamp
             else:
-                tasks.append((index, image, identity, names[index] is not None))
+                tasks.append((index, image, identity, names[index] is not None, maps))
 
         journal = _Journal(scores_path, previous)
         if progress:
@@ -185,6 +195,8 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
                 index = result["index"]
                 if result["overlay"] is not None:
                     atomic_write_bytes(names[index], result["overlay"])
+                if result["maps"] is not None and result["row"].get(SHA_COLUMN):
+                    atomic_write_bytes(maps_path(maps_dir, result["row"][SHA_COLUMN]), result["maps"])
                 final[index] = row = result["row"] | stamp
                 journal.append(row)
                 bar.update(1)

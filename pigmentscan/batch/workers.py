@@ -8,6 +8,7 @@ import os
 import threading
 import time
 
+from ..face_maps import face_maps_bytes
 from ..pipeline import error_row, score_image, score_row
 
 #: Scores column holding the SHA-256 of the photo file that was scored.
@@ -30,8 +31,11 @@ def file_sha256(path, *, chunk_bytes: int = 1 << 20) -> str:
 # --------------------------------------------------------------------------- worker side
 
 def _score_task(task, model, qc_limits=None) -> dict:
-    """Score one photo (runs in a worker): ``{"index", "row", "overlay"}``; never raises."""
-    index, image_path, identity, want_overlay = task
+    """Score one photo (runs in a worker): ``{"index", "row", "overlay", "maps"}``; never raises.
+
+    ``task``: (index, image path, identity columns, want the overlay PNG, want the face maps npz).
+    """
+    index, image_path, identity, want_overlay, want_maps = task
     sha = file_sha256(image_path)  # of the bytes this worker scores, even if the file just changed
     try:
         score = score_image(image_path, model=model, qc_limits=qc_limits)
@@ -43,9 +47,11 @@ def _score_task(task, model, qc_limits=None) -> dict:
             from ..report import render_overlay
 
             overlay = cv2.imencode(".png", cv2.cvtColor(render_overlay(score), cv2.COLOR_RGB2BGR))[1].tobytes()
+        maps = face_maps_bytes(score) if want_maps else None
     except Exception as error:  # noqa: BLE001 - one photo never stops the batch
-        return {"index": index, "row": _error(image_path, error, model.label, identity, sha), "overlay": None}
-    return {"index": index, "row": row, "overlay": overlay}
+        return {"index": index, "row": _error(image_path, error, model.label, identity, sha), "overlay": None,
+                "maps": None}
+    return {"index": index, "row": row, "overlay": overlay, "maps": maps}
 
 
 def _error(image, error, model_label: str, identity: dict, sha: str = "") -> dict:
@@ -54,7 +60,7 @@ def _error(image, error, model_label: str, identity: dict, sha: str = "") -> dic
 
 def _lost(task, error, model) -> dict:
     """The result of a task whose worker failed (died, was killed): an error row, tried again next run."""
-    return {"index": task[0], "row": _error(task[1], error, model.label, task[2]), "overlay": None}
+    return {"index": task[0], "row": _error(task[1], error, model.label, task[2]), "overlay": None, "maps": None}
 
 
 def _exit_with_parent(parent_pid: int) -> None:

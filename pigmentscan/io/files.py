@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ImageReadError
+from ..errors import ImageReadError, MapsError
 #: File endings searched for when a folder is given (CONTRACT.md).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
@@ -109,3 +109,31 @@ def write_png(path, rgb) -> Path:
 
 
 # --------------------------------------------------------------------------- tables
+
+
+def npz_bytes(arrays: dict) -> bytes:
+    """Compressed ``.npz`` bytes of named numpy arrays (no pickled objects)."""
+    import io as _bytes_io
+
+    buffer = _bytes_io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buffer.getvalue()
+
+
+def read_npz(path) -> dict:
+    """The arrays of an ``.npz`` file, refusing pickled objects (a stranger's file must not run code).
+
+    Raises
+    ------
+    MapsError
+        Naming the file: missing, not an npz archive, or holding pickled objects.
+    """
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise MapsError(path, "no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise MapsError(path, f"not a readable npz archive of plain arrays ({error})") from None

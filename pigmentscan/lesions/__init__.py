@@ -130,7 +130,8 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, classifier
     masks = {key: polygons[key] & ~non_skin for key in REGION_KEYS}
     lesions = upsampled(work.lesion_mask) & ~non_skin
     contrast = cv2.resize(work.melanin_contrast, size, interpolation=cv2.INTER_LINEAR)
-    return FaceAnalysis(masks, lesions, contrast, non_skin, work.reference, work.measures)
+    melanin = cv2.resize(work.melanin, size, interpolation=cv2.INTER_LINEAR)
+    return FaceAnalysis(masks, lesions, contrast, non_skin, work.reference, work.measures, melanin=melanin)
 
 
 def working_copy(image, iod_px: float, params: LesionParams):
@@ -231,4 +232,5 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, class
         masks[key] = region
         measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, measured_contrast, lab, reference_lab,
                                        iod_px, params, measured=clean)
-    return FaceAnalysis(masks, lesions, contrast, unmeasured, reference, measures)
+    return FaceAnalysis(masks, lesions, contrast, unmeasured, reference, measures,
+                        melanin=maps.melanin.astype(np.float32))

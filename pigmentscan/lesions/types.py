@@ -148,7 +148,9 @@ class FaceAnalysis:
     and ``non_skin`` (what is not counted as skin: hair, beard, deep shadow, highlights
     too far from measurable skin to be filled) are on the analysis crop (its pixels);
     ``measures`` (region key → :class:`RegionMeasures`) were taken on the working copy
-    (``work_iod_px``).
+    (``work_iod_px``). ``melanin`` is the smoothed melanin amount relative to the face's median
+    skin (:attr:`SkinMaps.melanin`), before any normal-skin reference: it does not depend on
+    which pixels were found to be lesion (``None`` when not kept).
     """
 
     region_masks: dict
@@ -157,6 +159,7 @@ class FaceAnalysis:
     non_skin: np.ndarray
     reference: ReferenceSkin
     measures: dict = field(default_factory=dict)
+    melanin: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
