@@ -89,7 +89,7 @@ def _cmd_batch(args) -> int:
     from .batch import run_batch
 
     result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
-                       overlays=not args.no_overlays, qc_limits=args.qc_limits)
+                       overlays=not args.no_overlays, qc_limits=args.qc_limits, maps=not args.no_maps)
     print(f"batch: {result.n_processed} scored, {result.n_skipped} already scored (skipped), {result.n_errors} error(s) "
           f"in {result.elapsed_s:.1f} s -> {result.scores_path}")
     if result.n_errors:
@@ -123,7 +123,7 @@ def _cmd_compare(args) -> int:
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
         comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
-                                   detect_by=detect_by)
+                                   detect_by=detect_by, maps=args.maps)
     except ValueError as error:  # --detect-by names a measure without an SDC
         print(f"pigmentscan compare: {error}", file=sys.stderr)
         return 2
@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="local workers (default: all cores)")
     batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
+    batch.add_argument("--no-maps", action="store_true",
+                       help="do not write DIR/maps/ (compare then has no lesion pigment change)")
     _add_qc_limits(batch)
     batch.set_defaults(run=_cmd_batch)
 
@@ -198,7 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "from them (written to DIR/sdc.csv)")
     compare.add_argument("--detect-by", metavar="MEASURE[,MEASURE]",
                          help="measures whose change beyond its SDC marks a visit improved or worsened "
-                              "(default: lesion_area_pct when it has an SDC, else all given)")
+                              "(default: lesion_pigment_pct, else lesion_area_pct, when it has an SDC, else all given)")
+    compare.add_argument("--maps", action=argparse.BooleanOptionalAction, default=True,
+                         help="measure the pigment left in each subject's baseline lesions (lesion_pigment_pct) "
+                              "from the maps/ folder the batch wrote beside SCORES.csv and RETEST.csv, when there "
+                              "(default: on)")
     compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
                          help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
                               "default: on)")

@@ -16,14 +16,16 @@ import pytest
 
 from pigmentscan.batch import run_batch
 from pigmentscan.io import read_scores
-from pigmentscan.longitudinal import changes_from_baseline, compare_files, smallest_detectable_change
+from pigmentscan.longitudinal import add_lesion_pigment, changes_from_baseline, compare_files, smallest_detectable_change
 from pigmentscan.report import comparison_panel, warp_to_reference
 
 phantom = pytest.importorskip("pigmentscan.phantom", reason="pigmentscan.phantom (simulated pigment) not available")
 
 VISITS = ("baseline", "week 4", "week 8", "week 12")
 #: Fading series: lesion share and darkness grade per visit (area bands A3, A2, A2, A1; D 4 to 1).
-FADING = [{"area_fraction": a, "darkness": d, "homogeneity": 3} for a, d in zip((0.40, 0.25, 0.15, 0.05), (4, 3, 2, 1))]
+#: The baseline's patches shrink in place (``pattern_area_fraction``), as melasma fades.
+FADING = [{"area_fraction": a, "darkness": d, "homogeneity": 3, "pattern_area_fraction": 0.40}
+          for a, d in zip((0.40, 0.25, 0.15, 0.05), (4, 3, 2, 1))]
 STABLE = [{"area_fraction": 0.30, "darkness": 3, "homogeneity": 3}] * 4
 #: Smallest detectable change of MASI between two photos of unchanged skin under acquisition drift,
 #: measured on 12 other faces by benchmarks/longitudinal.py at 2786c6a (test-retest, 4 drifted photos
@@ -61,7 +63,7 @@ def trial(tmp_path_factory, face_path):
     with open(folder / "manifest.csv", "w", newline="") as handle:
         csv.writer(handle).writerows([["image", "subject", "visit"]] + rows)
     result = run_batch(folder / "manifest.csv", folder / "out", jobs=2, overlays=False, progress=False)
-    scores = read_scores(result.scores_path)
+    scores = add_lesion_pigment(read_scores(result.scores_path), folder / "out" / "maps")
     assert (scores["status"] != "error").all(), scores[["image", "error"]]
     changes = changes_from_baseline(scores).merge(pd.DataFrame(truth), on=["subject", "visit"])
     changes["true_change"] = changes["true_masi"] - changes.groupby("subject")["true_masi"].transform("first")
@@ -104,18 +106,33 @@ def retest_scores(tmp_path_factory, face_path):
     with open(folder / "manifest.csv", "w", newline="") as handle:
         csv.writer(handle).writerows([["image", "subject", "visit"]] + rows)
     result = run_batch(folder / "manifest.csv", folder / "out", jobs=2, overlays=False, progress=False)
-    return read_scores(result.scores_path)
+    return add_lesion_pigment(read_scores(result.scores_path), folder / "out" / "maps")
 
 
 def test_retest_sdc_tells_fading_from_drift(trial, retest_scores):
     reliability = smallest_detectable_change(retest_scores)
-    assert reliability.table["n_sessions"].tolist() == [8, 8, 8]
-    # drift alone moves the weighted lesion area by a few points, not by tens
+    assert reliability.table["measure"].tolist() == ["masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct"]
+    assert reliability.table["n_sessions"].tolist() == [8, 8, 8, 8]
+    # drift alone moves the weighted lesion area by a few points, and the baseline lesions' pigment
+    # by a few percent of it, not by tens
     assert 0 < reliability.sdc["lesion_area_pct"] < 5.0, reliability.table
+    assert 0 < reliability.sdc["lesion_pigment_pct"] < 15.0, reliability.table
     _, scores, _ = trial
-    changes = changes_from_baseline(scores, sdc=reliability).set_index(["subject", "visit"])["detected_change"]
-    assert changes["F004"].tolist() == ["none", "improved", "improved", "improved"]  # every real improvement
-    assert changes["S021"].tolist() == ["none"] * 4  # drift alone: nothing beyond the SDC
+    for detect_by in (None, "lesion_area_pct", "lesion_pigment_pct"):
+        changes = changes_from_baseline(scores, sdc=reliability, detect_by=detect_by)
+        changes = changes.set_index(["subject", "visit"])["detected_change"]
+        assert changes["F004"].tolist() == ["none", "improved", "improved", "improved"], detect_by  # every real improvement
+        assert changes["S021"].tolist() == ["none"] * 4, detect_by  # drift alone: nothing beyond the SDC
+
+
+def test_pigment_in_the_baseline_lesions_falls_as_it_fades(trial):
+    _, _, changes = trial
+    fading = changes[changes["subject"] == "F004"].sort_values("visit_order")
+    assert fading["lesion_pigment_pct"].iloc[0] == pytest.approx(100.0, abs=0.01)
+    assert np.all(np.diff(fading["lesion_pigment_pct"]) < 0), fading[["visit", "lesion_pigment_pct"]]
+    assert fading["lesion_pigment_pct"].iloc[-1] < 30  # area 40 % -> 5 %, darkness 4 -> 1
+    stable = changes[changes["subject"] == "S021"]
+    assert stable["lesion_pigment_pct_change"].abs().max() < 10, stable[["visit", "lesion_pigment_pct"]]
 
 
 @pytest.fixture(scope="module")
@@ -184,5 +201,10 @@ def test_compare_embeds_one_panel_per_subject(trial, tmp_path):
     page = (tmp_path / "with" / "report.html").read_text()
     images = re.findall(r'<img alt="before and after, subject (\w+)" src="data:image/png;base64,', page)
     assert images == ["F004", "S021"]
-    assert main(["compare", str(scores_path), "--out", str(tmp_path / "without"), "--no-panels"]) == 0
+    assert main(["compare", str(scores_path), "--out", str(tmp_path / "without"), "--no-panels", "--no-maps"]) == 0
     assert "before and after" not in (tmp_path / "without" / "report.html").read_text()
+    # the batch's maps/ beside the scores give the pigment left in the baseline lesions; --no-maps leaves it out
+    with_maps = pd.read_csv(tmp_path / "with" / "changes.csv")
+    assert with_maps.loc[with_maps["subject"] == "F004", "lesion_pigment_pct_change"].iloc[-1] < -50
+    assert "kept" in page and "of their pigment" in page
+    assert "lesion_pigment_pct" not in pd.read_csv(tmp_path / "without" / "changes.csv").columns

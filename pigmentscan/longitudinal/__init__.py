@@ -10,7 +10,9 @@ Baseline is each subject's first visit in the order of :func:`pigmentscan.io.vis
 after both day 0 ("baseline") and the study's first visit, or whose baseline photo was not scored,
 gets a ``note`` and no changes; it is never dropped silently.
 
-Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.reliability`
+Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.pigment` (the
+pigment left in each subject's baseline lesions, from the face maps a batch writes: a paired
+measure, each photo aligned on the baseline face), :mod:`.reliability`
 (smallest detectable change from test-retest photos), :mod:`.statistics`
 (group summaries, between-arm tests, :func:`compare`), :mod:`.output` (figures, report, files).
 """
@@ -18,9 +20,10 @@ Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.re
 # RESPONDER_THRESHOLDS and CONFIDENCE: module constants of the former longitudinal.py, still importable here.
 from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detect_changes, lesion_area_pct  # noqa: F401
 from .reliability import RetestReliability, smallest_detectable_change
+from .pigment import LesionPigmentChange, add_lesion_pigment, lesion_pigment_change
 from .output import compare_files, write_comparison_report
 from .statistics import CONFIDENCE, Comparison, compare, compare_arms, group_summary  # noqa: F401
 
 __all__ = ["Comparison", "RetestReliability", "changes_from_baseline", "detect_changes", "lesion_area_pct",
            "smallest_detectable_change", "group_summary", "compare_arms", "compare", "write_comparison_report",
-           "compare_files"]
+           "compare_files", "LesionPigmentChange", "lesion_pigment_change", "add_lesion_pigment"]

@@ -21,7 +21,7 @@ RESPONDER_THRESHOLDS = (0.50, 0.75)
 _EPS = 1e-9
 _ID_COLUMNS = ("subject", "visit", "arm", "date")
 #: Measures whose change can be tested against a smallest detectable change (reliability.py).
-DETECTION_MEASURES = ("masi", "mmasi", "lesion_area_pct")
+DETECTION_MEASURES = ("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct")
 
 
 def lesion_area_pct(scores: pd.DataFrame) -> pd.Series:
@@ -57,14 +57,14 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
     if frame["subject"].isna().any():
         lines = (np.flatnonzero(frame["subject"].isna().to_numpy()) + 2)[:5].tolist()
         raise ManifestError(None, f"rows without a subject (CSV lines {lines}): fill them in or remove them")
-    measures = [m for m in ("masi", "mmasi") if m in frame.columns] + [
+    measures = [m for m in ("masi", "mmasi", "lesion_pigment_pct") if m in frame.columns] + [
         f"{r}_{s}" for r in REGION_KEYS for s in ("area_pct", "darkness", "melanin_contrast")
         if f"{r}_{s}" in frame.columns]
     for column in measures:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     if all(f"{r}_area_pct" in frame.columns for r in REGION_KEYS):
         frame["lesion_area_pct"] = lesion_area_pct(frame)
-        measures.insert(len([m for m in measures if m in ("masi", "mmasi")]), "lesion_area_pct")
+        measures.insert(len([m for m in measures if m in ("masi", "mmasi", "lesion_pigment_pct")]), "lesion_area_pct")
     status = frame["status"].map(lambda v: (_text(v) or "").lower()) if "status" in frame.columns else None
     frame["_usable"] = True if status is None else status.ne("error").to_numpy()
 
@@ -121,13 +121,18 @@ def sdc_mapping(sdc) -> dict[str, float]:
 def detection_measures(sdc, detect_by=None) -> tuple[str, ...]:
     """The measures whose change decides ``detected_change``.
 
-    ``detect_by`` when given; else ``lesion_area_pct`` when it has an SDC (on the phantom trials
-    of benchmarks/longitudinal.py it detected more improvements than MASI with fewer false
-    alarms on stable subjects); else every measure given an SDC.
+    ``detect_by`` when given; else the first of ``lesion_pigment_pct`` (the pigment left in the
+    baseline's lesions, :func:`~pigmentscan.longitudinal.add_lesion_pigment`) and
+    ``lesion_area_pct`` that has an SDC; else every measure given an SDC. On the phantom trials
+    of benchmarks/longitudinal.py the lesion pigment detected every improvement with the fewest
+    false alarms on stable subjects, the area more than MASI. The lesion pigment does not see
+    new patches away from the baseline's; ``detect_by=("lesion_pigment_pct", "lesion_area_pct")``
+    also calls a visit worsened when its lesion area grew beyond its SDC (more false alarms).
     """
     mapping = sdc_mapping(sdc)
     if detect_by is None:
-        return ("lesion_area_pct",) if "lesion_area_pct" in mapping else tuple(mapping)
+        preferred = [m for m in ("lesion_pigment_pct", "lesion_area_pct") if m in mapping]
+        return tuple(preferred[:1]) if preferred else tuple(mapping)
     chosen = (detect_by,) if isinstance(detect_by, str) else tuple(detect_by)
     if not chosen or set(chosen) - set(mapping):
         raise ValueError(f"detect_by {list(chosen)} must name measures given a smallest detectable change "
@@ -179,14 +184,16 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         ``worsened``; ``mixed``; ``none``) and, for a mapping, ``<m>_beyond_sdc`` per measure.
     detect_by : str or sequence of str, optional
         The measures ``beyond_sdc`` and ``detected_change`` look at (default: see
-        :func:`detection_measures`; ``lesion_area_pct`` when it has an SDC).
+        :func:`detection_measures`; ``lesion_pigment_pct``, else ``lesion_area_pct``, when it
+        has an SDC).
 
     Returns
     -------
     pandas.DataFrame
         One row per subject x visit, baseline included (change 0): ``subject``, [``arm``],
         ``visit``, ``visit_order`` (0, 1, ... in study order), [``date``, ``days_from_baseline``],
-        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi, ``lesion_area_pct`` (see
+        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi, ``lesion_pigment_pct`` (when the
+        scores have it: :func:`~pigmentscan.longitudinal.add_lesion_pigment`), ``lesion_area_pct`` (see
         :func:`lesion_area_pct`; when every region's area is present) and each region's ``area_pct``,
         ``darkness`` and ``melanin_contrast`` (those present): ``<m>``, ``<m>_baseline``,
         ``<m>_change`` (visit - baseline), ``<m>_change_pct`` (change / baseline * 100, NaN when

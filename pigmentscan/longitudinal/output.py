@@ -11,14 +11,17 @@ import pandas as pd
 
 from .. import io as _io
 from ..errors import ManifestError
+from ..face_maps import MAPS_DIR
 from .changes import sdc_mapping
+from .pigment import add_lesion_pigment
 from .reliability import smallest_detectable_change
 from .statistics import CONFIDENCE, Comparison, _visit_name, compare
 
 # One panel per subject only up to this many subjects (presentation choice).
 _SMALL_MULTIPLES_MAX = 16
 _MEASURE_NAMES = {"masi": "MASI (points)", "mmasi": "mMASI (points)",
-                  "lesion_area_pct": "lesion area (% of the regions)"}
+                  "lesion_area_pct": "lesion area (% of the regions)",
+                  "lesion_pigment_pct": "pigment in the baseline lesions (% of baseline)"}
 
 
 def _figures(comparison: Comparison) -> dict:
@@ -98,6 +101,10 @@ def _plain_language(comparison: Comparison) -> list[str]:
             text.append(f"{'At' if arm is None else f'In arm {arm}, at'} {r['visit']} (n = {r['n']}) MASI changed by "
                         f"{r['masi_change_mean']:+.1f} points on average{ci}"
                         + ("." if pd.isna(share) else f"; {share:.0%} of subjects improved by at least 50%."))
+            kept = r.get("lesion_pigment_pct_change_mean", float("nan"))
+            if pd.notna(kept):
+                text.append(f"The baseline's lesions kept {100 + kept:.0f} % of their pigment on average (each photo "
+                            "aligned on the baseline face and read in the same pixels).")
     tested = arms[arms["measure"].eq("masi_change") & arms["p_value"].notna()] if len(arms) else arms
     for _, r in tested.tail(1).iterrows():
         text.append(f"At {r['visit']}, the MASI change of arms {r['arms']} was compared with the {r['test']} test: "
@@ -176,7 +183,8 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
             report.image(bytes(panels[subject]), alt=f"before and after, subject {subject}")
     report.heading("Per subject")
     report.table(comparison.changes[[c for c in ("subject", "arm", "visit", "masi", "masi_change", "masi_change_pct",
-                                                 "masi_responder_50", "lesion_area_pct_change", "detected_change",
+                                                 "masi_responder_50", "lesion_area_pct_change",
+                                                 "lesion_pigment_pct_change", "detected_change",
                                                  "note")
                                      if c in comparison.changes.columns]], float_format="{:.2f}")
     report.paragraph(f"Baseline is each subject's first visit. Change = visit - baseline; improvement rate = "
@@ -187,13 +195,18 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
 
 
 def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=None,
-                  detect_by=None) -> Comparison:
+                  detect_by=None, maps: bool = True) -> Comparison:
     """Read a scores CSV, compare visits and write the report into ``out_dir``.
 
     ``sdc`` and ``detect_by`` as in :func:`compare`. ``retest``: a scores CSV of repeat photos
     of stable subjects; the smallest detectable changes are measured from it
     (:func:`~pigmentscan.longitudinal.smallest_detectable_change`, written to ``sdc.csv``) and
     used where ``sdc`` does not give one.
+
+    With ``maps``, when a CSV's folder has the ``maps/`` its batch wrote, each photo's pigment in
+    its subject's baseline lesions is measured from them
+    (:func:`~pigmentscan.longitudinal.add_lesion_pigment`, ``lesion_pigment_pct``), for the
+    trial's scores and the retest's alike.
 
     With ``panels`` the photos in the ``image`` column (relative to the CSV's folder) are
     analysed again for before/after panels aligned on each baseline face
@@ -208,8 +221,9 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
     path = Path(scores_csv)
     scores = _io.read_scores(path)  # ids as text: "001" stays "001"
     try:
+        scores = _with_lesion_pigment(scores, path) if maps else scores
         if retest is not None:
-            measured = _retest_sdc(Path(retest))
+            measured = _retest_sdc(Path(retest), maps)
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             _io.atomic_write_text(Path(out_dir) / "sdc.csv", measured.table.to_csv(index=False, lineterminator="\n"))
             sdc = measured.sdc | ({} if sdc is None else sdc_mapping(sdc))
@@ -227,9 +241,18 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
     return comparison
 
 
-def _retest_sdc(path: Path):
+def _with_lesion_pigment(scores: pd.DataFrame, scores_csv: Path) -> pd.DataFrame:
+    """``add_lesion_pigment`` from the batch's ``maps/`` beside ``scores_csv``, when it has them."""
+    maps_dir = scores_csv.parent / MAPS_DIR
+    if not maps_dir.is_dir() or "image_sha256" not in scores.columns:
+        return scores
+    return add_lesion_pigment(scores, maps_dir)
+
+
+def _retest_sdc(path: Path, maps: bool = True):
     """Smallest detectable changes from a retest scores CSV; errors name the file."""
     try:
-        return smallest_detectable_change(_io.read_scores(path))
+        scores = _io.read_scores(path)
+        return smallest_detectable_change(_with_lesion_pigment(scores, path) if maps else scores)
     except ManifestError as error:
         raise ManifestError(path, error.reason) from error

@@ -49,7 +49,7 @@ class RetestReliability:
         return {"sdc": self.sdc, "table": self.table.to_dict(orient="records")}
 
 
-def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=DETECTION_MEASURES,
+def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=None,
                                confidence: float = CONFIDENCE) -> RetestReliability:
     """Smallest detectable change of each measure, from repeat photos of stable subjects.
 
@@ -64,8 +64,13 @@ def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=DETECTIO
     retest_scores : pandas.DataFrame
         Scores table (CONTRACT.md) of subjects whose pigment did not change between sessions.
         Rows with status ``error`` are left out.
-    measures : sequence of str
-        Columns to measure; ``lesion_area_pct`` is derived from the regions' ``area_pct``.
+    measures : sequence of str, optional
+        Columns to measure (default: those of ``DETECTION_MEASURES`` the scores have);
+        ``lesion_area_pct`` is derived from the regions' ``area_pct``; ``lesion_pigment_pct``
+        comes from :func:`~pigmentscan.longitudinal.add_lesion_pigment` (each subject's first
+        session is its reference, 100; the reference's own error is shared by the later
+        sessions, so their spread about the subject mean is still one photo's, and
+        z * sqrt(2) * SD_w is still the SDC of a change).
     confidence : float
         Coverage of the SDC (0.95: a stable subject's change exceeds it 5 % of the time).
 
@@ -90,6 +95,8 @@ def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=DETECTIO
     sessions = visit_means(retest_scores)
     z = stats.norm.ppf(0.5 + confidence / 2)
     rows = []
+    if measures is None:
+        measures = [m for m in DETECTION_MEASURES if m in sessions.columns and sessions[m].notna().any()]
     for measure in measures:
         if measure not in sessions.columns:
             raise ManifestError(None, f"the retest scores have no '{measure}' column")

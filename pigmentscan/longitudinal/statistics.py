@@ -36,7 +36,7 @@ def _visit_name(group: pd.DataFrame) -> str:
     return " / ".join(sorted(set(group["visit"])))
 
 
-def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct"),
+def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct"),
                   confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Mean change, percent change and improvement rate with t intervals, per visit (and arm).
 
