@@ -55,23 +55,32 @@ def true_part_totals(table: pd.DataFrame, model=None) -> pd.DataFrame:
 def print_detection(post: pd.DataFrame, sdcs: dict) -> None:
     """Every visit of a subject whose pigment faded is a real improvement: how many are detected.
 
-    By the library's rule (``changes_from_baseline(..., sdc=...)``, ``detected_change``): the
-    lesion area % (default) or MASI fell by more than its SDC. Stable subjects: false alarms."""
+    By the library's rule (``detect_changes``, ``detected_change``) on each measure alone, and on
+    the lesion pigment and area together (the default when both have an SDC): a visit is
+    ``improved`` when a measure fell by more than its SDC and none rose beyond it. Stable
+    subjects: false alarms."""
     fading = ~post["subject"].str.endswith("r0")
-    for measure, limit in sdcs.items():
-        flagged = detect_changes(post.copy(), {measure: limit}, measure)["detected_change"]
+    rules = [(m,) for m in sdcs]
+    if {"lesion_pigment_pct", "lesion_area_pct"} <= set(sdcs):
+        rules.append(("lesion_pigment_pct", "lesion_area_pct"))
+    for rule in rules:
+        flagged = detect_changes(post.copy(), {m: sdcs[m] for m in rule}, rule)["detected_change"]
         hit = flagged[fading].eq("improved")
         by_cell = hit.groupby([post.loc[fading, "subject"].str[-1].rename("response"),
                                post.loc[fading, "visit"]]).agg(lambda x: f"{int(x.sum())}/{len(x)}")
-        print(f"  by {measure} (SDC {limit:.2f}): improving visits (pigment faded) detected {int(hit.sum())} of "
+        limits = ", ".join(f"{m} {sdcs[m]:.2f}" for m in rule)
+        print(f"  by {' + '.join(rule)} (SDC {limits}): improving visits (pigment faded) detected {int(hit.sum())} of "
               f"{int(fading.sum())}; at the last visit {int(hit[post.loc[fading, 'visit_order'].eq(3)].sum())} of "
               f"{int((fading & post['visit_order'].eq(3)).sum())} subjects; stable visits flagged "
               f"{int(flagged[~fading].ne('none').sum())} of {int((~fading).sum())}; by response (1-3, thirds) and "
               f"visit: {by_cell.to_dict()}")
-        real = post[f"true_{'area_pct' if measure == 'lesion_area_pct' else measure}_change"] < -limit
-        missed = post[real & flagged.ne("improved")]
-        print(f"    true {measure} changes beyond its SDC: {int(real.sum())}, detected {int(real.sum()) - len(missed)}"
-              + (f"; missed {missed[['subject', 'visit']].to_dict('records')}" if len(missed) else ""))
+        missed = post[fading & flagged.ne("improved")]
+        if len(missed):
+            print(f"    missed: {missed[['subject', 'visit']].to_dict('records')}")
+        if len(rule) == 1 and f"true_{rule[0].replace('lesion_', '')}_change" in post:
+            real = post[f"true_{rule[0].replace('lesion_', '')}_change"] < -sdcs[rule[0]]
+            print(f"    true {rule[0]} changes beyond its SDC: {int(real.sum())}, detected "
+                  f"{int((real & flagged.eq('improved')).sum())}")
 
 
 def pearson_with_ci(table: pd.DataFrame, x: str, y: str, n_boot: int = 2000, seed: int = 0) -> tuple:
