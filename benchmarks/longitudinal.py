@@ -171,7 +171,11 @@ MASI change r 0.926 (0.892-0.951), mMASI 0.948, area % 0.981; SDC 0.55 MASI, 1.9
 81 stable flagged; by the lesion area 233, 3; by MASI 205, 10; by pigment and area 243, 8. The
 first 36 subjects (``--subjects-per-face 3``): r 0.903 (0.814-0.954), by the lesion pigment 81
 of 81, 2 of 27 flagged. Tune with the default: r 0.918, lesion pigment 242 of 243 (SDC 2.14, the
-95th percentile of the retest's changes above Weir's 2.02), 5 flagged; area 237, 6; MASI 226, 10.
+95th percentile of the retest's changes above Weir's 2.02; 243 with the library's rule, which
+takes Weir's), 5 flagged; area 237, 6; MASI 226, 10. Tune scored by networks fitted without the
+tune trial faces (``train_lesion_classifier.py --exclude-faces``, ``--model``): r 0.907 (0.875-0.934); lesion pigment 241 of 243
+(SDC 2.33), 6 flagged; with the library's rule (SDC 2.05) 242 of 243 (T067dr1 at week 4, -2.03),
+8 flagged; area 238, 6; MASI 222, 9.
 The smallest improvements remain close to the noise: on test the weakest detected is -2.6 % of
 the pigment against SDC 1.88, and the largest stable change -3.3 %.
 
