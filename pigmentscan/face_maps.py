@@ -5,7 +5,7 @@ keep for thousands of photos, and a trial compares visits long after scoring the
 :func:`face_maps` keeps what a paired comparison needs (:mod:`pigmentscan.longitudinal.pigment`):
 the melanin map, the lesion mask, the measurable skin, each MASI region and the landmarks,
 resampled to ``iod_px`` between the pupils (50 by default: the comparison is a mean over whole
-regions, and a map is then about 30 kB). ``pigmentscan batch`` writes one per scored photo
+regions, and a map is then about 20 kB). ``pigmentscan batch`` writes one per scored photo
 (``DIR/maps/<image_sha256>.npz``, see :func:`maps_path`).
 """
 

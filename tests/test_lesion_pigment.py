@@ -143,6 +143,15 @@ def test_scores_table_gets_each_photos_pigment_against_its_subjects_baseline(map
     assert a["detected_change"].tolist() == ["none", "improved", "improved"]  # the default detect_by
 
 
+def test_a_subject_whose_baseline_photo_failed_gets_no_pigment(maps):
+    small, _ = maps
+    scores = pd.DataFrame({"image": ["a0", "a1"], "subject": "A", "visit": ["baseline", "week 4"], "masi": [None, 5.0],
+                           "status": ["error", "ok"]})
+    out = add_lesion_pigment(scores, {"a0": small, "a1": small})
+    assert out["lesion_pigment_pct"].isna().all()
+    assert out.loc[1, "lesion_pigment_note"] == "the subject's baseline photo was not scored"
+
+
 def test_maps_of_another_model_are_not_compared(maps):
     small, _ = maps
     other = dataclasses.replace(small, model="other@123")

@@ -114,7 +114,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
         overlay is missing is scored again).
     maps : bool
         Write the face maps of each scored photo (:func:`pigmentscan.face_maps.face_maps`,
-        about 30 kB) to ``out_dir/maps/<image_sha256>.npz``, which ``compare`` reads to measure
+        about 20 kB) to ``out_dir/maps/<image_sha256>.npz``, which ``compare`` reads to measure
         the pigment left in each subject's baseline lesions (a photo whose maps are missing is
         scored again).
     progress : bool

@@ -228,14 +228,12 @@ def add_lesion_pigment(scores: pd.DataFrame, maps) -> pd.DataFrame:
             except PigmentScanError as error:
                 notes[index] = str(error)
                 loaded[index] = None
-        reference_index = sub.index[0]
-        reference = loaded[reference_index]
+        reference, missing = loaded[sub.index[0]], "no maps for the subject's baseline photo"
         if sub["_rank"].iloc[0] != frame.loc[frame["subject"] == sub["subject"].iloc[0], "_rank"].min():
-            reference = None  # the first visit's photos are not usable: no baseline to compare with
+            reference, missing = None, "the subject's baseline photo was not scored"
         for index, maps in loaded.items():
             if maps is None or reference is None:
-                notes[index] = notes[index] or ("no maps for this photo" if maps is None else
-                                                "no maps for the subject's baseline photo")
+                notes[index] = notes[index] or ("no maps for this photo" if maps is None else missing)
                 continue
             if maps.model != reference.model or maps.pigmentscan_version != reference.pigmentscan_version:
                 notes[index] = "maps from another model or version than the baseline's"
