@@ -119,7 +119,7 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX) -> FaceMaps:
     50.0
     """
     analysis = score.analysis
-    points = (np.asarray(score.landmarks.points_px, float) - score.crop_offset_px) * score.crop_scale
+    points = score.analysis_points_px
     crop_iod = float(np.linalg.norm(points[473] - points[468]))
     factor = min(1.0, float(iod_px) / crop_iod)
     if analysis.melanin is None:

@@ -104,6 +104,11 @@ class FaceScore:
     def status(self) -> str:
         return self.qc.status
 
+    @property
+    def analysis_points_px(self) -> np.ndarray:
+        """The landmarks (478, 2) in the pixels of ``analysis_image``."""
+        return (np.asarray(self.landmarks.points_px, float) - self.crop_offset_px) * self.crop_scale
+
     def to_dict(self) -> dict:
         """Plain-Python summary (no arrays): totals, regions, QC, reference skin, provenance."""
         return {

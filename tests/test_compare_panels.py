@@ -144,14 +144,10 @@ def stable_scores(trial):
     return [pigmentscan.score_image(scores_path.parent / p) for p in paths]
 
 
-def crop_points(score):
-    return (score.landmarks.points_px - score.crop_offset_px) * score.crop_scale
-
-
 def test_warp_undoes_a_known_move(stable_scores):
     """A face moved by a known affine map (rotation, scale, shift) is put back where it was."""
     base = stable_scores[0]
-    image, points = base.analysis_image, crop_points(base)
+    image, points = base.analysis_image, base.analysis_points_px
     shape = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((shape[1] / 2, shape[0] / 2), 4.0, 1.06)
     matrix[:, 2] += (6.0, -4.0)
@@ -169,12 +165,12 @@ def test_warp_puts_a_drifted_photo_on_the_baseline_face(stable_scores):
     base, visit = stable_scores[0], stable_scores[2]
     shape = base.analysis_image.shape[:2]
     # landmarks map onto the baseline's: the warp of the visit's eye corners lands on the baseline's
-    points = crop_points(visit)
+    points = visit.analysis_points_px
     marks = np.zeros(visit.analysis_image.shape[:2], np.uint8)
     for x, y in points[[33, 263]].round().astype(int):
         cv2.circle(marks, (int(x), int(y)), 3, 255, -1)
-    moved = warp_to_reference(marks, points, crop_points(base), shape)[0]
-    for x, y in crop_points(base)[[33, 263]]:
+    moved = warp_to_reference(marks, points, base.analysis_points_px, shape)[0]
+    for x, y in base.analysis_points_px[[33, 263]]:
         assert moved[int(round(y)) - 2:int(round(y)) + 3, int(round(x)) - 2:int(round(x)) + 3].max() > 0
 
 

@@ -89,10 +89,6 @@ class LesionPigmentChange:
         return asdict(self)
 
 
-def _smoothed(image, sigma_px):
-    return cv2.GaussianBlur(np.asarray(image, np.float32), (0, 0), sigma_px)
-
-
 def lesion_pigment_change(baseline: FaceMaps, visit: FaceMaps) -> LesionPigmentChange:
     """How much of the baseline lesions' pigment a later photo still shows.
 
@@ -130,7 +126,7 @@ def lesion_pigment_change(baseline: FaceMaps, visit: FaceMaps) -> LesionPigmentC
     extra = [float(np.mean(f * (1 - f))) if f.size else 0.0 for f in fraction]
     before = cv2.GaussianBlur(baseline.melanin.astype(np.float32), (0, 0), math.sqrt(sigma**2 + extra[0]),
                               sigmaY=math.sqrt(sigma**2 + extra[1]))
-    after = _smoothed(warped, sigma)
+    after = cv2.GaussianBlur(warped.astype(np.float32), (0, 0), sigma)
     margin_px = max(1, int(round(READ_MARGIN_IOD * baseline.iod_px)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1,) * 2)
     read = cv2.dilate(baseline.lesion_mask.astype(np.uint8), disc).astype(bool)

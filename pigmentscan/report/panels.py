@@ -51,18 +51,15 @@ def comparison_panel(visits, *, tile_height: int = _TILE_PX) -> np.ndarray:
     """
     from ..scoring import load_model
 
-    def crop_points(score):
-        return (np.asarray(score.landmarks.points_px, float) - score.crop_offset_px) * score.crop_scale
-
     base = visits[0][1]
-    shape, reference = base.analysis_image.shape[:2], crop_points(base)
+    shape, reference = base.analysis_image.shape[:2], base.analysis_points_px
     scale = float(load_model(None).lesion.min_contrast)
     sigma = 0.02 * float(np.linalg.norm(reference[473] - reference[468]))  # 2 % of the inter-ocular distance
     base_contrast = cv2.GaussianBlur(base.analysis.melanin_contrast.astype(np.float32), (0, 0), sigma)
     base_skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & ~base.analysis.non_skin
     columns = []
     for label, score in visits:
-        def warp(image, interpolation=cv2.INTER_LINEAR, points=crop_points(score)):
+        def warp(image, interpolation=cv2.INTER_LINEAR, points=score.analysis_points_px):
             return warp_to_reference(image, points, reference, shape, interpolation=interpolation)
 
         photo, valid = warp(score.analysis_image)
