@@ -124,8 +124,8 @@ def detection_measures(sdc, detect_by=None) -> tuple[str, ...]:
     ``detect_by`` when given; else the first of ``lesion_pigment_pct`` (the pigment left in the
     baseline's lesions, :func:`~pigmentscan.longitudinal.add_lesion_pigment`) and
     ``lesion_area_pct`` that has an SDC; else every measure given an SDC. On the phantom trials
-    of benchmarks/longitudinal.py the lesion pigment detected every improvement with the fewest
-    false alarms on stable subjects, the area more than MASI. The lesion pigment does not see
+    of benchmarks/longitudinal.py (test faces) the lesion pigment detected all 243 improving
+    visits, the area 233 and MASI 205, flagging 5, 3 and 10 of 81 stable visits. The lesion pigment does not see
     new patches away from the baseline's; ``detect_by=("lesion_pigment_pct", "lesion_area_pct")``
     also calls a visit worsened when its lesion area grew beyond its SDC (more false alarms).
     """
