@@ -271,12 +271,13 @@ def build_series(folder: Path, plans, jobs: int, takes: int = 1) -> pd.DataFrame
 def score_and_compare(folder: Path, truth: pd.DataFrame, jobs: int, model=None, out=None, takes=None) -> pd.DataFrame:
     """Score the series; ``takes`` (baseline, follow-up): use only that many photos of each visit."""
     from pigmentscan.batch import run_batch
+    from pigmentscan.face_maps import MAPS_DIR
     from pigmentscan.io import read_scores
     from pigmentscan.longitudinal import add_lesion_pigment, changes_from_baseline
 
     result = run_batch(folder / "manifest.csv", out or folder / "out", model=model, jobs=jobs, overlays=False, progress=False)
     scores = read_scores(result.scores_path)
-    scores = add_lesion_pigment(scores, result.scores_path.parent / "maps")
+    scores = add_lesion_pigment(scores, result.scores_path.parent / MAPS_DIR)
     scores["image"] = [Path(p).name for p in scores["image"]]
     if takes is not None:  # names <subject>_v<visit>[_t<take>].png
         visit = scores["image"].str.extract(r"_v(\d+)")[0].astype(int)

@@ -216,11 +216,10 @@ def add_lesion_pigment(scores: pd.DataFrame, maps) -> pd.DataFrame:
     notes = pd.Series("", index=scores.index, dtype=object)
     for _, sub in frame[frame["_usable"]].groupby("subject", sort=True):
         sub = sub.sort_values("_rank", kind="stable")
-        rows = {index: scores.loc[index].to_dict() for index in sub.index}
         loaded = {}
-        for index, row in rows.items():
+        for index in sub.index:
             try:
-                loaded[index] = read(row)
+                loaded[index] = read(scores.loc[index].to_dict())
             except PigmentScanError as error:
                 notes[index] = str(error)
                 loaded[index] = None
