@@ -56,7 +56,8 @@ class LesionDesign:
         Share of the lesion's extent that speckles / the net cover at low involvement;
         it rises towards 1 as involvement does (specks coalesce, net holes close).
     max_extent : float
-        Largest share of the key regions the extent threshold may take for textured lesions.
+        Share of the key regions a textured lesion's extent stops at while its texture
+        densifies; past full density the extent grows again (confluent lesions).
     max_amount : float
         Cap of the melanin amount (OD at 500 nm) a pixel may receive.
     """
@@ -155,9 +156,11 @@ def design_contrast(rng, u, v, potential, skin, key_masks, *, texture: str, dark
     def build(coverage):
         if fill >= 1.0:
             extent, density = min(coverage, 1.0), 1.0
-        else:
+        else:  # the texture fills `fill` of a growing extent, then densifies, then the extent grows on
             extent = min(design.max_extent, coverage / fill)
-            density = min(1.0, coverage / max(extent, 1e-9))
+            density = coverage / max(extent, 1e-9)
+            if density >= 1.0:
+                extent, density = min(coverage, 1.0), 1.0
         hard = (extent_field >= quantile(extent_sorted, extent)) & skin
         if density < 1.0:
             hard &= texture_field >= quantile(texture_sorted, density)

@@ -33,8 +33,9 @@ _DARKNESS_MIN_JND = 1.2
 _CONFLUENT_SHARE = 0.25
 #: Share of :func:`draw_case` cases with no pigment when ``clear`` is not given (design choice).
 CLEAR_SHARE = 0.15
-# Re-paint once when the measured median contrast misses the asked darkness by more than this.
-_DARKNESS_TOLERANCE = 0.03
+# Re-paint (scaling the pigment, at most this many times) while the measured median contrast
+# misses the asked darkness by more than the tolerance.
+_DARKNESS_TOLERANCE, _CORRECTIONS = 0.03, 3
 
 
 @dataclass(frozen=True)
@@ -227,11 +228,13 @@ def simulate_melasma(image, *, seed: int = 0, pattern=None, darkness_jnd=None, t
     painted = paint_od(crop, amount, direction)
     contrast = truth.contrast_jnd(crop, painted, context.iod_px)
     if params.pattern is not None:
-        keys = _key_masks(context, params.pattern, context.skin, 1.0)
-        key = np.any(keys, axis=0) & (contrast >= 1.0)
-        measured = float(np.median(contrast[key])) if key.any() else 0.0
-        if measured > 0 and abs(measured / params.darkness_jnd - 1.0) > _DARKNESS_TOLERANCE:
-            amount = amount * np.float32(params.darkness_jnd / measured)
+        keys = np.any(_key_masks(context, params.pattern, context.skin, 1.0), axis=0)
+        for _ in range(_CORRECTIONS):
+            key = keys & (contrast >= 1.0)
+            measured = float(np.median(contrast[key])) if key.any() else 0.0
+            if measured <= 0 or abs(measured / params.darkness_jnd - 1.0) <= _DARKNESS_TOLERANCE:
+                break
+            amount = np.minimum(amount * np.float32(params.darkness_jnd / measured), np.float32(design.max_amount))
             painted = paint_od(crop, amount, direction)
             contrast = truth.contrast_jnd(crop, painted, context.iod_px)
     contrast = np.where(context.skin, contrast, contrast * 0).astype(np.float32)
