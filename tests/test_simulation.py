@@ -25,7 +25,7 @@ from pigmentscan.simulation.retake import RetakeParams
 from pigmentscan.simulation.spectra import (pigment_directions, illuminant_gains, spectrum_to_linear_rgb,
                                             skin_reflectance)
 from pigmentscan.simulation.spectral_data import CIE1931_XYZ, D65_SPD, HB_EPSILON, HBO2_EPSILON, WAVELENGTHS_NM
-from pigmentscan.simulation.truth import RegionTruth, region_truth, totals
+from pigmentscan.simulation.truth import region_truth, totals
 
 REPO = Path(__file__).resolve().parents[1]
 HOPPER = REPO / "sample_images" / "grace_hopper.jpg"

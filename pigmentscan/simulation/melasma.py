@@ -237,7 +237,7 @@ def simulate_melasma(image, *, seed: int = 0, pattern=None, darkness_jnd=None, t
             amount = np.minimum(amount * np.float32(params.darkness_jnd / measured), np.float32(design.max_amount))
             painted = paint_od(crop, amount, direction)
             contrast = truth.contrast_jnd(crop, painted, context.iod_px)
-    contrast = np.where(context.skin, contrast, contrast * 0).astype(np.float32)
+    contrast = np.where(context.skin, contrast, 0.0).astype(np.float32)
     scores = truth.region_truth(contrast, context.skin, context.points_crop, context.iod_px)
     masi, mmasi = truth.totals(scores)
     image_out = context.rgb.copy()
