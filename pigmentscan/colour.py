@@ -45,7 +45,12 @@ __all__ = [
     "pigment_basis",
     "pigment_decomposition",
     "od_to_srgb",
+    "JND_DELTA_E",
+    "melanin_delta_e",
 ]
+
+#: Just-noticeable colour difference, ΔE*ab (MASI.md; Sharma, Digital Color Imaging Handbook 2003).
+JND_DELTA_E = 2.3
 
 # IEC 61966-2-1 (sRGB), linear RGB -> XYZ (D65), the matrix as the standard prints it.
 SRGB_TO_XYZ = np.array(
@@ -245,3 +250,35 @@ def od_to_srgb(od) -> np.ndarray:
     """Optical density back to sRGB uint8 (the inverse of :func:`optical_density`)."""
     encoded = linear_to_srgb(np.exp(-np.asarray(od, dtype=np.float64)))
     return np.clip(np.rint(encoded * 255.0), 0, 255).astype(np.uint8)
+
+
+def melanin_delta_e(linear_rgb, amounts_od, melanin_od_direction) -> np.ndarray:
+    """ΔE*ab that adding each melanin amount (OD along the direction) gives a skin colour.
+
+    Parameters
+    ----------
+    linear_rgb : array_like, shape (3,)
+        The skin's colour in linear sRGB.
+    amounts_od : array_like
+        Melanin amounts, OD along the unit ``melanin_od_direction``; negative amounts remove it.
+    melanin_od_direction : array_like, shape (3,)
+
+    Returns
+    -------
+    numpy.ndarray, the shape of ``amounts_od``
+        CIE76 colour difference from the skin as it is.
+
+    Examples
+    --------
+    >>> skin = srgb_to_linear(np.array([0.8, 0.6, 0.5]))
+    >>> de = melanin_delta_e(skin, [0.0, 0.1, 0.2], [0.3, 0.5, 0.8])
+    >>> bool(de[0] == 0 and 0 < de[1] < de[2])
+    True
+    """
+    direction = np.asarray(melanin_od_direction, float)
+    direction = direction / np.linalg.norm(direction)
+    base = np.asarray(linear_rgb, float).reshape(3)
+    amounts = np.asarray(amounts_od, float)
+    darker = base * np.exp(-amounts[..., None] * direction)
+    lab = xyz_to_lab(linear_rgb_to_xyz(darker))
+    return np.linalg.norm(lab - xyz_to_lab(linear_rgb_to_xyz(base)), axis=-1)

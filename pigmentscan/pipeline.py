@@ -26,7 +26,7 @@ from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
 
-__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row"]
+__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis"]
 
 #: Margin around the landmarks kept in the analysis crop, in inter-ocular distances.
 CROP_MARGIN_IOD = 0.3
@@ -171,7 +171,12 @@ def _load_face(image, analysis_iod_px: float, mirrored: bool):
     return finer, landmarks.transformed(finer.shape[1] / rgb.shape[1], image_shape=finer.shape[:2]), reduce, source
 
 
-def _crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):
+def crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):
+    """The face cropped and resampled so the pupils are ``analysis_iod_px`` apart.
+
+    Returns ``(crop, crop_landmarks, (x0, y0), scale)``: ``crop = resize(rgb[y0:, x0:], scale)``.
+    Works on any image the landmarks belong to (a photo, a mask as float).
+    """
     points = landmarks.points_px
     margin = CROP_MARGIN_IOD * landmarks.iod_px
     top_extra = FOREHEAD_EXTENSION_IOD * landmarks.iod_px
@@ -183,6 +188,23 @@ def _crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=interpolation)
     return crop, landmarks.transformed(scale, (x0, y0), crop.shape[:2]), (x0, y0), scale
+
+
+def face_crop(image, *, model=None, mirrored: bool = False):
+    """The face of a photo at the analysis scale, as :func:`score_image` sees it (no colour chart step).
+
+    Returns ``(crop, landmarks)``: the RGB uint8 crop and its :class:`~pigmentscan.landmarks.FaceLandmarks`.
+
+    Examples
+    --------
+    >>> crop, landmarks = face_crop("sample_images/grace_hopper.jpg")
+    >>> round(landmarks.iod_px)  # the default model's analysis scale
+    200
+    """
+    scoring_model = load_model(model)
+    rgb, landmarks, _, _ = _load_face(image, scoring_model.analysis_iod_px, mirrored)
+    crop, crop_landmarks, _, _ = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
+    return crop, crop_landmarks
 
 
 def score_image(image, *, model=None, mirrored: bool = False, qc_limits: QualityLimits | None = None) -> FaceScore:
@@ -223,9 +245,9 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     scoring_model: ScoringModel = load_model(model)
     rgb, landmarks, reduce, source = _load_face(image, scoring_model.analysis_iod_px, mirrored)
     rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
-    crop, crop_landmarks, offset, scale = _crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
+    crop, crop_landmarks, offset, scale = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
     analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion,
-                            scoring_model.lesion_classifier)
+                            scoring_model.face_template)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
     photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
     photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pigmentscan import colour
-from pigmentscan.lesions.reference import typical_od
+from pigmentscan.lesions.skin import typical_od
 
 
 def _od_of_patch(code_value: float, seed: int) -> np.ndarray:

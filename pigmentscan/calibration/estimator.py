@@ -377,6 +377,6 @@ class MasiCalibrator(BaseEstimator):
                              region_template=base.region_template, provenance=provenance,
                              description=description or f"Calibrated to physician scores, from {base.label}.",
                              extra={**base.extra, "calibration": calibration},
-                             lesion_classifier=base.lesion_classifier)
+                             face_template=base.face_template)
         # as its JSON file reads back (types normalised), so its label is the one scores will carry
         return model_from_dict(json.loads(model.to_json()), source=f"calibrated model {name!r}")

@@ -1,102 +1,92 @@
-"""Lesion analysis: normal-skin reference, pigment contrast, lesion masks and per-region measures.
+"""The lesion stage: the pigment a physician sees, region by region.
 
-Works on a face crop resampled to a fixed inter-ocular distance (``iod_px``), so every
-size here is a fraction of the IOD and results do not depend on camera resolution.
+One face crop flows through four steps, each a module:
 
-The pigment contrast of a pixel is its melanin amount (Tsumura OD decomposition,
-:mod:`pigmentscan.colour`) minus that of the same face's normal skin around it. Lesions
-only ever ADD melanin, and melasma patches range from specks to a whole region, so the
-normal skin is found in two passes (:func:`find_lesions`):
+1. :mod:`~pigmentscan.lesions.expectation`: what this face's normal skin should read at each
+   point: its own tone, plus the natural pattern of clean faces (:mod:`~pigmentscan.lesions.template`)
+   scaled to it, plus how the reading follows shading and redness in this photo; fitted to the
+   mode of the face's skin, so pigment however wide does not pull it.
+2. :mod:`~pigmentscan.lesions.excess`: each pixel's melanin above that expectation, as the
+   contrast it makes on this face's skin, in just-noticeable differences.
+3. :mod:`~pigmentscan.lesions.mask`: lesions, the patches of skin from 1 JND with more support
+   (extent and height together) than clean skin produces.
+4. :mod:`~pigmentscan.lesions.measures`: each region's area (also at several contrast levels),
+   darkness, pattern and colour differences.
 
-1. candidates against two references that miss different things: the mean skin around
-   each pixel (:func:`skin_reference`; follows the face's natural colour drift, but a
-   patch as large as its scale raises it) and a smooth surface through the lower part of
-   the whole face's skin (:func:`surface_reference`; sees patches of any size, but also
-   the natural drift, so at a stricter threshold);
-2. the candidates (holes filled, grown by a margin) are taken out, and the reference of the
-   final pass is the skin AROUND them: the inside of a large patch is compared with the
-   clean skin at its border, not with itself.
-
-When the scoring model carries a learned :class:`PixelClassifier`
-(:mod:`~pigmentscan.lesions.classifier`; the default model does), its lesions (from per-pixel
-features, which include the rule-based results, and, if it has a context stage, its own
-first-stage probabilities around each pixel) are the mask, and a rule-based patch it has
-not found (at most ``rule_overlap_ratio`` of it inside the learned lesions) is added whole
-(:func:`add_distinct_patches`): the classifier outlines the patches both find, and a spot
-only the rules see is kept. The melanin contrast is then measured against the skin around
-these lesions (:func:`reference_around`).
-:func:`skin_maps` gives the maps both start from.
-
-Skin under a highlight (brighter than the face's skin, or clipped) cannot be measured, but it
-is skin: with ``LesionParams.highlight_fill_iod`` > 0 each such region pixel near measurable
-skin is lesion where most of the measured skin around it is (:func:`fill_hidden`), and
-counts in its region's area (not in its colour). On brown and dark faces with sheen these
-pixels were up to half a region, and the lesions under them were missed.
-
-The package: :mod:`~pigmentscan.lesions.types` (parameters and results),
-:mod:`~pigmentscan.lesions.reference` (pigment maps, non-skin, normal-skin references,
-noise), :mod:`~pigmentscan.lesions.masks` (lesion masks, region measures),
-:mod:`~pigmentscan.lesions.classifier` (the learned classifier), :mod:`~pigmentscan.lesions.fitting`
-(fitting it) and here
-:func:`analyse_face`, which runs them on a copy of the crop at ``work_iod_px``.
+:mod:`~pigmentscan.lesions.skin` gives the maps they start from (melanin, haemoglobin and shading
+in optical density; the measurable skin). Haemoglobin is a separate direction of the colour
+decomposition, so redness is not read as melanin; what little the reading still follows it is
+taken out by the expectation. :func:`analyse_face` runs the steps on a copy of the crop at
+``work_iod_px`` between the pupils; sizes are fractions of the IOD, so the scale does not change
+what is measured.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .. import colour
-from ..regions import REGION_KEYS, face_mask, feature_mask, region_masks
-from ._ops import _gaussian
-from .classifier import (
-    CONTEXT_FEATURES,
-    PIXEL_FEATURES,
-    REGION_CONTEXT_FEATURES,
-    ClassifierEnsemble,
-    PixelClassifier,
-    classifier_from_dict,
-    context_features,
-    pixel_features,
-)
-from .fitting import (
-    cross_fitted_probabilities,
-    fit_classifier_ensemble,
-    fit_context_stage,
-    fit_lesion_classifier,
-    fit_pixel_classifier,
-)
-from .masks import (
-    add_distinct_patches,
-    fill_hidden,
-    find_lesions,
-    lesion_mask,
-    measure_region,
-    patch_diameter_iod,
-    reference_around,
-)
-from .reference import brighter_than, melanin_noise, non_skin_mask, non_skin_parts, pigment_maps, skin_reference, surface_reference
-from .types import FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, SkinMaps
+from ..regions import REGION_KEYS, region_masks
+from ._ops import _disk
+from .excess import jnd_per_melanin, melanin_to_jnd
+from .expectation import Expectation, normal_skin_expectation
+from .mask import cluster_support, lesion_masks
+from .measures import measure_region, patch_diameter_iod
+from .skin import SkinMaps, masked_smooth, skin_maps
+from .template import FaceTemplate, template_maps
+from .types import AREA_LEVELS_JND, FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, level_suffix
 
 __all__ = [
-    "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "pigment_maps", "non_skin_mask",
-    "skin_reference", "surface_reference", "find_lesions", "melanin_noise", "lesion_mask", "patch_diameter_iod",
-    "measure_region", "analyse_face", "working_copy", "reference_around", "SkinMaps", "skin_maps", "classify_lesions",
-    "PIXEL_FEATURES", "PixelClassifier", "ClassifierEnsemble", "classifier_from_dict", "pixel_features",
-    "fit_pixel_classifier", "add_distinct_patches", "CONTEXT_FEATURES", "context_features", "fit_context_stage",
-    "cross_fitted_probabilities", "fit_lesion_classifier", "fit_classifier_ensemble",
-    "non_skin_parts", "fill_hidden", "REGION_CONTEXT_FEATURES",
+    "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "FaceTemplate", "SkinMaps", "Expectation",
+    "AREA_LEVELS_JND", "level_suffix", "analyse_face", "working_copy", "skin_maps", "template_maps",
+    "normal_skin_expectation", "jnd_per_melanin", "melanin_to_jnd", "lesion_masks", "cluster_support",
+    "measure_region", "patch_diameter_iod", "face_readings", "PigmentExcess", "pigment_excess",
 ]
 
+#: Share of the measurable skin, from the least melanin up, whose colour sets the JND scale
+#: (parameter: normal skin on faces whose lesions cover up to half of it).
+_SCALE_SKIN_QUANTILE = 0.4
+#: Range of the weight a pixel's excess carries in a patch's mass (median natural spread / the
+#: spread there; parameter: no point counts for more than twice or less than a quarter).
+_EVIDENCE_WEIGHT_RANGE = (0.25, 2.0)
 
-def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, classifier=None) -> FaceAnalysis:
-    """Run the lesion analysis on a face crop at the analysis scale.
 
-    The pixel work runs on a copy resampled so the pupils are ``params.work_iod_px``
-    apart (every size is a fraction of the IOD, so the scale does not change what is
-    measured: on the phantom tune split, 100 px gave the same Dice as 200 px at a
-    quarter of the pixels); the masks and the contrast map are returned at the crop's
-    scale, and the region measures are those of the working copy.
+def working_copy(image, iod_px: float, params: LesionParams):
+    """The copy of a crop the stage works on, and its scale factor.
+
+    Resampled (area averaging) so the pupils are ``params.work_iod_px`` apart; returned as is
+    (factor 1.0) when that is within 5 % of the crop.
+    """
+    scale = min(1.0, params.work_iod_px / iod_px)
+    if scale > 0.95:
+        return image, 1.0
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return small, small.shape[1] / image.shape[1]  # the scale actually applied (whole pixels)
+
+
+def face_readings(rgb, maps: SkinMaps, iod_px: float, params: LesionParams):
+    """The smoothed readings the expectation is fitted to: melanin in JND, and its covariates.
+
+    Returns ``(reading_jnd, covariates, jnd_per_melanin, scale_skin_linear_rgb)``: the melanin map
+    smoothed over the measurable skin at ``smoothing_iod`` times the JND per melanin of the face's
+    lighter skin; shading, shading² and haemoglobin smoothed alike.
+    """
+    sigma = params.smoothing_iod * iod_px
+    light = maps.measurable & (maps.melanin <= np.quantile(maps.melanin[maps.measurable], _SCALE_SKIN_QUANTILE)) \
+        if maps.measurable.any() else maps.skin
+    skin_linear = np.median(colour.srgb_to_linear(rgb[light]), axis=0) if light.any() else np.full(3, 0.5)
+    scale = jnd_per_melanin(skin_linear, params.melanin_od_direction)
+    weights = maps.measurable.astype(np.float32)
+    shading = masked_smooth(maps.shading, weights, sigma)
+    covariates = [shading, shading**2, masked_smooth(maps.haemoglobin, weights, sigma)]
+    return masked_smooth(maps.melanin, weights, sigma) * scale, covariates, scale, skin_linear
+
+
+def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, template: FaceTemplate | None = None) -> FaceAnalysis:
+    """Run the lesion stage on a face crop at the analysis scale.
 
     Parameters
     ----------
@@ -107,19 +97,29 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, classifier
     iod_px : float
         Inter-ocular distance in the crop's pixels.
     params : LesionParams
-    classifier : PixelClassifier, optional
-        A learned lesion classifier (:mod:`~pigmentscan.lesions.classifier`; the default
-        model carries one). Without it the rule-based masks of :func:`find_lesions` are
-        the lesions.
+    template : FaceTemplate, optional
+        The natural pattern of clean faces (the scoring model's); without one the expectation
+        is the face's tone and covariates alone.
 
     Returns
     -------
     FaceAnalysis
+        Masks and the excess map at the crop's scale; region measures from the working copy.
+
+    Examples
+    --------
+    >>> from pigmentscan.scoring import load_model
+    >>> from pigmentscan.pipeline import face_crop
+    >>> crop, landmarks = face_crop("sample_images/grace_hopper_phantom.png")
+    >>> model = load_model()
+    >>> analysis = analyse_face(crop, landmarks.points_px, landmarks.iod_px, model.lesion, model.face_template)
+    >>> analysis.measures["right_malar"].area_fraction > 0.3  # the phantom's pigment is found
+    True
     """
     small, factor = working_copy(rgb, iod_px, params)
+    work = _analyse_at_scale(small, np.asarray(points_px, float) * factor, iod_px * factor, params, template)
     if factor == 1.0:
-        return _analyse_at_scale(rgb, np.asarray(points_px, float), iod_px, params, classifier)
-    work = _analyse_at_scale(small, np.asarray(points_px, float) * factor, iod_px * factor, params, classifier)
+        return work
     size = (rgb.shape[1], rgb.shape[0])
 
     def upsampled(mask):
@@ -128,109 +128,76 @@ def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, classifier
     non_skin = upsampled(work.non_skin)
     polygons = region_masks(rgb.shape[:2], points_px, iod_px)
     masks = {key: polygons[key] & ~non_skin for key in REGION_KEYS}
-    lesions = upsampled(work.lesion_mask) & ~non_skin
-    contrast = cv2.resize(work.melanin_contrast, size, interpolation=cv2.INTER_LINEAR)
-    melanin = cv2.resize(work.melanin, size, interpolation=cv2.INTER_LINEAR)
-    return FaceAnalysis(masks, lesions, contrast, non_skin, work.reference, work.measures, melanin=melanin)
+    excess = cv2.resize(work.excess_jnd, size, interpolation=cv2.INTER_LINEAR)
+    return FaceAnalysis(masks, upsampled(work.lesion_mask) & ~non_skin, excess, non_skin, work.reference, work.measures)
 
 
-def working_copy(image, iod_px: float, params: LesionParams):
-    """The copy of a crop (or of a mask, as float) the analysis works on, and its scale factor.
+@dataclass(frozen=True, eq=False)
+class PigmentExcess:
+    """Steps 1 and 2 on one face (no resampling): the maps, the expectation and the excess.
 
-    Resampled (area averaging) so the pupils are ``params.work_iod_px`` apart; returned
-    as is (factor 1.0) when that is within 5 % of the crop or ``work_iod_px`` is 0.
+    ``excess_jnd`` is the smoothed melanin reading above the expectation (JND, 0 off the
+    measurable skin); ``weight`` how much each pixel's excess counts in a patch's mass (``None``
+    without a template); ``measurable`` the skin that was read; ``jnd_per_melanin`` and
+    ``skin_linear_rgb`` the JND scale and the lighter skin it was taken on.
     """
-    scale = min(1.0, params.work_iod_px / iod_px) if params.work_iod_px > 0 else 1.0
-    if scale > 0.95:
-        return image, 1.0
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return small, small.shape[1] / image.shape[1]  # the scale actually applied (whole pixels)
+
+    maps: SkinMaps
+    expectation: Expectation
+    excess_jnd: np.ndarray
+    weight: np.ndarray | None
+    measurable: np.ndarray
+    jnd_per_melanin: float
+    skin_linear_rgb: np.ndarray
 
 
-def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
-    """Pigment maps, measurable skin and the rule-based lesions of one face (no resampling).
-
-    Parameters
-    ----------
-    rgb : numpy.ndarray
-        RGB uint8 face crop, shape (H, W, 3), with the pupils ``iod_px`` apart.
-    points_px : numpy.ndarray, shape (478, 2)
-    iod_px : float
-    params : LesionParams
-
-    Returns
-    -------
-    SkinMaps
-    """
-    shape = rgb.shape[:2]
-    features = feature_mask(shape, points_px, iod_px)
-    polygons = region_masks(shape, points_px, iod_px, features=features)
-    in_regions = np.logical_or.reduce(list(polygons.values()))
-    skin = face_mask(shape, points_px, iod_px, features=features) | in_regions
-    amounts, melanin_measured, od, basis = pigment_maps(rgb, skin, iod_px, params)
-    melanin, shading = amounts[..., 0], amounts[..., 2]
-    non_skin, highlights = non_skin_parts(rgb, shading, skin, iod_px, params)
-    clean = skin & ~non_skin
-    rule_skin = clean
-    if params.rule_highlight_shading > params.highlight_shading:  # sheen: measured, but not by the rules
-        rule_skin = clean & ~brighter_than(rgb, shading, skin, iod_px, params.rule_highlight_shading)
-    noise = melanin_noise(melanin, rule_skin, iod_px)
-    threshold = max(params.min_contrast, params.noise_k * noise)
-    # Mean optical density over the channels: how much darker than the skin around.
-    darkness = _gaussian(od.mean(axis=2), params.smoothing_iod * iod_px)
-    # OD gained per unit of melanin along the unit melanin direction, averaged over channels.
-    od_per_melanin = float(np.mean(basis[:, 0]))
-    candidates, contrast = find_lesions(melanin, darkness, rule_skin, iod_px, threshold, od_per_melanin, params)
-    lab = np.zeros(rgb.shape, dtype=np.float32)
-    lab[clean] = colour.rgb_to_lab(rgb[clean])  # only skin pixels are ever read
-    return SkinMaps(params, np.asarray(points_px, float), float(iod_px), od, melanin, amounts[..., 1], shading,
-                    darkness, od_per_melanin, clean, non_skin, polygons, noise, candidates, contrast, lab, highlights,
-                    melanin_measured)
-
-
-def classify_lesions(maps: SkinMaps, classifier: PixelClassifier | ClassifierEnsemble) -> np.ndarray:
-    """Lesion mask of the regions' measurable skin from a learned :class:`PixelClassifier` (or an ensemble of them)."""
-    inside = maps.clean & np.logical_or.reduce(list(maps.regions.values()))
-    mask = np.zeros(inside.shape, dtype=bool)
-    if inside.any():
-        mask[inside] = classifier.predict(pixel_features(maps, inside), inside, maps.iod_px)
-    return mask
-
-
-def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, classifier=None) -> FaceAnalysis:
+def pigment_excess(rgb, points_px, iod_px: float, params: LesionParams, template: FaceTemplate | None) -> PigmentExcess:
+    """The pigment excess of a face crop over its expected normal skin, in JND (steps 1-2, no resampling)."""
     maps = skin_maps(rgb, points_px, iod_px, params)
-    clean, noise, lab = maps.clean, maps.noise, maps.lab
-    lesions, contrast = maps.candidates, maps.contrast
-    if classifier is not None:
-        # Fitted on phantoms, the classifier alone missed the real brown spots of London faces 001
-        # and 038 that the rules find; taking the rules' pixels wholesale (a pixel union) widened
-        # every patch both find (cross-validated Dice 0.815 vs 0.849 with whole distinct patches).
-        lesions = add_distinct_patches(classify_lesions(maps, classifier), maps.candidates, params.rule_overlap_ratio)
-        _, (melanin_ref,) = reference_around(lesions, (maps.melanin,), clean, iod_px, params)
-        contrast = (maps.melanin - melanin_ref).astype(np.float32)
-    unmeasured = maps.non_skin
-    if params.highlight_fill_iod > 0 and maps.highlights is not None:
-        in_regions = np.logical_or.reduce(list(maps.regions.values()))
-        lesions, filled = fill_hidden(lesions, maps.highlights & in_regions, clean, iod_px, params.highlight_fill_iod,
-                                      params.highlight_vote_iod)
-        unmeasured = maps.non_skin & ~filled
-    normal = clean & (np.abs(contrast) <= max(noise, 1e-6)) & ~lesions
+    reading, covariates, scale, skin_linear = face_readings(rgb, maps, iod_px, params)
+    if template is not None:
+        patterns, spread, inside = template_maps(template, points_px, rgb.shape[:2])
+        variance = template.mode_variance
+        weight = np.clip(float(np.median(template.spread_jnd[template.domain])) / np.maximum(spread, 1e-3),
+                         *_EVIDENCE_WEIGHT_RANGE)
+    else:
+        patterns, inside, variance = np.zeros(rgb.shape[:2] + (1,), np.float32), np.ones(rgb.shape[:2], bool), np.zeros(0)
+        weight = None
+    measurable = maps.measurable & inside
+    fit = normal_skin_expectation(reading, covariates, patterns, variance, measurable,
+                                  width=params.expectation_width, prior_weight=params.mode_prior_weight)
+    excess = np.where(measurable, reading - fit.expected_jnd, 0.0).astype(np.float32)
+    return PigmentExcess(maps, fit, excess, weight, measurable, scale, skin_linear)
+
+
+def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, template) -> FaceAnalysis:
+    found = pigment_excess(rgb, points_px, iod_px, params, template)
+    maps, fit, excess, weight, measurable = found.maps, found.expectation, found.excess_jnd, found.weight, found.measurable
+    scale, skin_linear = found.jnd_per_melanin, found.skin_linear_rgb
+    levels = sorted(set(AREA_LEVELS_JND) | {params.detection_level_jnd})
+    lesion_at = lesion_masks(excess, measurable, iod_px, levels, detection_level_jnd=params.detection_level_jnd,
+                             min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight)
+    lesion = lesion_at[params.detection_level_jnd]
+    lesion_at = {level: lesion_at[level] for level in AREA_LEVELS_JND}
+    # The contrast a physician sees: melanin at the viewing scale above the expectation, on this skin.
+    fine = masked_smooth(maps.melanin, measurable.astype(np.float32), params.contrast_smoothing_iod * iod_px)
+    excess_od = np.where(measurable, fine - fit.expected_jnd / scale, 0.0)
+    contrast = melanin_to_jnd(excess_od, skin_linear, params.melanin_od_direction)
+    lab = np.zeros(rgb.shape, np.float32)
+    lab[measurable] = colour.rgb_to_lab(rgb[measurable])
+    near_lesion = cv2.dilate(lesion.astype(np.uint8), _disk(0.04 * iod_px)).astype(bool)
+    normal = measurable & ~near_lesion & (excess < params.detection_level_jnd)
     if normal.sum() < 50:
-        normal = clean
-    reference_lab = lab[normal].mean(axis=0)
-    reference = ReferenceSkin(
-        od=np.median(maps.od[normal], axis=0),
-        lab=reference_lab,
-        ita_deg=float(colour.ita_deg(reference_lab)),
-        melanin_noise=noise,
-    )
-    # The same reference, against the melanin map lesion colour is measured on.
-    measured_contrast = contrast + (maps.melanin_measured - maps.melanin)
+        normal = measurable if measurable.sum() >= 50 else maps.skin
+    reference_lab = lab[normal].mean(axis=0) if (measurable & normal).any() else colour.rgb_to_lab(rgb[normal]).mean(axis=0)
+    reference = ReferenceSkin(od=np.median(maps.od[normal], axis=0), lab=reference_lab,
+                              ita_deg=float(colour.ita_deg(reference_lab)), spread_jnd=fit.spread_jnd,
+                              jnd_per_melanin=scale)
     masks, measures = {}, {}
+    unmeasured = ~measurable & maps.skin
     for key in REGION_KEYS:
-        region = maps.regions[key] & ~unmeasured
+        region = maps.regions[key] & measurable
         masks[key] = region
-        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesions, measured_contrast, lab, reference_lab,
-                                       iod_px, params, measured=clean)
-    return FaceAnalysis(masks, lesions, contrast, unmeasured, reference, measures,
-                        melanin=maps.melanin.astype(np.float32))
+        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesion, lesion_at, contrast, excess_od, lab,
+                                       reference_lab, iod_px, params.homogeneity_closing_iod)
+    return FaceAnalysis(masks, lesion, excess, unmeasured, reference, measures)

@@ -1,99 +1,119 @@
-"""Parameters and results of the lesion analysis."""
+"""Parameters and results of the lesion stage."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
 from .. import colour
 
-__all__ = ["LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "SkinMaps"]
+__all__ = ["LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "AREA_LEVELS_JND", "level_suffix"]
+
+#: Contrast levels (JND) at which every region's area is also reported, so that a site's raters
+#: can be matched by ``pigmentscan calibrate`` without scoring the photos again.
+AREA_LEVELS_JND = (0.75, 1.0, 1.5, 2.0, 3.0)
+
+
+def level_suffix(level_jnd: float) -> str:
+    """Column suffix of an area level: ``1.5`` -> ``"1p5jnd"``, ``1.0`` -> ``"1jnd"``."""
+    text = f"{float(level_jnd):g}".replace(".", "p")
+    return f"{text}jnd"
 
 
 @dataclass(frozen=True)
 class LesionParams:
-    """Parameters of lesion detection; they live in the calibration file (``lesion`` section).
+    """Parameters of the lesion stage; a model file's ``lesion`` section holds them.
 
-    Sizes are fractions of the inter-ocular distance; contrasts are melanin amounts
-    in optical-density units along the unit melanin direction. Parameters a model file
-    does not name take these defaults.
+    Sizes are fractions of the inter-ocular distance (IOD); contrasts are in just-noticeable
+    differences (JND, ΔE*ab 2.3 on the face's own skin: docs/grading_scale.md).
+
+    Attributes
+    ----------
+    melanin_od_direction, haemoglobin_od_direction : tuple of 3 floats
+        Absorption directions in optical density (R, G, B) that split a pixel's colour into
+        melanin, haemoglobin and shading (Tsumura 1999); effective wavelengths 605/545/460 nm.
+    work_iod_px : float
+        Pixels between the pupils of the copy the stage works on (parameter: every size is a
+        fraction of the IOD, and 100 px resolves 0.01 IOD, below the smallest scale read).
+    smoothing_iod : float
+        Gaussian sigma of the melanin map the expectation is fitted to and lesions are found on
+        (parameter: spans a pore-and-hair texture scale, well under a lesion's width).
+    contrast_smoothing_iod : float
+        Gaussian sigma of the map a lesion's darkness is read on: the physician's viewing scale
+        of docs/grading_scale.md (details under 0.02 IOD blurred away: a FWHM of 0.02 IOD).
+    expectation_width : float
+        Half-width, in spreads of the normal skin, of the weight window that fits the
+        expectation to the mode of the face's skin (parameter; a biweight window).
+    mode_prior_weight : float
+        How strongly the natural-variation modes are held to their spread among clean faces:
+        neighbouring pixels are not independent, so the data term counts about this many pixels
+        as one (fitted on the tune faces).
+    detection_level_jnd : float
+        Pigment excess at which skin counts as involved: 1 JND (docs/grading_scale.md).
+    min_support : float
+        A patch of involved skin is a lesion when a pixel of it has this much support (extent and
+        height of its patch together, :func:`~pigmentscan.lesions.mask.cluster_support`): what clean
+        faces reach in about one region in twenty (fitted on clean tune faces).
+    hair_shading, hair_density : float
+        Hair, beard and deep shadow: shading above ``hair_shading`` (OD above the face's
+        median, all channels alike) where more than ``hair_density`` of the surrounding 0.08 IOD
+        is that dark (parameters).
+    highlight_shading : float
+        Glare: shading below this (brighter than the face's median skin by more than e^2)
+        or a clipped channel is not measured (parameter).
+    homogeneity_closing_iod : float
+        Gaps closed before patches are counted for the pattern size (docs/grading_scale.md).
+    hole_diameter_iod : float
+        Holes of a lesion smaller than this are filled (parameter: a pore or a hair across a patch).
     """
 
     melanin_od_direction: tuple = (0.319, 0.459, 0.829)
     haemoglobin_od_direction: tuple = (0.20, 0.85, 0.50)
-    smoothing_iod: float = 0.025
-    shading_scale_iod: float = 0.15  # unused (shading cross-talk step removed); kept so older model files load
-    noise_k: float = 4.0
-    min_contrast: float = 0.3
-    hysteresis_ratio: float = 0.6
-    min_lesion_diameter_iod: float = 0.035
-    hole_diameter_iod: float = 0.03
-    homogeneity_closing_iod: float = 0.03
-    reference_radius_iod: float = 0.3
-    reference_quantile: float = 0.5  # unused (quantile reference replaced); kept so older model files load
-    reference_degree: int = 3
-    surface_threshold_factor: float = 2.0
-    surface_start_quantile: float = 0.5
-    peel_margin_iod: float = 0.04
-    reference_scale_iod: float = 0.08
-    reference_fill_iod: float = 0.3
-    darkening_ratio: float = 0.6
+    work_iod_px: float = 100.0
+    smoothing_iod: float = 0.04
+    contrast_smoothing_iod: float = 0.0085
+    expectation_width: float = 2.5
+    mode_prior_weight: float = 50.0
+    detection_level_jnd: float = 1.0
+    min_support: float = 2.4
     hair_shading: float = 1.8
     hair_density: float = 0.3
-    highlight_shading: float = -1.0
-    #: The rule-based candidates also set aside skin brighter than this (shading, as
-    #: ``highlight_shading``): sheen that the classifier decides on but the rules' fixed
-    #: contrasts misread (on dark skin, its lit planes against the shadowed ones).
-    rule_highlight_shading: float = -1.0
-    work_iod_px: float = 100.0
-    #: With a learned classifier: a rule-based patch at most this share of which the classifier
-    #: found is added whole (benchmarks/train_lesion_classifier.py cross-validation).
-    rule_overlap_ratio: float = 0.1
-    #: A highlight pixel of a region at most this far (IOD) from measurable skin takes the lesion
-    #: decision of the measurable skin around it (lesions.fill_hidden); 0 leaves highlights unmeasured.
-    highlight_fill_iod: float = 0.0
-    #: Gaussian sigma (IOD) of that decision's vote over the measurable skin.
-    highlight_vote_iod: float = 0.07
-    #: Smoothing (IOD) of the melanin map a lesion's contrast is measured on (its median over
-    #: the lesion); ``smoothing_iod`` steadies the masks but dilutes patches near its size.
-    contrast_smoothing_iod: float = 0.025
-    #: With a learned classifier: when > 0, its face-wide features (the skin outside the regions,
-    #: the 25th percentile of melanin, the face's tone) are measured on the clean skin off the
-    #: rule-based candidates grown by this margin (IOD), so pigment does not move them; 0 measures
-    #: them over all clean skin, as classifiers fitted before this parameter expect. Networks
-    #: refitted with 0.04 gave a lower held-out trial r (benchmarks/longitudinal.py docstring).
-    face_skin_margin_iod: float = 0.0
+    highlight_shading: float = -2.0
+    homogeneity_closing_iod: float = 0.03
+    hole_diameter_iod: float = 0.03
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, values: dict) -> LesionParams:
-        known = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in known})
 
 
 @dataclass(frozen=True)
 class ReferenceSkin:
-    """The face's own normal skin: the baseline every contrast is measured against.
+    """The face's own normal skin: what every contrast is measured against.
 
-    ``od`` is its median optical density (R, G, B), ``lab`` its mean CIELAB (D65),
-    ``ita_deg`` the ITA of ``lab``, ``melanin_noise`` the fine-scale noise of the melanin
-    map over quiet skin (:func:`melanin_noise`).
+    ``od`` is its median optical density (R, G, B), ``lab`` its mean CIELAB (D65), ``ita_deg``
+    the ITA of ``lab``; ``spread_jnd`` is how much the normal skin's melanin varies about its
+    expectation (JND); ``jnd_per_melanin`` the JND that one OD unit of melanin adds to it.
     """
 
     od: np.ndarray
     lab: np.ndarray
     ita_deg: float
-    melanin_noise: float
+    spread_jnd: float
+    jnd_per_melanin: float
 
     def to_dict(self) -> dict:
         return {
             "reference_skin_lab": [round(float(v), 4) for v in self.lab],
             "reference_skin_ita_deg": float(self.ita_deg),
             "reference_skin_category": colour.ita_category(self.ita_deg),
-            "melanin_noise": float(self.melanin_noise),
+            "normal_skin_spread_jnd": float(self.spread_jnd),
+            "jnd_per_melanin_od": float(self.jnd_per_melanin),
         }
 
 
@@ -104,29 +124,30 @@ class RegionMeasures:
     Attributes
     ----------
     area_fraction : float
-        Lesion pixels / visible skin pixels of the region (0-1).
+        Lesion pixels / visible skin pixels of the region (0-1), at the detection level.
+    area_pct_at : dict of float to float
+        The region's lesion area (%) counting only pigment at least each of
+        :data:`AREA_LEVELS_JND` above the expectation, within the same lesions.
+    darkness_jnd : float
+        Median contrast of the lesion on the face's own skin, JND (docs/grading_scale.md); 0
+        without lesion. The continuous darkness measure.
     melanin_contrast : float
-        Median melanin contrast of the lesion pixels against normal skin (OD units);
-        0 when the region has no lesion. The continuous darkness measure.
-    delta_e : float
-        CIE76 colour difference ΔE*ab of the lesion's mean colour from normal skin.
-    delta_l_star : float
-        L* of the lesion minus L* of normal skin (negative = darker).
-    delta_melanin_takiwaki : float
-        Takiwaki (2002) ΔMelanin of the lesion against normal skin.
+        Median melanin excess of the lesion over the expected normal skin, OD units.
+    delta_e, delta_l_star, delta_melanin_takiwaki : float
+        CIE76 ΔE*ab, ΔL* and Takiwaki (2002) ΔMelanin of the lesion's mean colour against the
+        normal skin's.
     patch_diameter_iod : float
-        Area-weighted mean diameter of the lesion patches in inter-ocular distances:
-        the continuous homogeneity measure (see :func:`patch_diameter_iod`).
+        Area-weighted mean patch diameter (IOD): the continuous homogeneity measure.
     n_lesions : int
         Connected lesion components in the region.
     skin_px : int
-        Visible skin pixels in the region, on the lesion analysis's working copy
-        (``LesionParams.work_iod_px`` between the pupils).
+        Visible skin pixels of the region on the working copy.
     coverage : float
-        Visible skin / whole region polygon (hair, highlights and shadow removed).
+        Visible skin / whole region polygon (hair, glare and shadow removed).
     """
 
     area_fraction: float
+    darkness_jnd: float
     melanin_contrast: float
     delta_e: float
     delta_l_star: float
@@ -135,64 +156,33 @@ class RegionMeasures:
     n_lesions: int
     skin_px: int
     coverage: float
+    area_pct_at: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = {k: v for k, v in asdict(self).items() if k != "area_pct_at"}
+        out.update({f"area_pct_{level_suffix(level)}": value for level, value in self.area_pct_at.items()})
+        return out
 
 
 @dataclass(frozen=True)
 class FaceAnalysis:
-    """Everything measured on one face.
+    """Everything the lesion stage measured on one face.
 
-    ``region_masks`` (visible skin of each region), ``lesion_mask``, ``melanin_contrast``
-    and ``non_skin`` (what is not counted as skin: hair, beard, deep shadow, highlights
-    too far from measurable skin to be filled) are on the analysis crop (its pixels);
-    ``measures`` (region key → :class:`RegionMeasures`) were taken on the working copy
-    (``work_iod_px``). ``melanin`` is the smoothed melanin amount relative to the face's median
-    skin (:attr:`SkinMaps.melanin`), before any normal-skin reference: it does not depend on
-    which pixels were found to be lesion (``None`` when not kept).
+    ``region_masks`` (visible skin of each region), ``lesion_mask``, ``excess_jnd`` (pigment above
+    the expected normal skin, JND) and ``non_skin`` (hair, beard, deep shadow, glare) are on the
+    analysis crop; ``measures`` (region key → :class:`RegionMeasures`) were taken on the working
+    copy. ``melanin`` is the same excess map, kept for the paired comparison of visits
+    (:mod:`pigmentscan.face_maps`).
     """
 
     region_masks: dict
     lesion_mask: np.ndarray
-    melanin_contrast: np.ndarray
+    excess_jnd: np.ndarray
     non_skin: np.ndarray
     reference: ReferenceSkin
     measures: dict = field(default_factory=dict)
-    melanin: np.ndarray | None = None
 
-
-@dataclass(frozen=True, eq=False)
-class SkinMaps:
-    """The maps of one face at the working scale that lesion finding starts from.
-
-    Made by :func:`pigmentscan.lesions.skin_maps`; read by the rule-based masks and by
-    the learned classifier's :func:`~pigmentscan.lesions.classifier.pixel_features`.
-    ``melanin``, ``haemoglobin``, ``shading`` are the smoothed pigment amounts relative
-    to the face's median skin; ``darkness`` the smoothed mean optical density;
-    ``candidates`` and ``contrast`` the rule-based lesion mask and melanin contrast
-    (:func:`~pigmentscan.lesions.find_lesions`); ``clean`` the measurable skin;
-    ``regions`` each MASI region's polygon; ``lab`` the CIELAB of the clean skin's pixels (0 elsewhere);
-    ``highlights`` the part of ``non_skin`` that is skin under a highlight
-    (:func:`~pigmentscan.lesions.reference.non_skin_parts`); ``melanin_measured`` the
-    melanin smoothed at ``contrast_smoothing_iod`` instead, that lesion colour is measured on.
-    """
-
-    params: LesionParams
-    points_px: np.ndarray
-    iod_px: float
-    od: np.ndarray
-    melanin: np.ndarray
-    haemoglobin: np.ndarray
-    shading: np.ndarray
-    darkness: np.ndarray
-    od_per_melanin: float
-    clean: np.ndarray
-    non_skin: np.ndarray
-    regions: dict
-    noise: float
-    candidates: np.ndarray
-    contrast: np.ndarray
-    lab: np.ndarray
-    highlights: np.ndarray | None = None
-    melanin_measured: np.ndarray | None = None
+    @property
+    def melanin(self) -> np.ndarray:
+        """The excess map: what :func:`pigmentscan.face_maps.face_maps` keeps."""
+        return self.excess_jnd

@@ -8,9 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import colour
+from ..colour import JND_DELTA_E  # noqa: F401 - part of the phantom API
 
-#: Just-noticeable colour difference, ΔE*ab (MASI.md).
-JND_DELTA_E = 2.3
 #: Reference skin for the darkness bands: CIELAB (65, 12, 17), ITA 41° (Chardon 1991 boundary).
 REFERENCE_SKIN_LAB = (65.0, 12.0, 17.0)
 #: ΔE*ab bands of darkness grades 1-4 on the reference skin, in JND (models/default.json provenance).

@@ -171,19 +171,21 @@ class Grading:
     area_gain : dict
         Per-region multiplicative correction of the measured area (calibration).
     darkness_thresholds, homogeneity_thresholds : tuple of 4 floats
-        Grade = number of thresholds reached (1–4) by the lesion's melanin contrast /
-        patch diameter (IOD); 0 where there is no lesion.
+        Grade = number of thresholds reached (1–4) by the lesion's darkness (its contrast on the
+        face's skin, JND) / patch diameter (IOD); 0 where there is no lesion. The defaults are
+        pigmentscan's grading scale (docs/grading_scale.md).
     masi_scale, masi_offset, mmasi_scale, mmasi_offset : float
         Linear map from the formula's total to the calibrated estimate of a physician's.
     area_uncertainty_pct, darkness_uncertainty, homogeneity_uncertainty_iod : float
-        Standard deviation of the area % (points), the melanin contrast and the patch
+        Standard deviation of the area % (points), the darkness (JND) and the patch
         diameter (IOD) between two photos of the same skin. Where positive, the totals use
         the expected grades under it (:func:`expected_grade`); 0 uses the banded grades.
     """
 
     min_area_pct: float = 0.5
     area_gain: dict = field(default_factory=lambda: {r: 1.0 for r in REGION_KEYS})
-    darkness_thresholds: tuple = (0.0, 0.467, 0.729, 1.014)
+    # docs/grading_scale.md: D from 1, 2, 3.5, 5.5 JND; H from specks, 0.08, 0.28, 0.6 IOD.
+    darkness_thresholds: tuple = (1.0, 2.0, 3.5, 5.5)
     homogeneity_thresholds: tuple = (0.0, 0.08, 0.28, 0.6)
     masi_scale: float = 1.0
     masi_offset: float = 0.0
@@ -227,7 +229,7 @@ class RegionScore:
         return out
 
 
-def region_grades(area_pct, melanin_contrast, patch_diameter_iod, grading: Grading, *, area_gain=None) -> dict:
+def region_grades(area_pct, darkness_jnd, patch_diameter_iod, grading: Grading, *, area_gain=None) -> dict:
     """Grade regions' continuous measures, any number at once (arrays of one shape).
 
     Where the gain-corrected area is below ``grading.min_area_pct`` the region has no
@@ -239,8 +241,8 @@ def region_grades(area_pct, melanin_contrast, patch_diameter_iod, grading: Gradi
     ----------
     area_pct : array_like
         Measured lesion area, % of the region (before ``area_gain``); NaN is read as 0.
-    melanin_contrast, patch_diameter_iod : array_like
-        The lesion's melanin contrast and area-weighted patch diameter (IOD).
+    darkness_jnd, patch_diameter_iod : array_like
+        The lesion's darkness (JND) and area-weighted patch diameter (IOD).
     grading : Grading
     area_gain : array_like, optional
         Multiplicative area correction broadcast against ``area_pct`` (default: the
@@ -256,14 +258,14 @@ def region_grades(area_pct, melanin_contrast, patch_diameter_iod, grading: Gradi
     Examples
     --------
     >>> g = Grading(area_uncertainty_pct=3.0)
-    >>> out = region_grades([[30.0, 20.0, 1.0, 0.1]], [[0.5] * 4], [[0.3] * 4], g)
+    >>> out = region_grades([[30.0, 20.0, 1.0, 0.1]], [[1.5] * 4], [[0.3] * 4], g)
     >>> out["area_score"].tolist(), out["expected_area_score"].round(2).tolist()
     ([[3, 2, 1, 0]], [[2.5, 2.0, 1.0, 0.0]])
     """
     gain = np.array([grading.area_gain[r] for r in REGION_KEYS]) if area_gain is None else np.asarray(area_gain, float)
     pct = np.minimum(100.0, np.nan_to_num(np.asarray(area_pct, float)) * gain)
     involved = pct >= grading.min_area_pct
-    contrast, diameter = np.nan_to_num(np.asarray(melanin_contrast, float)), np.nan_to_num(np.asarray(patch_diameter_iod, float))
+    contrast, diameter = np.nan_to_num(np.asarray(darkness_jnd, float)), np.nan_to_num(np.asarray(patch_diameter_iod, float))
     out = {"area_pct": pct}
     for prefix, sd in (("", (0.0, 0.0, 0.0)),
                        ("expected_", (grading.area_uncertainty_pct, grading.darkness_uncertainty,
@@ -279,7 +281,7 @@ def region_grades(area_pct, melanin_contrast, patch_diameter_iod, grading: Gradi
 
 def grade_region(region: str, measures: RegionMeasures, grading: Grading) -> RegionScore:
     """Grade one region's continuous measures with a model's thresholds (:func:`region_grades`)."""
-    graded = region_grades(100.0 * measures.area_fraction, measures.melanin_contrast, measures.patch_diameter_iod,
+    graded = region_grades(100.0 * measures.area_fraction, measures.darkness_jnd, measures.patch_diameter_iod,
                            grading, area_gain=grading.area_gain[region])
     value = {k: v.item() for k, v in graded.items()}
     return RegionScore(value["area_pct"] / 100.0, value["area_pct"], value["area_score"], value["darkness"],

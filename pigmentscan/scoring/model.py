@@ -1,9 +1,13 @@
 """The scoring model: lesion parameters, grading thresholds and their provenance, as a JSON file.
 
-A scoring model is data: a JSON file (never pickle) holding the lesion-analysis
-parameters and the thresholds that turn continuous measures into grades. The default
-ships in ``models/default.json``; ``pigmentscan calibrate`` writes fitted ones in the
-same format.
+A scoring model is data: a JSON file (never pickle) holding the lesion-stage parameters, the
+natural pattern of clean faces the lesion stage compares each face with, and the thresholds
+that turn continuous measures into grades. The default ships in ``models/default.json``;
+``pigmentscan calibrate`` writes fitted ones in the same format.
+
+A model's identity (:attr:`ScoringModel.content_hash`) covers only what changes a score: the
+parameters, the thresholds, the template and the region template. Its name, description and
+model card (``provenance``) can be reworded without changing any score row.
 """
 
 from __future__ import annotations
@@ -16,18 +20,18 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
-from ..lesions import ClassifierEnsemble, LesionParams, PixelClassifier, classifier_from_dict
+from ..lesions import FaceTemplate, LesionParams
 from ..regions import REGION_KEYS, TEMPLATE_VERSION
 from .grading import Grading
 
 __all__ = ["ScoringModel", "load_model", "model_from_dict"]
 
-MODEL_FORMAT, MODEL_FORMAT_VERSION = "pigmentscan-model", 1
+MODEL_FORMAT, MODEL_FORMAT_VERSION = "pigmentscan-model", 2
 
 
 @dataclass(frozen=True)
 class ScoringModel:
-    """A scoring model: lesion parameters, grading thresholds, and where they came from."""
+    """A scoring model: lesion parameters, the clean-face template, grading thresholds, and its model card."""
 
     name: str
     lesion: LesionParams
@@ -37,7 +41,7 @@ class ScoringModel:
     description: str = ""
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    lesion_classifier: PixelClassifier | ClassifierEnsemble | None = None  # learned lesion masks; rule-based without one
+    face_template: FaceTemplate | None = None  # natural pattern of clean faces; the face's tone alone without one
 
     def to_dict(self) -> dict:
         out = {
@@ -51,18 +55,27 @@ class ScoringModel:
             "grading": self.grading.to_dict(),
             "provenance": dict(self.provenance),
         }
-        if self.lesion_classifier is not None:
-            out["lesion_classifier"] = self.lesion_classifier.to_dict()
+        if self.face_template is not None:
+            out["face_template"] = self.face_template.to_dict()
         out.update(self.extra)
         return out
+
+    def scoring_content(self) -> dict:
+        """What changes a score: format, region template, scale, lesion parameters, face template, grading."""
+        scoring = {k: v for k, v in self.to_dict().items() if k in _SCORING_KEYS}
+        return scoring
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 (first 16 hex digits) of the model's canonical JSON: what a score was made with."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 (first 16 hex digits) of what changes a score (:meth:`scoring_content`), as canonical JSON.
+
+        The name, description, model card and any extra sections are left out: rewording them
+        keeps every score row, and a batch re-run reuses them.
+        """
+        canonical = json.dumps(self.scoring_content(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     @property
@@ -101,12 +114,10 @@ def _lesion_range(key: str) -> tuple[float, float]:
 
 
 _LESION_RANGES = {
-    "noise_k": (0.0, 20.0), "min_contrast": (0.0, 5.0), "surface_threshold_factor": (0.0, 10.0),
-    "reference_degree": (0, 4), "hair_shading": (0.0, 10.0), "highlight_shading": (-10.0, 0.0),
-    "rule_highlight_shading": (-10.0, 0.0),
-    "highlight_fill_iod": (0.0, 2.0),  # 0: highlights stay unmeasured
-    "contrast_smoothing_iod": (0.0, 2.0),  # 0: the unsmoothed melanin map
-    "face_skin_margin_iod": (0.0, 2.0),  # 0: face-wide features over all clean skin
+    "work_iod_px": (20.0, 400.0), "smoothing_iod": (0.005, 0.5), "contrast_smoothing_iod": (0.0, 0.2),
+    "expectation_width": (1.0, 10.0), "mode_prior_weight": (0.0, 1e6), "detection_level_jnd": (0.1, 10.0),
+    "min_support": (0.0, 1000.0), "hair_shading": (0.0, 10.0), "hair_density": (0.0, 1.0),
+    "highlight_shading": (-10.0, 0.0), "homogeneity_closing_iod": (0.0, 0.5), "hole_diameter_iod": (0.0, 0.5),
 }
 
 
@@ -145,7 +156,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
             low, high = _lesion_range(key)
             if not low <= number <= high:
                 raise ModelError(source, f"lesion.{key} = {number} is outside its plausible range {low} to {high}")
-            lesion_values[key] = int(number) if key == "reference_degree" else number
+            lesion_values[key] = number
     if not isinstance(data.get("name", ""), str) or not isinstance(data.get("description", ""), str):
         raise ModelError(source, "model name and description must be text")
     gains = grading_raw.get("area_gain", {r: 1.0 for r in REGION_KEYS})
@@ -166,10 +177,13 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
-    classifier = None
-    if data.get("lesion_classifier") is not None:
+    if "lesion_classifier" in data:
+        raise ModelError(source, "lesion_classifier: this pigmentscan has no learned classifier (model format 1); "
+                                 "use a model file of format 2")
+    template = None
+    if data.get("face_template") is not None:
         try:
-            classifier = classifier_from_dict(data["lesion_classifier"])
+            template = FaceTemplate.from_dict(data["face_template"])
         except ValueError as error:
             raise ModelError(source, str(error)) from None
     try:
@@ -182,7 +196,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
             description=str(data.get("description", "")),
             provenance=dict(data.get("provenance", {})),
             extra={k: v for k, v in data.items() if k not in _MODEL_KEYS},
-            lesion_classifier=classifier,
+            face_template=template,
         )
     except (TypeError, ValueError) as error:
         raise ModelError(source, f"invalid model: {error}") from None
@@ -193,7 +207,9 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
 
 _UNCERTAINTIES = ("area_uncertainty_pct", "darkness_uncertainty", "homogeneity_uncertainty_iod")
 _MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading",
-               "provenance", "lesion_classifier"}
+               "provenance", "face_template"}
+#: The parts of a model file that change a score (:attr:`ScoringModel.content_hash`).
+_SCORING_KEYS = {"format", "format_version", "region_template", "analysis_iod_px", "lesion", "grading", "face_template"}
 _DEFAULT_MODEL = None
 
 

@@ -1,0 +1,118 @@
+"""Step 1 of the lesion stage: what this face's normal skin should read at each point.
+
+The expectation is the face's own tone plus the natural pattern of clean faces
+(:class:`~pigmentscan.lesions.template.FaceTemplate`), scaled to this face, plus how its melanin
+reading follows the photo's shading and redness (a per-face linear term in each: exposure
+falloff, side light and a flush move the reading a little even where the pigment does not
+change), plus the template's principal modes, each held to its spread among clean faces.
+
+It is fitted to the MODE of the face's skin, not its mean: the fit starts from the lower part of
+the skin and then weighs each pixel by a biweight window around the current fit, a few spreads
+of the normal skin wide, so pigment well above normal skin has no weight, however much of the
+face it covers. Nothing compares a pixel with the skin next to it: a lesion that fills a region
+and runs past its border is measured against what that part of this face should look like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Expectation", "normal_skin_expectation"]
+
+#: Share of the skin, from the bottom, that the fit starts from (parameter: clear of pigment
+#: on faces whose lesions cover up to two thirds of the skin).
+START_QUANTILE = 0.3
+#: Reweighting rounds of the fit (parameter; the fit settles within about ten).
+ITERATIONS = 15
+#: Most skin pixels the fit reads, on a regular grid (parameter: the terms are smooth).
+MAX_FIT_PIXELS = 6000
+# Median absolute deviation -> standard deviation of a normal distribution.
+_MAD_TO_SD = 1.4826
+
+
+@dataclass(frozen=True, eq=False)
+class Expectation:
+    """The expected normal-skin melanin of one face (JND) and how its normal skin spreads about it.
+
+    ``expected_jnd`` is 0-based like the reading it was fitted to; ``spread_jnd`` is the standard
+    deviation of normal skin below the expectation (robust); ``coefficients`` the fitted terms
+    (tone, template scale, the covariates, then the modes).
+    """
+
+    expected_jnd: np.ndarray
+    spread_jnd: float
+    coefficients: np.ndarray
+
+
+def _grid_sample(mask, most: int) -> np.ndarray:
+    """Flat indices of ``mask`` on a regular grid of at most ``most`` points (deterministic)."""
+    rows, cols = np.nonzero(mask)
+    if rows.size <= most:
+        return np.ravel_multi_index((rows, cols), mask.shape)
+    step = int(np.ceil(np.sqrt(rows.size / most)))
+    keep = (rows % step == 0) & (cols % step == 0)
+    return np.ravel_multi_index((rows[keep], cols[keep]), mask.shape)
+
+
+def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, skin, *, width: float,
+                            prior_weight: float) -> Expectation:
+    """Fit the expected normal-skin reading of one face.
+
+    Parameters
+    ----------
+    reading_jnd : numpy.ndarray, (H, W)
+        The face's smoothed melanin reading, in JND of its skin.
+    covariates : sequence of numpy.ndarray, each (H, W)
+        Maps the reading may follow linearly (shading, haemoglobin), free per face.
+    template : numpy.ndarray, (H, W, 1 + M)
+        The natural pattern and its M modes on this face (:func:`~pigmentscan.lesions.template.template_maps`).
+    mode_variance : numpy.ndarray, (M,)
+        Each mode's variance among clean faces (JND²): its prior.
+    skin : numpy.ndarray of bool, (H, W)
+        The measurable skin the fit may read.
+    width : float
+        Half-width of the weight window, in spreads of the normal skin.
+    prior_weight : float
+        Pixels that count as one independent observation against the modes' priors.
+
+    Returns
+    -------
+    Expectation
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[:60, :60]
+    >>> reading = 0.02 * xx + np.where((yy > 20) & (xx > 20), 3.0, 0.0)  # a gradient and a patch of 3 JND
+    >>> fit = normal_skin_expectation(reading, [0.02 * xx], np.zeros((60, 60, 1)), np.zeros(0),
+    ...                               np.ones((60, 60), bool), width=2.5, prior_weight=50.0)
+    >>> round(float(np.median((reading - fit.expected_jnd)[(yy > 20) & (xx > 20)])), 2)  # the patch keeps its 3 JND
+    3.0
+    """
+    n_modes = len(mode_variance)
+    columns = [np.ones_like(reading_jnd), template[..., 0], *covariates]
+    design = np.concatenate([np.stack(columns, axis=-1), template[..., 1:1 + n_modes]], axis=-1).astype(np.float64)
+    n_free = len(columns)
+    index = _grid_sample(skin, MAX_FIT_PIXELS)
+    a = design.reshape(-1, design.shape[-1])[index]
+    y = np.asarray(reading_jnd, np.float64).ravel()[index]
+    if y.size < 3 * design.shape[-1]:
+        level = float(np.median(y)) if y.size else 0.0
+        return Expectation(np.full(reading_jnd.shape, level, np.float32), 0.0, np.array([level]))
+    weights = (y <= np.quantile(y, START_QUANTILE)).astype(np.float64)
+    prior = np.zeros((design.shape[-1], design.shape[-1]))
+    spread = float(np.std(y)) + 1e-6
+    coefficients = np.zeros(design.shape[-1])
+    for _ in range(ITERATIONS):
+        if n_modes:
+            prior[n_free:, n_free:] = np.diag(prior_weight * spread**2 / np.asarray(mode_variance, float))
+        gram = (a * weights[:, None]).T @ a + prior + 1e-9 * np.eye(len(prior))
+        coefficients = np.linalg.solve(gram, (a * weights[:, None]).T @ y)
+        residual = y - a @ coefficients
+        below = -residual[residual < 0]
+        spread = _MAD_TO_SD * float(np.median(below)) + 1e-6 if below.size > 20 else float(np.std(residual)) + 1e-6
+        u = np.abs(residual) / (width * spread)
+        weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
+    expected = (design @ coefficients).astype(np.float32)
+    return Expectation(expected, spread, coefficients)
