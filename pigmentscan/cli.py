@@ -32,9 +32,11 @@ def _jobs(value: str) -> int:
 
 
 def _write_scores(frame, out) -> None:
+    from .dictionary import write_dictionary
     from .io import atomic_write_text
 
     atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
+    write_dictionary(frame, out, "scores")
 
 
 def _qc_limits(path: str):

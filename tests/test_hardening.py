@@ -135,7 +135,8 @@ def test_score_image_takes_the_same_paths(cli_run):
 def test_overlays_carry_no_metadata_and_stay_in_their_folder(cli_run):
     overlays, root = cli_run["overlays"], cli_run["root"]
     written = sorted(p for p in root.rglob("*") if p.is_file() and FOLDER not in p.parts)
-    assert written == sorted([cli_run["out"]] + list(overlays.glob("*.png")))  # nothing anywhere else
+    dictionary = cli_run["out"].with_name(cli_run["out"].stem + ".columns.json")
+    assert written == sorted([cli_run["out"], dictionary] + list(overlays.glob("*.png")))  # nothing anywhere else
     assert len(list(overlays.glob("*.png"))) == (cli_run["table"]["status"] != "error").sum()
     assert (overlays / "x_.._.._evil.png").is_file()
     for overlay in overlays.glob("*.png"):

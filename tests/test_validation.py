@@ -312,7 +312,7 @@ def _write_inputs(tmp_path, visits, mmasi=True):
 def _check_report(tmp_path, out, expected_pngs, n_subjects):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "out", "scores.csv"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["agreement.json", "agreement.csv", "report.html", *expected_pngs])
+    assert names == sorted(["agreement.json", "agreement.csv", "agreement.columns.json", "report.html", *expected_pngs])
     doc = json.loads((out / "agreement.json").read_text())
     meta = doc["metadata"]
     assert meta["n_photos"] == len(pd.read_csv(tmp_path / "scores.csv")) - 1 and meta["n_photos_excluded"] == 1
@@ -360,7 +360,7 @@ def test_write_validation_report_from_tables(tmp_path):
     scores, manifest = scores.drop(columns="masi"), manifest.drop(columns="physician_masi")
     merged = merge_scores(scores, manifest)
     paths = write_validation_report(validate(scores, manifest), merged, tmp_path / "r")
-    assert sorted(paths) == ["csv", "html", "json"]  # no MASI or mMASI: no figures
+    assert sorted(paths) == ["columns", "csv", "html", "json"]  # no MASI or mMASI: no figures
     assert all(p.parent == tmp_path / "r" and p.exists() for p in paths.values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
     assert "<h2>Summary</h2>" in paths["html"].read_text()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..dictionary import write_dictionary
 from ..io import atomic_write_bytes, atomic_write_text
 from .statistics import _pairs
 from .study import _table, change_from_baseline, merge_scores
@@ -92,6 +93,7 @@ def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, 
     text = json.dumps({"metadata": meta, "statistics": records}, indent=2, allow_nan=False) + "\n"
     paths = {"json": atomic_write_text(out / "agreement.json", text),
              "csv": atomic_write_text(out / "agreement.csv", table.to_csv(index=False))}
+    paths["columns"] = write_dictionary(table, paths["csv"], "agreement")
     report = HtmlReport("pigmentscan: agreement with physician scores")
     if note:
         report.paragraph(note, note=True)
