@@ -132,7 +132,7 @@ def test_compare_takes_a_retest_result_and_summarises_detection():
     comparison = compare(_visits(), sdc=reliability)
     assert comparison.detect_by == ("lesion_area_pct",) and set(comparison.sdc) == {"masi", "mmasi", "lesion_area_pct"}
     summary = comparison.summary.set_index("visit")
-    assert (summary.loc["week 4", "improved_share"], summary.loc["week 8", "worsened_share"]) == (1.0, 1.0)
+    assert (summary.loc["week 4", "improved_fraction"], summary.loc["week 8", "worsened_fraction"]) == (1.0, 1.0)
     assert summary.loc["week 4", "lesion_area_pct_change_mean"] == pytest.approx(-4.0)
 
 

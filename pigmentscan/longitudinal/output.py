@@ -97,7 +97,7 @@ def _plain_language(comparison: Comparison) -> list[str]:
         for _, r in group[group["n"] > 0].tail(1).iterrows():
             ci = "" if pd.isna(r["masi_change_ci_low"]) else (
                 f" ({CONFIDENCE:.0%} CI {r['masi_change_ci_low']:+.1f} to {r['masi_change_ci_high']:+.1f})")
-            share = r["masi_responder_50_share"]
+            share = r["masi_responder_50_fraction"]
             text.append(f"{'At' if arm is None else f'In arm {arm}, at'} {r['visit']} (n = {r['n']}) MASI changed by "
                         f"{r['masi_change_mean']:+.1f} points on average{ci}"
                         + ("." if pd.isna(share) else f"; {share:.0%} of subjects improved by at least 50%."))

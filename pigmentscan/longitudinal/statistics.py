@@ -27,7 +27,7 @@ def _mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, floa
     return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
 
 
-def _share(flags: pd.Series) -> float:
+def _fraction(flags: pd.Series) -> float:
     return float(flags.astype("Float64").mean()) if flags.notna().any() else math.nan
 
 
@@ -38,7 +38,7 @@ def _visit_name(group: pd.DataFrame) -> str:
 
 def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct"),
                   confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Mean change, percent change and improvement rate with t intervals, per visit (and arm).
+    """Mean change and percent change with t intervals, and responder shares, per visit (and arm).
 
     Parameters
     ----------
@@ -53,10 +53,10 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
     -------
     pandas.DataFrame
         One row per [arm x] visit: ``n`` (subjects with a MASI change) and per measure ``<m>_mean``,
-        ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` and
-        ``<m>_improvement_rate``, ``<m>_responder_50_share`` / ``_75_share``; with an SDC
-        ``beyond_sdc_share`` and the shares of subjects whose ``detected_change`` is improved or
-        worsened (``improved_share``, ``worsened_share``).
+        ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` (where
+        the changes have it), ``<m>_responder_50_fraction`` / ``_75_fraction``; with an SDC
+        ``beyond_sdc_fraction`` and the fractions of subjects whose ``detected_change`` is
+        improved or worsened (``improved_fraction``, ``worsened_fraction``). Fractions are 0-1.
     """
     keys = (["arm"] if "arm" in changes.columns else []) + ["visit_order"]
     rows = []
@@ -64,21 +64,21 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
         row = dict(zip(keys, key)) | {"visit": _visit_name(group), "n": int(group["masi_change"].notna().sum())}
         for m in (m for m in measures if f"{m}_change" in group.columns):
             row[f"{m}_mean"] = float(group[m].mean())
-            for c in (f"{m}_change", f"{m}_change_pct", f"{m}_improvement_rate"):
+            for c in (c for c in (f"{m}_change", f"{m}_change_pct") if c in group.columns):
                 row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group[c], confidence)
             for c in (f"{m}_responder_{round(t * 100)}" for t in RESPONDER_THRESHOLDS):
                 if c in group.columns:
-                    row[f"{c}_share"] = _share(group[c])
+                    row[f"{c}_fraction"] = _fraction(group[c])
         if "beyond_sdc" in group.columns:
-            row["beyond_sdc_share"] = _share(group["beyond_sdc"])
+            row["beyond_sdc_fraction"] = _fraction(group["beyond_sdc"])
             for kind in ("improved", "worsened"):
-                row[f"{kind}_share"] = _share(group["detected_change"].eq(kind).mask(group["detected_change"].isna()))
+                row[f"{kind}_fraction"] = _fraction(group["detected_change"].eq(kind).mask(group["detected_change"].isna()))
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else keys + ["visit", "n"])
 
 
 def compare_arms(changes: pd.DataFrame, *, visit=None,
-                 measures=("masi_change", "masi_improvement_rate")) -> pd.DataFrame:
+                 measures=("masi_change", "masi_change_pct")) -> pd.DataFrame:
     """Rank test of the change between treatment arms at each post-baseline visit.
 
     Two arms: Mann-Whitney U (scipy defaults: two-sided, exact for small samples without ties),
@@ -99,8 +99,9 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
     Returns
     -------
     pandas.DataFrame
-        One row per visit x measure: ``test``, ``arms``, ``statistic``, ``p_value``, ``effect_size``,
-        ``effect_size_name``, ``hl_shift``, ``n_<arm>``, ``median_<arm>``. Empty with < 2 arms.
+        One row per visit x measure with a value in some arm: ``test``, ``arms``, ``statistic``,
+        ``p_value``, ``effect_size``, ``effect_size_name``, ``hl_shift``, ``n_<arm>``,
+        ``median_<arm>``. Empty with < 2 arms.
     """
     if "arm" not in changes.columns or changes["arm"].nunique() < 2:
         return pd.DataFrame()
@@ -116,6 +117,8 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
         for measure in measures:
             samples = {arm: group.loc[group["arm"] == arm, measure].dropna().to_numpy(float) for arm in arms}
             present = [arm for arm in arms if samples[arm].size]
+            if not present:  # a visit whose photos all failed: nothing to compare
+                continue
             row = {"visit": label, "visit_order": order, "measure": measure, "test": "", "arms": " vs ".join(present)}
             row |= dict.fromkeys(("statistic", "p_value", "effect_size"), math.nan) | {"effect_size_name": ""}
             row["hl_shift"] = math.nan
