@@ -38,6 +38,9 @@ class ScoringModel:
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     lesion_classifier: PixelClassifier | ClassifierEnsemble | None = None  # learned lesion masks; rule-based without one
+    #: Smallest detectable change of each measure between two visits, measured with this model, and how
+    #: (``source``): what ``compare`` judges changes by when no retest is given. Empty: none measured.
+    smallest_detectable_change: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {
@@ -53,6 +56,8 @@ class ScoringModel:
         }
         if self.lesion_classifier is not None:
             out["lesion_classifier"] = self.lesion_classifier.to_dict()
+        if self.smallest_detectable_change:
+            out["smallest_detectable_change"] = dict(self.smallest_detectable_change)
         out.update(self.extra)
         return out
 
@@ -166,6 +171,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
+    sdc = _smallest_detectable_change(data.get("smallest_detectable_change"), source)
     classifier = None
     if data.get("lesion_classifier") is not None:
         try:
@@ -183,6 +189,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
             provenance=dict(data.get("provenance", {})),
             extra={k: v for k, v in data.items() if k not in _MODEL_KEYS},
             lesion_classifier=classifier,
+            smallest_detectable_change=sdc,
         )
     except (TypeError, ValueError) as error:
         raise ModelError(source, f"invalid model: {error}") from None
@@ -191,9 +198,22 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     return model
 
 
+def _smallest_detectable_change(section, source) -> dict:
+    """The optional ``smallest_detectable_change`` section: ``{measure: SDC >= 0, ..., "source": how measured}``."""
+    if section is None:
+        return {}
+    where = "smallest_detectable_change"
+    if not isinstance(section, dict) or not isinstance(section.get("source"), str) or not section["source"].strip():
+        raise ModelError(source, f"{where} must be an object with a \"source\" text saying how it was measured")
+    values = {k: _number(v, f"{where}.{k}", source) for k, v in section.items() if k != "source"}
+    if not values or any(v < 0 for v in values.values()):
+        raise ModelError(source, f"{where} must give at least one measure's SDC, each 0 or more")
+    return values | {"source": section["source"].strip()}
+
+
 _UNCERTAINTIES = ("area_uncertainty_pct", "darkness_uncertainty", "homogeneity_uncertainty_iod")
 _MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading",
-               "provenance", "lesion_classifier"}
+               "provenance", "lesion_classifier", "smallest_detectable_change"}
 _DEFAULT_MODEL = None
 
 
