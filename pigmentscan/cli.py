@@ -125,7 +125,8 @@ def _cmd_compare(args) -> int:
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
         comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
-                                   detect_by=detect_by, maps=args.maps)
+                                   detect_by=detect_by, maps=args.maps, model=args.model, identity=args.identity,
+                                   progress=sys.stderr.isatty())
     except ValueError as error:  # --detect-by names a measure without an SDC
         print(f"pigmentscan compare: {error}", file=sys.stderr)
         return 2
@@ -133,7 +134,13 @@ def _cmd_compare(args) -> int:
     if comparison.sdc is not None:
         limits = sdc_mapping(comparison.sdc)
         print("smallest detectable change: " + ", ".join(f"{m} {v:.3g}" for m, v in limits.items())
-              + f"; detected by {', '.join(comparison.detect_by)}")
+              + f"; detected by {', '.join(comparison.detect_by)}; source: {comparison.sdc_source}")
+    else:
+        print(f"no noise judgement: smallest detectable change {comparison.sdc_source}")
+    photos = comparison.photos
+    if photos is not None and (~photos["used"]).any():
+        print(f"  {int((~photos['used']).sum())} photo(s) not used (failed, or not the subject's face): see the "
+              "report's 'Photos to check'", file=sys.stderr)
     return 0
 
 
@@ -207,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="measure the pigment left in each subject's baseline lesions (lesion_pigment_pct) "
                               "from the maps/ folder the batch wrote beside SCORES.csv and RETEST.csv, when there "
                               "(default: on)")
+    compare.add_argument("--model", metavar="FILE",
+                         help="scoring model whose stored smallest detectable change applies without --retest or "
+                              "--sdc, and which the panels use (default: the shipped model)")
+    compare.add_argument("--identity", action=argparse.BooleanOptionalAction, default=True,
+                         help="check that each subject's photos show one face (face shape and skin tone); a photo "
+                              "that does not match is flagged and not used (default: on)")
     compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
                          help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
                               "default: on)")

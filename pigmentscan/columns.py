@@ -102,7 +102,8 @@ _PHOTO_CHECKS = [
      "degrees", (0, 180), "pigmentscan.longitudinal.identity"),
     ("same_face", "false when the photo does not match the subject's other photos (empty: not checked)",
      "boolean", "True, False, empty", "pigmentscan.longitudinal.identity"),
-    ("identity_note", "why same_face is false or empty", "text", "", "pigmentscan.longitudinal.identity"),
+    ("identity_note", "why same_face is false or empty, or what could not be compared", "text", "",
+     "pigmentscan.longitudinal.identity"),
 ]
 _CHANGES = _IDENTITY + _PHOTO_CHECKS + [
     ("visit_order", "place of the visit in the study's order (0 = first)", "index", (0, None),
@@ -111,8 +112,8 @@ _CHANGES = _IDENTITY + _PHOTO_CHECKS + [
     ("n_images", "photos of this visit used (averaged)", "count", (0, None), "pigmentscan.longitudinal"),
     ("n_images_failed", "photos of this visit left out (not scored, or not the subject's face)", "count",
      (0, None), "pigmentscan.longitudinal"),
-    ("qc_status", "worst quality status of the photos used at this visit; error: none could be used", "text",
-     "ok, warn, error", "pigmentscan.qc"),
+    ("qc_status", "worst quality status of the photos used at this visit (of all its photos when none was used: "
+                  "error, none was scored)", "text", "ok, warn, error", "pigmentscan.qc"),
     ("qc_reasons", "each photo of the visit with a quality problem: file name and reason", "text", "",
      "pigmentscan.qc"),
     ("is_baseline", "true at the subject's baseline visit", "boolean", "True, False", "pigmentscan.longitudinal"),
@@ -124,7 +125,8 @@ _CHANGES = _IDENTITY + _PHOTO_CHECKS + [
      "improved, worsened, mixed, none, empty", "pigmentscan.longitudinal.detect_changes"),
 ]
 _PHOTOS = _SCORES + _PHOTO_CHECKS + [
-    ("image_name", "file name of the photo", "text", "", "input"),
+    ("used", "true when the photo is in the changes (scored, and not another face)", "boolean", "True, False",
+     "pigmentscan.longitudinal"),
 ]
 _SUMMARY = [
     ("arm", "treatment arm", "text", "", "manifest"),

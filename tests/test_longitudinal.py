@@ -259,8 +259,9 @@ def test_report_files_are_self_contained_deterministic_and_local(tmp_path):
     assert isinstance(comparison, Comparison)
     assert "001" in set(comparison.changes["subject"])  # identifiers stay text
     out = tmp_path / "out"
-    names = {"changes.csv", "summary.csv", "arms.csv", "trajectories.png", "trajectories_by_subject.png",
-             "group_change.png", "report.html"}
+    tables = {"changes", "summary", "arms", "photos"}  # each CSV with its data dictionary
+    names = {f"{t}.csv" for t in tables} | {f"{t}.columns.json" for t in tables} | {
+        "trajectories.png", "trajectories_by_subject.png", "group_change.png", "report.html"}
     assert {p.name for p in out.iterdir()} == names  # no temporary files left behind
     assert {p.name for p in tmp_path.iterdir()} == {"in", "out"}
     assert {p.name for p in source.parent.iterdir()} == {"scores.csv"}

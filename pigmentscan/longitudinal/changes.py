@@ -126,10 +126,33 @@ def _visit_quality(at: pd.DataFrame) -> dict:
     used = at[at["_usable"]]
     problems = [p for p in (_photo_problem(row) for row in at.to_dict("records")) if p]
     same = at["_same_face"].dropna()
-    notes = sorted({n for n in at.get("identity_note", pd.Series(dtype=object)).map(_text) if n})
-    return {"qc_status": worst_status(*used["_status"]) if len(used) else "error",
+    notes = sorted({_text(n) for n in at.get("identity_note", ())} - {None})
+    return {"qc_status": worst_status(*(used if len(used) else at)["_status"]),
             "qc_reasons": " | ".join(problems),
             "same_face": pd.NA if same.empty else bool(same.all()), "identity_note": "; ".join(notes)}
+
+
+def photo_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Every photo in subject and visit order: its QC status and reason, whether it was used.
+
+    Columns (those the scores have): ``subject``, ``arm``, ``visit``, ``date``, ``image``,
+    ``status``, ``error``, ``used`` (in the changes: scored, and not another face), the identity
+    columns of :func:`~pigmentscan.longitudinal.check_identity`, ``lesion_pigment_pct`` and
+    ``lesion_pigment_note``.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"image": ["b.jpg", "a.jpg"], "subject": "1", "visit": ["week 4", "baseline"],
+    ...                        "status": ["error", "ok"], "error": ["no face found", ""], "masi": [None, 3.0]})
+    >>> photo_table(scores)[["image", "used"]].values.tolist()
+    [['a.jpg', True], ['b.jpg', False]]
+    """
+    frame, _, _ = _prepare(scores)
+    frame["used"] = frame["_usable"].astype(bool)
+    columns = [c for c in ("subject", "arm", "visit", "date", "image", "status", "error", "used", "face_distance_iod",
+                           "skin_tone_difference_deg", "same_face", "identity_note", "lesion_pigment_pct",
+                           "lesion_pigment_note") if c in frame.columns]
+    return frame.sort_values(["subject", "_rank"], kind="stable")[columns].reset_index(drop=True)
 
 
 def visit_means(scores: pd.DataFrame) -> pd.DataFrame:
@@ -215,7 +238,7 @@ def _baseline_note(sub: pd.DataFrame, by_label: bool) -> str:
     if used.empty:
         if first["_same_face"].eq(False).fillna(False).any():
             notes = sorted({_text(n) or "" for n in first.get("identity_note", pd.Series(dtype=object))} - {""})
-            return f"baseline photo not used: not the same face as the subject's other photos ({'; '.join(notes)})"
+            return f"baseline photo not used: {'; '.join(notes) or 'not the same face as the subject other photos'}"
         errors = sorted({_text(e) or "error" for e in first.get("error", pd.Series("error", index=first.index))})
         return f"baseline photo not scored ({'; '.join(errors)})"
     if used["masi"].isna().all():
@@ -250,8 +273,8 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
     pandas.DataFrame
         One row per subject x visit with a photo, baseline included (change 0): ``subject``,
         [``arm``], ``visit``, ``visit_order`` (0, 1, ... in study order), ``n_images`` (photos
-        used), ``n_images_failed`` (not used), ``qc_status`` (worst status of the photos used;
-        ``error`` when none was), ``qc_reasons`` (each photo with a problem: file name and
+        used), ``n_images_failed`` (not used), ``qc_status`` (worst status of the photos used,
+        else of all the visit's photos: ``error`` when none was scored), ``qc_reasons`` (each photo with a problem: file name and
         reason), ``same_face`` and ``identity_note`` (NA / empty when not checked), ``note``,
         ``is_baseline``, [``date``, ``days_from_baseline``]; for masi, mmasi, ``lesion_pigment_pct`` (when the
         scores have it: :func:`~pigmentscan.longitudinal.add_lesion_pigment`), ``lesion_area_pct`` (see

@@ -11,7 +11,9 @@ of a subject with the subject's other photos:
 - **skin tone**: the difference of the individual typology angle (ITA, Chardon 1991) of the
   normal skin each photo was measured against (``reference_skin_ita_deg`` of the scores).
 
-Two photos match when neither measure exceeds its limit. The photos that match each other form
+Two photos match when neither measure exceeds its limit. The landmarks of a blurred photo
+(``qc_blur`` beyond the quality-control warning) are not precise enough: its face shape is not
+compared, only its skin tone. The photos that match each other form
 groups (connected components); the largest group is the subject's face, and any photo outside
 it is ``same_face`` false. With no single largest group (two photos that do not match) none can
 be told to be the subject's, and all are flagged.
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PigmentScanError
+from ..qc import QualityLimits
 
 __all__ = ["RIGID_LANDMARKS", "MAX_FACE_DISTANCE_IOD", "MAX_SKIN_TONE_DIFFERENCE_DEG", "face_distance",
            "face_points", "check_identity", "IDENTITY_COLUMNS"]
@@ -177,8 +180,10 @@ def check_identity(scores: pd.DataFrame, points: Callable | dict) -> pd.DataFram
     Parameters
     ----------
     scores : pandas.DataFrame
-        Scores table with ``subject`` (CONTRACT.md); ``reference_skin_ita_deg`` when it has it.
-        Rows with status ``error`` are not compared.
+        Scores table with ``subject`` (CONTRACT.md); ``reference_skin_ita_deg`` and ``qc_blur``
+        when it has them. Rows with status ``error`` are not compared; the face shape of a photo
+        blurred beyond ``QualityLimits().max_blur_warn`` is not compared (its landmarks are not
+        precise enough), only its skin tone.
     points : mapping or callable
         The landmarks (478, 3) of a row, by the row's index in ``scores`` (mapping) or as a
         function of the row (a dict); None when there are none (:func:`face_points`).
@@ -206,10 +211,15 @@ def check_identity(scores: pd.DataFrame, points: Callable | dict) -> pd.DataFram
                                 dtype="boolean" if column == "same_face" else None)
     status = out["status"].astype(str).str.strip().str.lower() if "status" in out.columns else pd.Series("ok", out.index)
     ita = pd.to_numeric(out.get("reference_skin_ita_deg", pd.Series(math.nan, out.index)), errors="coerce")
+    blurred = pd.to_numeric(out.get("qc_blur", pd.Series(math.nan, out.index)), errors="coerce") \
+        > QualityLimits().max_blur_warn
     usable = out[status.ne("error") & out["subject"].notna()]
     for _, sub in usable.groupby("subject", sort=True):
-        found = [lookup(i) if lookup else points(scores.loc[i].to_dict()) for i in sub.index]
+        found = [None if blurred[i] else (lookup(i) if lookup else points(scores.loc[i].to_dict())) for i in sub.index]
         for index, row in zip(sub.index, _judge(found, [float(ita[i]) for i in sub.index])):
+            if blurred[index]:
+                row["identity_note"] = "; ".join(n for n in (row["identity_note"], "face shape not compared: photo "
+                                                             "blurred, its landmarks imprecise") if n)
             for column, value in row.items():
                 out.at[index, column] = value
     return out

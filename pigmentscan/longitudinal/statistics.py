@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, sdc_mapping
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, photo_table, sdc_mapping
 
 #: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
 CONFIDENCE = 0.95
@@ -143,34 +143,42 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """``changes`` (subject x visit), ``summary`` (visit [x arm]), ``arms`` (between-arm tests,
-    empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``) and
-    the measures ``detect_by`` that decide ``detected_change``."""
+    empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``; None:
+    no noise judgement), the measures ``detect_by`` that decide ``detected_change``, ``photos``
+    (every photo with its QC and identity check, :func:`~.changes.photo_table`) and
+    ``sdc_source``, where the SDC came from (or why there is none), in words."""
 
     changes: pd.DataFrame
     summary: pd.DataFrame
     arms: pd.DataFrame
     sdc: float | dict | None = None
     detect_by: tuple = ()
+    photos: pd.DataFrame | None = None
+    sdc_source: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready: tables as lists of records, NaN / NA as None."""
         def records(frame):
-            return frame.astype(object).where(frame.notna(), None).to_dict("records")
+            return [] if frame is None else frame.astype(object).where(frame.notna(), None).to_dict("records")
 
-        return {"sdc": self.sdc, "detect_by": list(self.detect_by), "changes": records(self.changes),
-                "summary": records(self.summary), "arms": records(self.arms)}
+        return {"sdc": self.sdc, "sdc_source": self.sdc_source, "detect_by": list(self.detect_by),
+                "changes": records(self.changes), "summary": records(self.summary), "arms": records(self.arms),
+                "photos": records(self.photos)}
 
 
-def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> Comparison:
-    """Changes from baseline, their group summary and the between-arm tests.
+def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None, sdc_source: str = "") -> Comparison:
+    """Changes from baseline, their group summary, the between-arm tests and the photos' checks.
 
     ``sdc`` and ``detect_by`` as in :func:`changes_from_baseline`: MASI points, ``{measure: sdc}``
-    or a :class:`~pigmentscan.longitudinal.RetestReliability`.
+    or a :class:`~pigmentscan.longitudinal.RetestReliability`. ``sdc_source`` says in words where
+    the SDC comes from (shown in the report).
     """
     changes = changes_from_baseline(scores, sdc=sdc, detect_by=detect_by)
+    photos = photo_table(scores)
     if sdc is None:
-        return Comparison(changes, group_summary(changes), compare_arms(changes))
+        return Comparison(changes, group_summary(changes), compare_arms(changes), photos=photos,
+                          sdc_source=sdc_source or "none given")
     mapping = sdc_mapping(sdc)
     kept = mapping if isinstance(getattr(sdc, "sdc", sdc), Mapping) else mapping["masi"]
     return Comparison(changes, group_summary(changes), compare_arms(changes), kept,
-                      detection_measures(mapping, detect_by))
+                      detection_measures(mapping, detect_by), photos, sdc_source or "given by the caller")
