@@ -113,7 +113,8 @@ def _cmd_calibrate(args) -> int:
 def _cmd_validate(args) -> int:
     from .validation import validate_files
 
-    table = validate_files(args.scores, args.reference, args.out, note=args.note)
+    table = validate_files(args.scores, args.reference, args.out, note=args.note,
+                           reference_prefix=args.reference_prefix)
     print(f"agreement statistics: {len(table)} rows -> {Path(args.out) / 'report.html'}")
     return 0
 
@@ -196,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--reference", required=True, metavar="MANIFEST.csv")
     validate.add_argument("--out", required=True, metavar="DIR")
     validate.add_argument("--note", help="a note shown at the top of the report")
+    validate.add_argument("--reference-prefix", default="physician_", metavar="PREFIX",
+                          help="prefix of the reference columns in MANIFEST.csv (default physician_): PREFIXmasi, "
+                               "PREFIXmmasi, PREFIX<region>_area (0-6), PREFIX<region>_darkness (0-4), "
+                               "PREFIX<region>_homogeneity (0-4), regions forehead, right_malar, left_malar, chin")
     validate.set_defaults(run=_cmd_validate)
 
     compare = commands.add_parser("compare", help="change across visits per subject")
