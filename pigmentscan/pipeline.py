@@ -104,6 +104,18 @@ class FaceScore:
     def status(self) -> str:
         return self.qc.status
 
+    def __repr__(self) -> str:
+        """One line: the photo, the totals, the QC status and the model (the arrays stay out of it)."""
+        name = os.path.basename(str(self.source)) or str(self.source)
+        return (f"FaceScore({name!r}, masi={self.masi:.2f}, mmasi={self.mmasi:.2f}, status={self.status!r}, "
+                f"model={self.model!r})")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the overlay beside the table of regions (:func:`pigmentscan.overlay.score_html`)."""
+        from .overlay import score_html
+
+        return score_html(self)
+
     @property
     def analysis_points_px(self) -> np.ndarray:
         """The landmarks (478, 2) in the pixels of ``analysis_image``."""

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..registration import warp_to_reference
-from .overlays import outline_regions, tint_lesions
+from ..overlay import outline_regions, tint_lesions
 
 #: Subjects given photo panels in one report (presentation limit: each panel re-analyses
 #: every photo of its subject; embedded as a JPEG of about 30-60 kB).
