@@ -10,6 +10,7 @@ work per photo small.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import cv2
@@ -319,7 +320,7 @@ def _score_one(task):
 
 
 def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
-                 qc_limits: QualityLimits | None = None) -> pd.DataFrame:
+                 qc_limits: QualityLimits | None = None, progress: bool = False) -> pd.DataFrame:
     """Score many photos; one row per photo, a bad photo is a row with ``status == "error"``.
 
     Parameters
@@ -332,6 +333,8 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
         Write one overlay PNG per scored photo into this folder.
     qc_limits : QualityLimits, optional
         Limits of the quality checks (see :func:`score_image`).
+    progress : bool
+        Show a progress bar (photos done, rate, time left) on stderr.
 
     Returns
     -------
@@ -350,9 +353,17 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
         # __main__ guard.
         from joblib import Parallel, delayed
 
-        rows = Parallel(n_jobs=jobs, backend="loky")(delayed(_score_one)(task) for task in tasks)
+        results = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(_score_one)(t) for t in tasks)
     else:
-        rows = [_score_one(task) for task in tasks]
+        results = (_score_one(task) for task in tasks)
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), unit="photo", desc="scoring", file=sys.stderr, disable=not progress,
+              dynamic_ncols=True) as bar:
+        rows = []
+        for row in results:  # in the order of the tasks
+            rows.append(row)
+            bar.update(1)
     for row, task in zip(rows, tasks):
         if not isinstance(task[0], (str, os.PathLike)):
             row["image"] = "<array>"
