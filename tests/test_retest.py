@@ -145,7 +145,7 @@ def test_compare_files_and_cli_measure_the_sdc_from_retest_scores(tmp_path, caps
     written = pd.read_csv(tmp_path / "api" / "sdc.csv").set_index("measure")["sdc"]
     assert written.to_dict() == pytest.approx(comparison.sdc)
     html = (tmp_path / "api" / "report.html").read_text(encoding="utf-8")
-    assert "smallest detectable change (SDC, 95 %); source: measured on the retest photos retest.csv" in html
+    assert "(SDC, 95 %) of repeat photography; source: measured on the retest photos retest.csv" in html
     assert "At week 8: 0 of 1 improved beyond noise, 1 worsened, 0 within noise." in html  # week 8 worsened
 
     assert main(["compare", str(scores), "--out", str(tmp_path / "cli"), "--retest", str(retest),

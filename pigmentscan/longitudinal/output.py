@@ -65,9 +65,12 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
         Keys: changes, summary, [arms], photos, trajectories, trajectories_by_subject[_2, ...],
         [group_change], report.
     """
-    from ..report import figure_png_bytes
+    from ..report import figure_png_bytes, fit_panels
 
-    pictures = {subject: _picture(subject, data) for subject, data in (panels or {}).items()}
+    for subject, data in (panels or {}).items():
+        _picture(subject, data)  # PNG or JPEG, else refused
+    fitted, scale = fit_panels(dict(panels or {}))
+    pictures = {subject: _picture(subject, data) for subject, data in fitted.items()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -85,7 +88,7 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     for name, figure in group_figures(comparison).items():
         groups[name] = figure_png_bytes(figure, dpi=90)
         paths[name] = _io.atomic_write_bytes(out / f"{name}.png", groups[name])
-    page = comparison_page(comparison, groups, subject_figures=by_subject, panels=pictures)
+    page = comparison_page(comparison, groups, subject_figures=by_subject, panels=pictures, panel_scale=scale)
     paths["report"] = page.write(out / "report.html")
     return paths
 

@@ -77,9 +77,9 @@ def noise_sentence(comparison: Comparison, *, short: bool = False) -> str:
                 "A change cannot be told from the noise of repeat photography; give --retest RETEST.csv (repeat "
                 "photos of stable subjects) or --sdc.")
     limits = sdc_mapping(comparison.sdc)
-    used = ", ".join(f"{MEASURE_NAMES.get(m, m)} {limits[m]:.3g}" for m in comparison.detect_by)
-    return (f"Noise: a visit counts as improved or worsened when its change in {used} exceeds that smallest "
-            f"detectable change (SDC, 95 %); source: {comparison.sdc_source}.")
+    used = " or ".join(f"{MEASURE_NAMES.get(m, m)} exceeds {limits[m]:.3g}" for m in comparison.detect_by)
+    return (f"Noise: a visit counts as improved or worsened when its change in {used}, the smallest detectable "
+            f"change (SDC, 95 %) of repeat photography; source: {comparison.sdc_source}.")
 
 
 def headline(comparison: Comparison) -> list[str]:
@@ -154,11 +154,13 @@ def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def comparison_page(comparison: Comparison, figures: dict, *, subject_figures=(), panels=None):
+def comparison_page(comparison: Comparison, figures: dict, *, subject_figures=(), panels=None,
+                    panel_scale: float = 1.0):
     """The :class:`~pigmentscan.report.HtmlReport` of a comparison.
 
     ``figures``: PNG bytes of the group figures by name; ``subject_figures``: PNG bytes of the
-    per-subject figures; ``panels``: ``{subject: (bytes, mime)}`` before/after pictures.
+    per-subject figures; ``panels``: ``{subject: (bytes, mime)}`` before/after pictures, shown at
+    ``panel_scale`` of their size (to keep the page small; said on the page).
     """
     from ..report import HtmlReport
 
@@ -182,7 +184,9 @@ def comparison_page(comparison: Comparison, figures: dict, *, subject_figures=()
     if panels:
         report.heading("Before / after photos")
         report.paragraph("Each visit aligned on the baseline face. Rows: the photo; lesions (magenta) with the "
-                         "baseline's regions; pigment against baseline (blue less, red more).")
+                         "baseline's regions; pigment against baseline (blue less, red more)."
+                         + (f" Shown at {panel_scale:.0%} of their size to keep this page small." if panel_scale < 1
+                            else ""))
         for subject in sorted(panels):
             data, mime = panels[subject]
             report.paragraph(f"Subject {subject}")

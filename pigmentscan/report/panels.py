@@ -11,11 +11,13 @@ from ..registration import warp_to_reference
 from ..overlay import outline_regions, tint_lesions
 
 #: Subjects given photo panels in one report (presentation limit: each panel re-analyses
-#: every photo of its subject; embedded as a JPEG of about 30-60 kB).
+#: every photo of its subject).
 PANEL_MAX_SUBJECTS = 60
-#: Height of each picture in a panel, and JPEG quality of the panel: a page of 50 subjects'
-#: panels stays within about 3 MB.
+#: Height of each picture in a panel, and JPEG quality of the panel (a 4-visit panel: 50-100 kB).
 PANEL_TILE_PX, PANEL_JPEG_QUALITY = 170, 80
+#: Bytes of panels one report page embeds at most (:func:`fit_panels`): with the figures and
+#: tables, a page of 50 subjects stays under about 3 MB (base64 adds a third).
+PANEL_PAGE_BUDGET = 1_700_000
 _LABEL_PX, _LINE_PX = 44, 13
 _LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
 _MARK_COLOURS = {"warn": (200, 110, 0), "error": (90, 90, 90), "other": (200, 20, 40)}
@@ -128,6 +130,42 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
                   else ["reference photo", "", status], tile_height, colours)]))
     gap = np.full((columns[0].shape[0], 6, 3), 255, np.uint8)
     return np.hstack([part for column in columns for part in (gap, column)][1:])
+
+
+def fit_panels(panels: dict, budget: int = PANEL_PAGE_BUDGET) -> tuple[dict, float]:
+    """The panels downscaled (JPEG) so that together they take at most ``budget`` bytes.
+
+    Parameters
+    ----------
+    panels : dict of str to bytes
+        PNG or JPEG pictures by subject.
+    budget : int
+        Total bytes allowed.
+
+    Returns
+    -------
+    (dict of str to bytes, float)
+        The panels (unchanged when they fit) and the linear scale applied (1.0: none).
+
+    Examples
+    --------
+    >>> noise = np.random.default_rng(0).integers(0, 255, (400, 600, 3), dtype=np.uint8)
+    >>> big = {s: cv2.imencode(".jpg", noise)[1].tobytes() for s in "abc"}
+    >>> small, scale = fit_panels(big, 150_000)
+    >>> sum(map(len, small.values())) <= 150_000 and scale < 1
+    True
+    """
+    total, scale, fitted = sum(len(b) for b in panels.values()), 1.0, dict(panels)
+    while total > budget and scale > 0.2:
+        scale *= 0.95 * float(np.sqrt(budget / total))  # JPEG bytes grow about with the area
+        fitted = {}
+        for subject, data in panels.items():
+            picture = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            fitted[subject] = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 75,
+                                                             cv2.IMWRITE_JPEG_OPTIMIZE, 1])[1].tobytes()
+        total = sum(len(b) for b in fitted.values())
+    return fitted, scale
 
 
 def _visit_order(row):
