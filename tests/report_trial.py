@@ -81,20 +81,27 @@ def screenshot(page, png, *, width: int = 1400, height: int = 1000) -> Path:
     return Path(png)
 
 
-def page_width(page, *, width: int = 1400) -> int:
-    """How wide ``page`` lays out in a ``width`` px window (``document.documentElement.scrollWidth``).
+_PROBE = """<script>
+var boxes = Array.from(document.querySelectorAll('.wide')).filter(function (b) {
+  return !b.closest('details') && b.scrollWidth > b.clientWidth + 1; });
+document.title = 'W' + document.documentElement.scrollWidth + ':' + boxes.length + 'W';
+</script></body>"""
 
-    The reports carry no script; a copy with one line of script that writes the width into the
+
+def page_layout(page, *, width: int = 1400) -> tuple[int, int]:
+    """How ``page`` lays out in a ``width`` px window: the document's width
+    (``scrollWidth``), and how many tables (outside folded sections) are wider than their box.
+
+    The reports carry no script; a copy with a few lines of script that write both into the
     title is laid out instead, and Chromium prints its DOM.
     """
     page = Path(page)
-    probe = page.with_name(f".{page.stem}.width.html")
-    text = page.read_text(encoding="utf-8").replace(
-        "</body>", "<script>document.title='W'+document.documentElement.scrollWidth+'W'</script></body>")
-    probe.write_text(text, encoding="utf-8")
+    probe = page.with_name(f".{page.stem}.layout.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE), encoding="utf-8")
     try:
         dom = _run_chromium(["--dump-dom", probe.resolve().as_uri()], width, 1000).stdout
     finally:
         probe.unlink()
     start = dom.index("<title>W") + len("<title>W")
-    return int(dom[start:dom.index("W</title>")])
+    document, boxes = dom[start:dom.index("W</title>")].split(":")
+    return int(document), int(boxes)

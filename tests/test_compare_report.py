@@ -18,7 +18,7 @@ from pigmentscan.cli import main
 from pigmentscan.dictionary import dictionary_path, undescribed_columns
 from pigmentscan.scoring import load_model
 
-from report_trial import PROBLEMS, write_trial
+from report_trial import PROBLEMS, chromium, page_layout, write_trial
 
 SDC_SOURCE = "phantom retests: made up for this test"
 
@@ -128,3 +128,10 @@ def test_score_report_marks_failed_and_warned_photos(trial):
     assert '<td class="text warn">warn</td>' in _row_of(html, "g_week8_blurred.jpg")
     assert "photo soft" in _row_of(html, "g_week8_blurred.jpg")
     assert ">n<" in html and "count" not in html[:html.index("<h2>Photos</h2>")]  # n, as a whole number
+
+
+@pytest.mark.skipif(chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
+@pytest.mark.parametrize("report", ["score", "compare", "validate"])
+def test_reports_fit_a_1400_px_window(trial, report):
+    width, overflowing = page_layout(trial[report] / "report.html", width=1400)
+    assert width <= 1400 and overflowing == 0, (width, overflowing)

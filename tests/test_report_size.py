@@ -14,6 +14,8 @@ from pigmentscan.longitudinal import compare, write_comparison_report
 from pigmentscan.report import comparison_panel
 from pigmentscan.report.panels import _LABEL_PX
 
+from report_trial import chromium, page_layout
+
 N_SUBJECTS = 50
 VISITS = ("baseline", "week 4", "week 8", "week 12")
 
@@ -45,6 +47,9 @@ def test_fifty_subjects_with_panels_stay_under_3_mb(tmp_path):
     assert len(re.findall(r'alt="before and after, subject S\d\d" src="data:image/jpeg;base64,', html)) == N_SUBJECTS
     assert "of their size to keep this page small" in html
     assert len(re.findall(r'alt="change from baseline per subject', html)) == 3  # 20 subjects a figure
+    if chromium() is not None:  # and it lays out within a 1400 px window, every table in its box
+        width, overflowing = page_layout(paths["report"], width=1400)
+        assert width <= 1400 and overflowing == 0, (width, overflowing)
 
 
 def test_a_failed_visit_keeps_a_grey_column_with_its_reason_in_the_panel():

@@ -125,8 +125,8 @@ def _subject_table(comparison: Comparison) -> tuple[pd.DataFrame, list[str]]:
     columns = {"subject": "subject", "arm": "arm", "visit": "visit", "days_from_baseline": "days",
                "qc_status": "status", "masi": "MASI", "masi_change": "MASI change", "masi_change_pct": "MASI % change"}
     if measure != "masi":
-        columns[f"{measure}_change"] = f"{measure} change"
-    columns["detected_change"] = "detected_change"
+        columns[f"{measure}_change"] = MEASURE_NAMES.get(measure, measure).split(" (")[0] + " change"
+    columns["detected_change"] = "beyond noise"
     table = changes.reindex(columns=[c for c in columns if c in changes.columns]).rename(columns=columns)
     note = changes["note"].where(~changes["subject"].duplicated(), "")  # a subject's note once, on its first row
     table["problems"] = [" | ".join(x for x in (str(q or ""), str(n or "")) if x)

@@ -37,7 +37,7 @@ footer{margin-top:3em;color:#777;font-size:.85em}
 
 #: Columns whose cells are coloured by value (the CSS classes above).
 _COLOURED = {"status": {"ok", "warn", "error"}, "qc_status": {"ok", "warn", "error"},
-             "detected_change": {"improved", "worsened"}}
+             "detected_change": {"improved", "worsened"}, "beyond noise": {"improved", "worsened"}}
 
 
 def _is_text(column: pd.Series) -> bool:
