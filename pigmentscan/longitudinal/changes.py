@@ -236,9 +236,8 @@ def _baseline_note(sub: pd.DataFrame, by_label: bool) -> str:
     if by_label and sub["_late"].iloc[0]:
         return f"no baseline visit (first visit: {sub['visit'].iloc[0]})"
     if used.empty:
-        if first["_same_face"].eq(False).fillna(False).any():
-            notes = sorted({_text(n) or "" for n in first.get("identity_note", pd.Series(dtype=object))} - {""})
-            return f"baseline photo not used: {'; '.join(notes) or 'not the same face as the subject other photos'}"
+        if first["_same_face"].eq(False).fillna(False).any():  # the photo's own row says why (qc_reasons)
+            return "baseline photo not used: not the same face as the subject's other photos"
         errors = sorted({_text(e) or "error" for e in first.get("error", pd.Series("error", index=first.index))})
         return f"baseline photo not scored ({'; '.join(errors)})"
     if used["masi"].isna().all():
