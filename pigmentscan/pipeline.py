@@ -57,7 +57,9 @@ class FaceScore:
     source : str
         The photo's path (or ``<array>``).
     masi, mmasi : float
-        The model's estimate of a physician's MASI (0–48) and mMASI (0–24).
+        MASI (0–48) and mMASI (0–24) of the scoring model: a calibrated model's estimate of
+        a physician's score; with the default model, which is not calibrated to physicians,
+        equal to ``masi_raw`` / ``mmasi_raw``.
     masi_raw, mmasi_raw : float
         The formulas applied to the graded components (their expected grades, see
         :func:`pigmentscan.scoring.expected_grade`), before calibration.
