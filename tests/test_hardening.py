@@ -166,7 +166,8 @@ def test_an_unexpected_exception_in_one_photo_is_an_error_row(tmp_path, face_pat
 
     monkeypatch.setattr(pigmentscan.pipeline, "score_image", flaky)
     out = tmp_path / "s.csv"
-    assert main(["score", str(folder), "--out", str(out), "--overlays", str(tmp_path / "ov")]) == 0
+    # --jobs 1: the patched score_image runs in this process (the default uses worker processes)
+    assert main(["score", str(folder), "--out", str(out), "--overlays", str(tmp_path / "ov"), "--jobs", "1"]) == 0
     table = pd.read_csv(out, keep_default_na=False).set_index("image")
     assert table.loc[str(folder / "boom.jpg"), "status"] == "error"
     assert table.loc[str(folder / "boom.jpg"), "error"] == "RuntimeError: simulated bug deep inside the analysis"
