@@ -205,10 +205,9 @@ def check_identity(scores: pd.DataFrame, points: Callable | dict) -> pd.DataFram
     """
     lookup = points.get if isinstance(points, dict) else None
     out = scores.copy()
-    for column in IDENTITY_COLUMNS:
-        out[column] = pd.Series([math.nan] * len(out) if column.endswith(("_iod", "_deg")) else
-                                [pd.NA if column == "same_face" else ""] * len(out), index=out.index,
-                                dtype="boolean" if column == "same_face" else None)
+    out["face_distance_iod"] = out["skin_tone_difference_deg"] = math.nan
+    out["same_face"] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    out["identity_note"] = ""
     status = out["status"].astype(str).str.strip().str.lower() if "status" in out.columns else pd.Series("ok", out.index)
     ita = pd.to_numeric(out.get("reference_skin_ita_deg", pd.Series(math.nan, out.index)), errors="coerce")
     blurred = pd.to_numeric(out.get("qc_blur", pd.Series(math.nan, out.index)), errors="coerce") \

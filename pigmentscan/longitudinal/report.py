@@ -121,7 +121,7 @@ def photos_to_check(comparison: Comparison) -> pd.DataFrame:
         reason = reason.where(~rows["same_face"].eq(False).fillna(False), (note + "; " + reason).str.strip("; "))
     return pd.DataFrame({"subject": rows["subject"], "visit": rows["visit"],
                          "photo": [Path(str(p)).name for p in rows.get("image", pd.Series("", index=rows.index))],
-                         "status": rows.get("status", "ok"), "used": rows.get("used", True).map({True: "yes", False: "no"}),
+                         "status": rows.get("status", "ok"), "used": rows["used"].map({True: "yes", False: "no"}),
                          "reason": reason})
 
 

@@ -132,10 +132,10 @@ def _overlays(report: HtmlReport, scores: pd.DataFrame, overlays) -> None:
         if status == "error" or not has_picture:
             report.paragraph(f"{name}: not scored ({reason or 'no overlay'}).", alert=status == "error")
             continue
-        if shown == MAX_EMBEDDED_OVERLAYS:
+        shown += 1
+        if shown == MAX_EMBEDDED_OVERLAYS + 1:
             report.paragraph(f"Only the first {MAX_EMBEDDED_OVERLAYS} overlays are shown; the others are in the "
                              "overlay folder.", note=True)
-        shown += 1
         if shown > MAX_EMBEDDED_OVERLAYS:
             continue
         report.paragraph(f"{name}: MASI {float(getattr(row, 'masi', np.nan)):.1f} ({status})"
