@@ -93,7 +93,7 @@ def headline(comparison: Comparison) -> list[str]:
     arms = comparison.arms
     tested = arms[arms["measure"].eq("masi_change") & arms["p_value"].notna()] if len(arms) else arms
     for _, r in tested.tail(1).iterrows():
-        lines.append(f"At {r['visit']}, the MASI change of arms {r['arms']} differs with p = {r['p_value']:.3g} "
+        lines.append(f"At {r['visit']}, the MASI change of arms {r['arms']} compared: p = {r['p_value']:.3g} "
                      f"({r['test']}, {r['effect_size_name']} {r['effect_size']:+.2f}; not adjusted for several visits).")
     if photos is not None:
         problems = {k: int(v.sum()) for k, v in _photo_problems(photos).items() if v.any()}
