@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
 from .pipeline import FaceScore, score_image, score_images  # noqa: E402
 from .qc import QualityLimits  # noqa: E402
 from .scoring import load_model  # noqa: E402
+from . import data  # noqa: E402  (pigmentscan.data.sample_images(): the bundled photos)
 
 __all__ = [
     "__version__",

@@ -24,6 +24,25 @@ def _quiet_native_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+#: Worker processes of every command that scores photos, unless --jobs says otherwise: all cores.
+DEFAULT_JOBS = os.cpu_count() or 1
+_JOBS_HELP = f"worker processes (default: all cores, {DEFAULT_JOBS} here)"
+#: One example per command, shown at the end of its --help.
+EXAMPLES = {
+    "score": "pigmentscan score photos/ --out scores.csv --overlays overlays/ --report report.html\n"
+             "  pigmentscan score \"$(python -m pigmentscan.data)\" --out scores.csv   # the bundled sample photos",
+    "batch": "pigmentscan batch trial/manifest.csv --out trial/out   # re-run it to resume",
+    "calibrate": "pigmentscan calibrate site/manifest.csv --scores trial/out/scores.csv --out site_model.json",
+    "validate": "pigmentscan validate trial/out/scores.csv --reference trial/manifest.csv --out validation/",
+    "compare": "pigmentscan compare trial/out/scores.csv --retest retest/out/scores.csv --out changes/",
+}
+
+
+def _command(commands, name: str, help_text: str, description: str = ""):
+    return commands.add_parser(name, help=help_text, description=description or help_text,
+                               epilog=f"example:\n  {EXAMPLES[name]}", formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def _jobs(value: str) -> int:
     jobs = int(value)
     if jobs < 1:
@@ -32,9 +51,11 @@ def _jobs(value: str) -> int:
 
 
 def _write_scores(frame, out) -> None:
+    from .dictionary import write_dictionary
     from .io import atomic_write_text
 
     atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
+    write_dictionary(frame, out, "scores")
 
 
 def _qc_limits(path: str):
@@ -65,7 +86,8 @@ def _cmd_score(args) -> int:
     if not images:
         print(f"pigmentscan: no images (.jpg .jpeg .png .tif .tiff) found in {' '.join(args.paths)}", file=sys.stderr)
         return 1
-    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays, qc_limits=args.qc_limits)
+    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays, qc_limits=args.qc_limits,
+                         progress=sys.stderr.isatty())
     try:
         _write_scores(frame, args.out)
     except OSError as error:
@@ -89,7 +111,8 @@ def _cmd_batch(args) -> int:
     from .batch import run_batch
 
     result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
-                       overlays=not args.no_overlays, qc_limits=args.qc_limits, maps=not args.no_maps)
+                       overlays=not args.no_overlays, qc_limits=args.qc_limits, maps=not args.no_maps,
+                       progress=sys.stderr.isatty())
     print(f"batch: {result.n_processed} scored, {result.n_skipped} already scored (skipped), {result.n_errors} error(s) "
           f"in {result.elapsed_s:.1f} s -> {result.scores_path}")
     if result.n_errors:
@@ -111,7 +134,8 @@ def _cmd_calibrate(args) -> int:
 def _cmd_validate(args) -> int:
     from .validation import validate_files
 
-    table = validate_files(args.scores, args.reference, args.out, note=args.note)
+    table = validate_files(args.scores, args.reference, args.out, note=args.note,
+                           reference_prefix=args.reference_prefix)
     print(f"agreement statistics: {len(table)} rows -> {Path(args.out) / 'report.html'}")
     return 0
 
@@ -123,7 +147,8 @@ def _cmd_compare(args) -> int:
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
         comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
-                                   detect_by=detect_by, maps=args.maps)
+                                   detect_by=detect_by, maps=args.maps, model=args.model, identity=args.identity,
+                                   progress=sys.stderr.isatty())
     except ValueError as error:  # --detect-by names a measure without an SDC
         print(f"pigmentscan compare: {error}", file=sys.stderr)
         return 2
@@ -131,7 +156,13 @@ def _cmd_compare(args) -> int:
     if comparison.sdc is not None:
         limits = sdc_mapping(comparison.sdc)
         print("smallest detectable change: " + ", ".join(f"{m} {v:.3g}" for m, v in limits.items())
-              + f"; detected by {', '.join(comparison.detect_by)}")
+              + f"; detected by {', '.join(comparison.detect_by)}; source: {comparison.sdc_source}")
+    else:
+        print(f"no noise judgement: smallest detectable change {comparison.sdc_source}")
+    photos = comparison.photos
+    if photos is not None and (~photos["used"]).any():
+        print(f"  {int((~photos['used']).sum())} photo(s) not used (failed, or not the subject's face): see the "
+              "report's 'Photos to check'", file=sys.stderr)
     return 0
 
 
@@ -150,22 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pigmentscan {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    score = commands.add_parser("score", help="score photos or folders of photos")
+    score = _command(commands, "score", "score photos or folders of photos")
     score.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     score.add_argument("--out", required=True, help="scores CSV to write")
     score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
     score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
-    score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
+    score.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N", help=_JOBS_HELP)
     score.add_argument("--report", metavar="FILE.html",
                        help="also write an HTML page of the scores (with the overlays, when --overlays is given)")
     _add_qc_limits(score)
     score.set_defaults(run=_cmd_score)
 
-    batch = commands.add_parser("batch", help="score every photo of a manifest, resumably")
+    batch = _command(commands, "batch", "score every photo of a manifest, resumably")
     batch.add_argument("manifest", metavar="MANIFEST.csv")
     batch.add_argument("--out", required=True, metavar="DIR")
     batch.add_argument("--model", metavar="FILE")
-    batch.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="local workers (default: all cores)")
+    batch.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N", help=_JOBS_HELP)
     batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
     batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
     batch.add_argument("--no-maps", action="store_true",
@@ -173,28 +204,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_qc_limits(batch)
     batch.set_defaults(run=_cmd_batch)
 
-    calibrate = commands.add_parser("calibrate", help="fit the scorer to physician scores")
+    calibrate = _command(commands, "calibrate", "fit the scorer to physician scores")
     calibrate.add_argument("manifest", metavar="MANIFEST.csv")
     calibrate.add_argument("--out", required=True, metavar="MODEL.json")
     calibrate.add_argument("--scores", metavar="SCORES.csv", help="reuse these scores instead of scoring the photos")
-    calibrate.add_argument("--jobs", type=_jobs, default=1, metavar="N")
+    calibrate.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N", help=_JOBS_HELP)
     calibrate.add_argument("--folds", type=int, default=5, metavar="K",
                            help="cross-validation folds, grouped by subject (default 5)")
     calibrate.set_defaults(run=_cmd_calibrate)
 
-    validate = commands.add_parser("validate", help="agreement with physician scores")
+    validate = _command(commands, "validate", "agreement with physician scores",
+                        "Agreement of the scores with a reference (physicians' scores in the manifest): ICC, CCC, "
+                        "Bland-Altman, weighted kappa, as JSON, CSV, PNG and an HTML report. MANIFEST.csv needs "
+                        "'image' and any of the reference columns (see --reference-prefix).")
     validate.add_argument("scores", metavar="SCORES.csv")
     validate.add_argument("--reference", required=True, metavar="MANIFEST.csv")
     validate.add_argument("--out", required=True, metavar="DIR")
     validate.add_argument("--note", help="a note shown at the top of the report")
+    validate.add_argument("--reference-prefix", default="physician_", metavar="PREFIX",
+                          help="prefix of the reference columns in MANIFEST.csv (default physician_): PREFIXmasi, "
+                               "PREFIXmmasi, PREFIX<region>_area (0-6), PREFIX<region>_darkness (0-4), "
+                               "PREFIX<region>_homogeneity (0-4), regions forehead, right_malar, left_malar, chin")
     validate.set_defaults(run=_cmd_validate)
 
-    compare = commands.add_parser("compare", help="change across visits per subject")
+    compare = _command(commands, "compare", "change across visits per subject",
+                       "Change from baseline per subject, visit and arm; which changes exceed measurement noise; "
+                       "photos that failed or show another face, marked with their reason (CSV, PNG, HTML).")
     compare.add_argument("scores", metavar="SCORES.csv")
     compare.add_argument("--out", required=True, metavar="DIR")
     compare.add_argument("--sdc", type=_sdc_argument, metavar="POINTS|M=V,...",
-                         help="smallest detectable change: MASI points (0.64), or per measure "
-                              "(masi=0.64,lesion_area_pct=2.3)")
+                         help="smallest detectable change to judge changes by: MASI points, or per measure "
+                              "(masi=1.2,lesion_area_pct=2.5); overrides --retest's and the model's stored one "
+                              "(without any, compare says there is no noise judgement)")
     compare.add_argument("--retest", metavar="RETEST_SCORES.csv",
                          help="scores of repeat photos of stable subjects: measure the smallest detectable changes "
                               "from them (written to DIR/sdc.csv)")
@@ -205,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="measure the pigment left in each subject's baseline lesions (lesion_pigment_pct) "
                               "from the maps/ folder the batch wrote beside SCORES.csv and RETEST.csv, when there "
                               "(default: on)")
+    compare.add_argument("--model", metavar="FILE",
+                         help="scoring model whose stored smallest detectable change applies without --retest or "
+                              "--sdc, and which the panels use (default: the shipped model)")
+    compare.add_argument("--identity", action=argparse.BooleanOptionalAction, default=True,
+                         help="check that each subject's photos show one face (face shape and skin tone); a photo "
+                              "that does not match is flagged and not used (default: on)")
     compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
                          help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
                               "default: on)")

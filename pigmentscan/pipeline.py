@@ -10,6 +10,7 @@ work per photo small.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import cv2
@@ -56,7 +57,9 @@ class FaceScore:
     source : str
         The photo's path (or ``<array>``).
     masi, mmasi : float
-        The model's estimate of a physician's MASI (0–48) and mMASI (0–24).
+        MASI (0–48) and mMASI (0–24) of the scoring model: a calibrated model's estimate of
+        a physician's score; with the default model, which is not calibrated to physicians,
+        equal to ``masi_raw`` / ``mmasi_raw``.
     masi_raw, mmasi_raw : float
         The formulas applied to the graded components (their expected grades, see
         :func:`pigmentscan.scoring.expected_grade`), before calibration.
@@ -103,6 +106,18 @@ class FaceScore:
     @property
     def status(self) -> str:
         return self.qc.status
+
+    def __repr__(self) -> str:
+        """One line: the photo, the totals, the QC status and the model (the arrays stay out of it)."""
+        name = os.path.basename(str(self.source)) or str(self.source)
+        return (f"FaceScore({name!r}, masi={self.masi:.2f}, mmasi={self.mmasi:.2f}, status={self.status!r}, "
+                f"model={self.model!r})")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the overlay beside the table of regions (:func:`pigmentscan.overlay.score_html`)."""
+        from .overlay import score_html
+
+        return score_html(self)
 
     @property
     def analysis_points_px(self) -> np.ndarray:
@@ -329,7 +344,7 @@ def _score_one(task):
 
 
 def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
-                 qc_limits: QualityLimits | None = None) -> pd.DataFrame:
+                 qc_limits: QualityLimits | None = None, progress: bool = False) -> pd.DataFrame:
     """Score many photos; one row per photo, a bad photo is a row with ``status == "error"``.
 
     Parameters
@@ -342,6 +357,8 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
         Write one overlay PNG per scored photo into this folder.
     qc_limits : QualityLimits, optional
         Limits of the quality checks (see :func:`score_image`).
+    progress : bool
+        Show a progress bar (photos done, rate, time left) on stderr.
 
     Returns
     -------
@@ -360,9 +377,17 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
         # __main__ guard.
         from joblib import Parallel, delayed
 
-        rows = Parallel(n_jobs=jobs, backend="loky")(delayed(_score_one)(task) for task in tasks)
+        results = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(_score_one)(t) for t in tasks)
     else:
-        rows = [_score_one(task) for task in tasks]
+        results = (_score_one(task) for task in tasks)
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), unit="photo", desc="scoring", file=sys.stderr, disable=not progress,
+              dynamic_ncols=True) as bar:
+        rows = []
+        for row in results:  # in the order of the tasks
+            rows.append(row)
+            bar.update(1)
     for row, task in zip(rows, tasks):
         if not isinstance(task[0], (str, os.PathLike)):
             row["image"] = "<array>"

@@ -133,7 +133,8 @@ def test_killed_run_resumes_every_photo_once_and_rerun_scores_nothing(study, ful
     again = run_batch(study, out, jobs=2, progress=False)
     assert (again.n_processed, again.n_skipped, again.n_errors) == (0, N_FACES, 3)
     pd.testing.assert_frame_equal(read_scores(again.scores_path), scores)
-    assert sorted(p.name for p in out.iterdir()) == [".batch.lock", "maps", "overlays", "scores.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".batch.lock", "maps", "overlays", "scores.columns.json",
+                                                     "scores.csv"]
     scored = scores.loc[scores["status"] != "error", SHA_COLUMN]
     assert sorted(p.name for p in (out / "maps").iterdir()) == sorted(f"{sha}.npz" for sha in scored)
 

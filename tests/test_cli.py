@@ -31,7 +31,7 @@ def test_score_writes_one_row_and_one_overlay_per_photo(tmp_path):
         with Image.open(overlay) as image:
             assert image.mode == "RGB" and image.width > 600
             assert not image.info.get("exif") and not image.getexif()
-    assert [p.name for p in out.parent.iterdir()] == ["scores.csv"]  # nothing half-written left
+    assert sorted(p.name for p in out.parent.iterdir()) == ["scores.columns.json", "scores.csv"]  # nothing half-written
     # the report page: every photo listed with its MASI, its overlay embedded, nothing fetched from a network
     page = report.read_text(encoding="utf-8")
     assert page.count('src="data:image/jpeg;base64,') == len(photos)

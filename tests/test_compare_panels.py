@@ -195,8 +195,11 @@ def test_compare_embeds_one_panel_per_subject(trial, tmp_path):
     scores_path, _, _ = trial
     compare_files(scores_path, tmp_path / "with", panels=True)
     page = (tmp_path / "with" / "report.html").read_text()
-    images = re.findall(r'<img alt="before and after, subject (\w+)" src="data:image/png;base64,', page)
-    assert images == ["F004", "S021"]
+    images = re.findall(r'<img alt="before and after, subject (\w+)" src="data:image/jpeg;base64,', page)
+    assert images == ["F004", "S021"]  # downscaled JPEG panels keep the page small
+    # pigment that fades and acquisition drift do not make a subject's photos look like another face
+    photos = pd.read_csv(tmp_path / "with" / "photos.csv")
+    assert photos["same_face"].all() and photos["used"].all()
     assert main(["compare", str(scores_path), "--out", str(tmp_path / "without"), "--no-panels", "--no-maps"]) == 0
     assert "before and after" not in (tmp_path / "without" / "report.html").read_text()
     # the batch's maps/ beside the scores give the pigment left in the baseline lesions; --no-maps leaves it out

@@ -135,7 +135,8 @@ def test_score_image_takes_the_same_paths(cli_run):
 def test_overlays_carry_no_metadata_and_stay_in_their_folder(cli_run):
     overlays, root = cli_run["overlays"], cli_run["root"]
     written = sorted(p for p in root.rglob("*") if p.is_file() and FOLDER not in p.parts)
-    assert written == sorted([cli_run["out"]] + list(overlays.glob("*.png")))  # nothing anywhere else
+    dictionary = cli_run["out"].with_name(cli_run["out"].stem + ".columns.json")
+    assert written == sorted([cli_run["out"], dictionary] + list(overlays.glob("*.png")))  # nothing anywhere else
     assert len(list(overlays.glob("*.png"))) == (cli_run["table"]["status"] != "error").sum()
     assert (overlays / "x_.._.._evil.png").is_file()
     for overlay in overlays.glob("*.png"):
@@ -165,7 +166,8 @@ def test_an_unexpected_exception_in_one_photo_is_an_error_row(tmp_path, face_pat
 
     monkeypatch.setattr(pigmentscan.pipeline, "score_image", flaky)
     out = tmp_path / "s.csv"
-    assert main(["score", str(folder), "--out", str(out), "--overlays", str(tmp_path / "ov")]) == 0
+    # --jobs 1: the patched score_image runs in this process (the default uses worker processes)
+    assert main(["score", str(folder), "--out", str(out), "--overlays", str(tmp_path / "ov"), "--jobs", "1"]) == 0
     table = pd.read_csv(out, keep_default_na=False).set_index("image")
     assert table.loc[str(folder / "boom.jpg"), "status"] == "error"
     assert table.loc[str(folder / "boom.jpg"), "error"] == "RuntimeError: simulated bug deep inside the analysis"

@@ -92,6 +92,15 @@ def test_remaining_pigment_follows_the_lesions_contrast(maps, factor):
         assert region["pigment_change_od"] == pytest.approx((factor - 1) * region["baseline_pigment_od"], abs=1e-6)
 
 
+def test_lesions_lighter_than_normal_skin_count_as_no_pigment_never_below(maps):
+    # a negative map puts the baseline's lesions below the normal skin: -50 % of the pigment is
+    # not a quantity, so it is 0 with a note (and a change below -100 % cannot be produced)
+    small, _ = maps
+    change = lesion_pigment_change(small, scaled(small, -0.5))
+    assert change.remaining_pct == 0.0 and "-50 %" in change.note and "lighter" in change.note
+    assert all(region["remaining_pct"] == 0.0 for region in change.regions.values())
+
+
 def test_drift_of_the_whole_map_and_the_later_lesion_mask_do_not_count(maps):
     small, _ = maps
     # exposure or white balance move the whole melanin map; the common normal skin moves with it

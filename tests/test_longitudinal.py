@@ -64,26 +64,25 @@ def test_changes_match_hand_arithmetic():
     changes = changes_from_baseline(_trial())
     sub = changes[changes["subject"] == "002"]
     assert sub["visit"].tolist() == ["baseline", "week 4", "week 12"]
-    assert sub["visit_order"].tolist() == [0, 1, 2]
+    assert sub["visit_order"].tolist() == [0, 1, 3]  # week 8 (subject 005's failed photo) is a visit of the study
     assert sub["is_baseline"].tolist() == [True, False, False]
     base, w4, w12 = (_at(changes, "002", v) for v in ("baseline", "week 4", "week 12"))
     assert base["masi_change"] == 0 and base["masi_change_pct"] == 0 and base["masi_baseline"] == 8
     assert w4["masi_change"] == 6 - 8 and w4["masi_change_pct"] == pytest.approx(-25.0)
-    assert w4["masi_improvement_rate"] == pytest.approx(0.25)
     assert w12["masi_change"] == 2 - 8 and w12["masi_change_pct"] == pytest.approx(-75.0)
     assert w12["mmasi_change"] == pytest.approx(1 - 4)
     assert w12["forehead_area_pct_change"] == pytest.approx(6 - 24)
     assert w12["forehead_darkness_change"] == pytest.approx(0.5 - 2)
-    assert w12["forehead_melanin_contrast_improvement_rate"] == pytest.approx((0.8 - 0.2) / 0.8)
+    assert w12["forehead_melanin_contrast_change_pct"] == pytest.approx(100 * (0.2 - 0.8) / 0.8)
     worse = _at(changes, "004", "week 12")  # 10 -> 11: worse, negative improvement
     assert worse["masi_change"] == 1 and worse["masi_change_pct"] == pytest.approx(10.0)
-    assert worse["masi_improvement_rate"] == pytest.approx(-0.1)
+    assert not worse["masi_responder_50"]
 
 
 def test_responders_at_exact_thresholds():
     changes = changes_from_baseline(_trial())
     exactly_half = _at(changes, "001", "week 12")  # 10 -> 5
-    assert exactly_half["masi_improvement_rate"] == 0.5
+    assert exactly_half["masi_change_pct"] == -50.0
     assert exactly_half["masi_responder_50"] and not exactly_half["masi_responder_75"]
     three_quarters = _at(changes, "002", "week 12")  # 8 -> 2
     assert three_quarters["masi_responder_50"] and three_quarters["masi_responder_75"]
@@ -95,11 +94,37 @@ def test_responders_at_exact_thresholds():
     assert _at(changes_from_baseline(trap), "x", "week 12")["masi_responder_75"]
 
 
-def test_error_rows_are_skipped():
+def test_error_rows_are_not_averaged_but_their_visit_stays_with_its_reason():
     changes = changes_from_baseline(_trial())
     kept = _at(changes, "003", "week 4")
     assert kept["masi"] == 10 and kept["n_images"] == 1  # the status-error 99 is not averaged in
-    assert not ((changes["subject"] == "005") & (changes["visit"] == "week 8")).any()
+    assert kept["n_images_failed"] == 1 and kept["qc_status"] == "ok"
+    assert kept["qc_reasons"] == "003_week 4.jpg: not scored: no face found"
+    failed = _at(changes, "005", "week 8")  # a visit whose only photo failed is shown, not dropped
+    assert failed["n_images"] == 0 and failed["qc_status"] == "error" and math.isnan(failed["masi"])
+    assert "005_week 8.jpg: not scored: no face found" in failed["qc_reasons"]
+    assert math.isnan(failed["masi_change"]) and pd.isna(failed["masi_responder_50"])
+
+
+def test_warned_photos_are_used_and_flagged():
+    scores = pd.DataFrame([_row("w", "baseline", 10.0), _row("w", "week 4", 6.0) | {
+        "status": "warn", "error": "photo soft (blur 0.70, warn beyond 0.65)"}])
+    visit = _at(changes_from_baseline(scores), "w", "week 4")
+    assert visit["masi_change"] == -4.0 and visit["qc_status"] == "warn"
+    assert visit["qc_reasons"] == "w_week 4.jpg: QC warning: photo soft (blur 0.70, warn beyond 0.65)"
+
+
+def test_no_percent_change_of_grades_or_of_a_measure_already_relative_to_baseline():
+    scores = pd.DataFrame([_row("g", "baseline", 8.0) | {"lesion_pigment_pct": 100.0},
+                           _row("g", "week 4", 4.0) | {"lesion_pigment_pct": 60.0}])
+    changes = changes_from_baseline(scores)
+    assert "forehead_darkness_change" in changes and "forehead_darkness_change_pct" not in changes
+    assert "lesion_pigment_pct_change" in changes and "lesion_pigment_pct_change_pct" not in changes
+    assert _at(changes, "g", "week 4")["lesion_pigment_pct_change"] == -40.0
+    assert not any("improvement_rate" in c for c in changes.columns)
+    # responders are undefined at baseline (NA), decided later
+    assert pd.isna(_at(changes, "g", "baseline")["masi_responder_50"])
+    assert _at(changes, "g", "week 4")["masi_responder_50"]
 
 
 def test_subjects_without_usable_baseline_are_reported():
@@ -149,7 +174,7 @@ def test_zero_baseline_and_sdc():
     changes = changes_from_baseline(scores, sdc=2.0)
     zero = _at(changes, "z", "week 4")
     assert zero["masi_change"] == 1.0 and math.isnan(zero["masi_change_pct"])
-    assert math.isnan(zero["masi_improvement_rate"]) and pd.isna(zero["masi_responder_50"])
+    assert pd.isna(zero["masi_responder_50"])
     # |-2.5| > 2 is beyond the SDC; |-2.0| is not (strictly greater); no change at baseline.
     assert changes.set_index(["subject", "visit"])["beyond_sdc"].to_dict() == {
         ("y", "baseline"): False, ("y", "week 4"): True, ("y", "week 12"): False,
@@ -164,13 +189,16 @@ def test_group_summary_interval_matches_scipy_t():
     assert row["n"] == 3
     assert row["masi_change_mean"] == pytest.approx(change.mean())
     assert (row["masi_change_ci_low"], row["masi_change_ci_high"]) == pytest.approx((low, high))
-    rate = np.array([0.5, 0.75, 0.25])
-    low, high = stats.t.interval(0.95, df=2, loc=rate.mean(), scale=stats.sem(rate))
-    assert (row["masi_improvement_rate_ci_low"], row["masi_improvement_rate_ci_high"]) == pytest.approx((low, high))
-    assert row["masi_responder_50_share"] == pytest.approx(2 / 3)
-    assert row["masi_responder_75_share"] == pytest.approx(1 / 3)
-    assert row["beyond_sdc_share"] == pytest.approx(1.0)
-    assert summary["visit"].tolist() == ["baseline", "week 4", "week 12"] * 2
+    pct = np.array([-50.0, -75.0, -25.0])
+    low, high = stats.t.interval(0.95, df=2, loc=pct.mean(), scale=stats.sem(pct))
+    assert (row["masi_change_pct_ci_low"], row["masi_change_pct_ci_high"]) == pytest.approx((low, high))
+    assert row["masi_responder_50_fraction"] == pytest.approx(2 / 3)
+    assert row["masi_responder_75_fraction"] == pytest.approx(1 / 3)
+    assert row["beyond_sdc_fraction"] == pytest.approx(1.0)
+    assert not any(c.endswith("_share") or "improvement_rate" in c for c in summary.columns)  # fractions: _fraction
+    # week 8 was a visit of arm B (subject 005's photo failed): it has a row with no subject counted
+    assert summary["visit"].tolist() == ["baseline", "week 4", "week 12"] + ["baseline", "week 4", "week 8", "week 12"]
+    assert summary.loc[summary["visit"] == "week 8", "n"].tolist() == [0]
 
 
 def test_two_arms_mann_whitney_and_rank_biserial():
@@ -182,8 +210,8 @@ def test_two_arms_mann_whitney_and_rank_biserial():
     assert row["effect_size"] == pytest.approx(-1.0)
     assert row["hl_shift"] == pytest.approx(-4.0)  # median of the 9 pairwise differences a_i - b_j
     assert (row["n_A"], row["n_B"], row["median_A"], row["median_B"]) == (3, 3, -5.0, -1.0)
-    rate = arms[(arms["visit"] == "week 12") & (arms["measure"] == "masi_improvement_rate")].iloc[0]
-    assert rate["effect_size"] == pytest.approx(1.0)
+    pct = arms[(arms["visit"] == "week 12") & (arms["measure"] == "masi_change_pct")].iloc[0]
+    assert pct["effect_size"] == pytest.approx(-1.0)  # arm A's percent changes all below arm B's
     assert set(arms["visit"]) == {"week 4", "week 12"}
     only = compare_arms(changes_from_baseline(_trial()), visit="week 4")
     assert set(only["visit"]) == {"week 4"}
@@ -205,8 +233,8 @@ def test_without_arms():
     scores = _trial().drop(columns="arm")
     comparison = compare(scores)
     assert comparison.arms.empty and "arm" not in comparison.summary.columns
-    assert comparison.summary["visit"].tolist() == ["baseline", "week 4", "week 12"]
-    assert comparison.summary["n"].tolist() == [6, 6, 6]
+    assert comparison.summary["visit"].tolist() == ["baseline", "week 4", "week 8", "week 12"]
+    assert comparison.summary["n"].tolist() == [6, 6, 0, 6]
 
 
 def test_to_dict_is_json_ready():
@@ -231,8 +259,9 @@ def test_report_files_are_self_contained_deterministic_and_local(tmp_path):
     assert isinstance(comparison, Comparison)
     assert "001" in set(comparison.changes["subject"])  # identifiers stay text
     out = tmp_path / "out"
-    names = {"changes.csv", "summary.csv", "arms.csv", "trajectories.png", "trajectories_by_subject.png",
-             "group_change.png", "report.html"}
+    tables = {"changes", "summary", "arms", "photos"}  # each CSV with its data dictionary
+    names = {f"{t}.csv" for t in tables} | {f"{t}.columns.json" for t in tables} | {
+        "trajectories.png", "trajectories_by_subject.png", "group_change.png", "report.html"}
     assert {p.name for p in out.iterdir()} == names  # no temporary files left behind
     assert {p.name for p in tmp_path.iterdir()} == {"in", "out"}
     assert {p.name for p in source.parent.iterdir()} == {"scores.csv"}

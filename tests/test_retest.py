@@ -132,7 +132,7 @@ def test_compare_takes_a_retest_result_and_summarises_detection():
     comparison = compare(_visits(), sdc=reliability)
     assert comparison.detect_by == ("lesion_area_pct",) and set(comparison.sdc) == {"masi", "mmasi", "lesion_area_pct"}
     summary = comparison.summary.set_index("visit")
-    assert (summary.loc["week 4", "improved_share"], summary.loc["week 8", "worsened_share"]) == (1.0, 1.0)
+    assert (summary.loc["week 4", "improved_fraction"], summary.loc["week 8", "worsened_fraction"]) == (1.0, 1.0)
     assert summary.loc["week 4", "lesion_area_pct_change_mean"] == pytest.approx(-4.0)
 
 
@@ -145,8 +145,8 @@ def test_compare_files_and_cli_measure_the_sdc_from_retest_scores(tmp_path, caps
     written = pd.read_csv(tmp_path / "api" / "sdc.csv").set_index("measure")["sdc"]
     assert written.to_dict() == pytest.approx(comparison.sdc)
     html = (tmp_path / "api" / "report.html").read_text(encoding="utf-8")
-    assert "Smallest detectable changes" in html and "1 of 1 subjects improved" not in html  # week 8 worsened
-    assert "0 of 1 subjects improved beyond measurement noise and 1 worsened" in html
+    assert "(SDC, 95 %) of repeat photography; source: measured on the retest photos retest.csv" in html
+    assert "At week 8: 0 of 1 improved beyond noise, 1 worsened, 0 within noise." in html  # week 8 worsened
 
     assert main(["compare", str(scores), "--out", str(tmp_path / "cli"), "--retest", str(retest),
                  "--sdc", "masi=5", "--no-panels"]) == 0

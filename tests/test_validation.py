@@ -312,7 +312,7 @@ def _write_inputs(tmp_path, visits, mmasi=True):
 def _check_report(tmp_path, out, expected_pngs, n_subjects):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "out", "scores.csv"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["agreement.json", "agreement.csv", "report.html", *expected_pngs])
+    assert names == sorted(["agreement.json", "agreement.csv", "agreement.columns.json", "report.html", *expected_pngs])
     doc = json.loads((out / "agreement.json").read_text())
     meta = doc["metadata"]
     assert meta["n_photos"] == len(pd.read_csv(tmp_path / "scores.csv")) - 1 and meta["n_photos_excluded"] == 1
@@ -360,7 +360,50 @@ def test_write_validation_report_from_tables(tmp_path):
     scores, manifest = scores.drop(columns="masi"), manifest.drop(columns="physician_masi")
     merged = merge_scores(scores, manifest)
     paths = write_validation_report(validate(scores, manifest), merged, tmp_path / "r")
-    assert sorted(paths) == ["csv", "html", "json"]  # no MASI or mMASI: no figures
+    assert sorted(paths) == ["columns", "csv", "html", "json"]  # no MASI or mMASI: no figures
     assert all(p.parent == tmp_path / "r" and p.exists() for p in paths.values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
     assert "<h2>Summary</h2>" in paths["html"].read_text()
+
+
+# --- undefined statistics and other reference columns (issue #37) --------------------------------
+
+def test_a_constant_reference_makes_agreement_undefined_not_zero():
+    # the physician graded every photo 2: ICC, CCC, correlation and kappa have nothing to agree on
+    a = agreement([1.0, 2, 3, 4], [2.0, 2, 2, 2], ordinal_labels=range(5))
+    for key in ("icc2_1", "icc2_1_ci_low", "icc3_1", "ccc", "pearson_r", "kappa_quadratic"):
+        assert math.isnan(a[key]), key
+    assert "reference gives every photo the same value (2)" in a["reason"]
+    assert a["bias"] == pytest.approx(0.5) and a["mae"] == pytest.approx(1.0)  # differences stay defined
+
+
+def test_reference_columns_by_another_prefix_give_the_same_statistics():
+    scores, manifest = _study(offset=1.5)
+    renamed = manifest.rename(columns=lambda c: c.replace("physician_", "derm_"))
+    table, other = validate(scores, manifest), validate(scores, renamed, reference_prefix="derm_")
+    stats = [c for c in table.columns if c not in ("physician", "reason")]
+    pd.testing.assert_frame_equal(table[stats], other[stats])
+    assert set(other["physician"]) == {c.replace("physician_", "derm_") for c in table["physician"]}
+    with pytest.raises(ManifestError, match="derm_masi"):  # the prefix is not physician_ there
+        validate(scores, manifest, reference_prefix="derm_")
+
+
+def test_the_report_opens_with_agreement_in_plain_words_and_names_what_is_not_defined(tmp_path):
+    scores, manifest = _study(offset=1.5, visits=("baseline", "week 4"))
+    manifest["physician_forehead_darkness"] = 2  # a constant reference grade
+    scores.to_csv(tmp_path / "scores.csv", index=False)
+    manifest.rename(columns=lambda c: c.replace("physician_", "derm_")).to_csv(tmp_path / "derm.csv", index=False)
+    from pigmentscan.cli import main
+
+    assert main(["validate", str(tmp_path / "scores.csv"), "--reference", str(tmp_path / "derm.csv"),
+                 "--out", str(tmp_path / "out"), "--reference-prefix", "derm_"]) == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    headline = html[html.index('class="headline"'):html.index("</div>", html.index('class="headline"'))]
+    assert html.index('class="headline"') < html.index("<table")  # the summary comes first
+    assert "derm_* columns" in headline and "MASI (7 photos): ICC(2,1) " in headline
+    assert "physicians agree with each other (ICC 0.82, Majid et al. 2016)" in headline
+    assert "pigmentscan reads 1.5 points higher on average" in headline  # the offset, as bias
+    # the darkness grade the dermatologist gave every photo: agreement not defined, said so, not printed as 0
+    row = html[html.index("<td class=\"text\">forehead</td><td class=\"text\">darkness</td>"):]
+    assert "not defined (the reference gives every photo the same value (2)" in row[:row.index("</tr>")]
+    assert "icc2_1" in html[html.index("<details>"):]  # the raw table is there, folded away

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..dictionary import write_dictionary
 from ..errors import ManifestError
 from ..face_maps import MAPS_DIR, maps_path
 from ..io import atomic_write_bytes, atomic_write_text, read_manifest
@@ -208,6 +209,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
         rows = [{k: v for k, v in final[i].items() if k != "_skipped"} for i in range(len(manifest))]
         frame = rows_to_frame(rows)
         atomic_write_text(scores_path, frame.to_csv(index=False, lineterminator="\n"))
+        write_dictionary(frame, scores_path, "scores")
 
     n_skipped = sum(1 for row in final.values() if row.get("_skipped") and row["status"] != "error")
     n_errors = int((frame["status"] == "error").sum())

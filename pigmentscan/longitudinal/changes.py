@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import io as _io
 from ..errors import ManifestError
+from ..qc import worst_status
 from ..regions import REGION_KEYS
 from ..scoring.grading import REGION_WEIGHTS
 
@@ -22,6 +24,9 @@ _EPS = 1e-9
 _ID_COLUMNS = ("subject", "visit", "arm", "date")
 #: Measures whose change can be tested against a smallest detectable change (reliability.py).
 DETECTION_MEASURES = ("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct")
+#: Measures without a percent change: lesion_pigment_pct is already a percentage of the baseline's
+#: pigment (its change is in those points), and the darkness grades are ordinal.
+_NO_PERCENT_CHANGE = ("lesion_pigment_pct",) + tuple(f"{r}_darkness" for r in REGION_KEYS)
 
 
 def lesion_area_pct(scores: pd.DataFrame) -> pd.Series:
@@ -65,8 +70,10 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
     if all(f"{r}_area_pct" in frame.columns for r in REGION_KEYS):
         frame["lesion_area_pct"] = lesion_area_pct(frame)
         measures.insert(len([m for m in measures if m in ("masi", "mmasi", "lesion_pigment_pct")]), "lesion_area_pct")
-    status = frame["status"].map(lambda v: (_text(v) or "").lower()) if "status" in frame.columns else None
-    frame["_usable"] = True if status is None else status.ne("error").to_numpy()
+    frame["_status"] = frame["status"].map(lambda v: (_text(v) or "ok").lower()) if "status" in frame.columns else "ok"
+    # A photo is used when it was scored and, where faces were compared (identity.check_identity), is the subject's.
+    frame["_same_face"] = _flag(frame, "same_face")
+    frame["_usable"] = frame["_status"].ne("error").to_numpy() & ~frame["_same_face"].eq(False).fillna(False).to_numpy()
 
     keys, bad = [], []
     for label in frame["visit"]:
@@ -91,6 +98,61 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
         return frame, measures, False
     what = f"visit labels {sorted(set(bad))[:5]} cannot be ordered" if bad else "some rows have no visit"
     raise ManifestError(None, f"{what}: use labels like 'baseline', 'week 4', 'V2', or add an ISO 'date' column")
+
+
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column as nullable booleans ("False" read from a CSV included); all NA when absent."""
+    if column not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    words = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+    return frame[column].map(lambda v: words.get(str(v).strip().lower(), pd.NA)).astype("boolean")
+
+
+def _photo_problem(row) -> str:
+    """What is wrong with one photo, for the visit's ``qc_reasons`` (empty when nothing)."""
+    name = Path(str(row.get("image") or "")).name or "photo"
+    problems = []
+    if row["_status"] == "error":
+        problems.append(f"not scored: {_text(row.get('error')) or 'error'}")
+    elif row["_status"] == "warn":
+        problems.append(f"QC warning: {_text(row.get('error')) or _text(row.get('qc_reasons')) or 'see qc columns'}")
+    if row.get("_same_face") is False:
+        problems.append(f"not used: {_text(row.get('identity_note')) or 'not the same face'}")
+    return f"{name}: " + "; ".join(problems) if problems else ""
+
+
+def _visit_quality(at: pd.DataFrame) -> dict:
+    """``qc_status``, ``qc_reasons``, ``same_face``, ``identity_note`` of the photos of one visit."""
+    used = at[at["_usable"]]
+    problems = [p for p in (_photo_problem(row) for row in at.to_dict("records")) if p]
+    same = at["_same_face"].dropna()
+    notes = sorted({_text(n) for n in at.get("identity_note", ())} - {None})
+    return {"qc_status": worst_status(*(used if len(used) else at)["_status"]),
+            "qc_reasons": " | ".join(problems),
+            "same_face": pd.NA if same.empty else bool(same.all()), "identity_note": "; ".join(notes)}
+
+
+def photo_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Every photo in subject and visit order: its QC status and reason, whether it was used.
+
+    Columns (those the scores have): ``subject``, ``arm``, ``visit``, ``date``, ``image``,
+    ``status``, ``error``, ``used`` (in the changes: scored, and not another face), the identity
+    columns of :func:`~pigmentscan.longitudinal.check_identity`, ``lesion_pigment_pct`` and
+    ``lesion_pigment_note``.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"image": ["b.jpg", "a.jpg"], "subject": "1", "visit": ["week 4", "baseline"],
+    ...                        "status": ["error", "ok"], "error": ["no face found", ""], "masi": [None, 3.0]})
+    >>> photo_table(scores)[["image", "used"]].values.tolist()
+    [['a.jpg', True], ['b.jpg', False]]
+    """
+    frame, _, _ = _prepare(scores)
+    frame["used"] = frame["_usable"].astype(bool)
+    columns = [c for c in ("subject", "arm", "visit", "date", "image", "status", "error", "used", "face_distance_iod",
+                           "skin_tone_difference_deg", "same_face", "identity_note", "lesion_pigment_pct",
+                           "lesion_pigment_note") if c in frame.columns]
+    return frame.sort_values(["subject", "_rank"], kind="stable")[columns].reset_index(drop=True)
 
 
 def visit_means(scores: pd.DataFrame) -> pd.DataFrame:
@@ -167,14 +229,32 @@ def detect_changes(changes: pd.DataFrame, sdc, detect_by=None) -> pd.DataFrame:
     return changes
 
 
+def _baseline_note(sub: pd.DataFrame, by_label: bool) -> str:
+    """Why a subject (its rows in visit order) has no changes, or empty."""
+    first = sub[sub["_rank"].eq(sub["_rank"].iloc[0])]
+    used = first[first["_usable"]]
+    if by_label and sub["_late"].iloc[0]:
+        return f"no baseline visit (first visit: {sub['visit'].iloc[0]})"
+    if used.empty:
+        if first["_same_face"].eq(False).fillna(False).any():  # the photo's own row says why (qc_reasons)
+            return "baseline photo not used: not the same face as the subject's other photos"
+        errors = sorted({_text(e) or "error" for e in first.get("error", pd.Series("error", index=first.index))})
+        return f"baseline photo not scored ({'; '.join(errors)})"
+    if used["masi"].isna().all():
+        return "baseline MASI missing"
+    return ""
+
+
 def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> pd.DataFrame:
     """Change of each measure from each subject's baseline visit.
 
     Parameters
     ----------
     scores : pandas.DataFrame
-        Scores table (CONTRACT.md); optional ``arm`` and ``date``. Rows with status ``error``
-        are skipped; several usable photos of one subject at one visit are averaged (``n_images``).
+        Scores table (CONTRACT.md); optional ``arm`` and ``date``, and the identity columns of
+        :func:`~pigmentscan.longitudinal.check_identity`. Photos with status ``error`` or
+        ``same_face`` false are not used, but their visit keeps its row (NaN measures, the reason
+        in ``qc_reasons``); several usable photos of one subject at one visit are averaged.
     sdc : float, mapping or RetestReliability, optional
         Smallest detectable change: MASI points, or ``{measure: sdc}`` for any of
         ``DETECTION_MEASURES`` (in the measure's units), or the result of
@@ -190,15 +270,19 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
     Returns
     -------
     pandas.DataFrame
-        One row per subject x visit, baseline included (change 0): ``subject``, [``arm``],
-        ``visit``, ``visit_order`` (0, 1, ... in study order), [``date``, ``days_from_baseline``],
-        ``n_images``, ``is_baseline``, ``note``; for masi, mmasi, ``lesion_pigment_pct`` (when the
+        One row per subject x visit with a photo, baseline included (change 0): ``subject``,
+        [``arm``], ``visit``, ``visit_order`` (0, 1, ... in study order), ``n_images`` (photos
+        used), ``n_images_failed`` (not used), ``qc_status`` (worst status of the photos used,
+        else of all the visit's photos: ``error`` when none was scored), ``qc_reasons`` (each photo with a problem: file name and
+        reason), ``same_face`` and ``identity_note`` (NA / empty when not checked), ``note``,
+        ``is_baseline``, [``date``, ``days_from_baseline``]; for masi, mmasi, ``lesion_pigment_pct`` (when the
         scores have it: :func:`~pigmentscan.longitudinal.add_lesion_pigment`), ``lesion_area_pct`` (see
         :func:`lesion_area_pct`; when every region's area is present) and each region's ``area_pct``,
         ``darkness`` and ``melanin_contrast`` (those present): ``<m>``, ``<m>_baseline``,
         ``<m>_change`` (visit - baseline), ``<m>_change_pct`` (change / baseline * 100, NaN when
-        baseline is 0), ``<m>_improvement_rate`` ((baseline - visit) / baseline); for masi and
-        mmasi ``<m>_responder_50`` / ``_75`` (improvement >= 50 % / 75 %, nullable boolean).
+        baseline is 0; not for the ordinal darkness grades, nor for ``lesion_pigment_pct``, which
+        is already % of the baseline); for masi and mmasi ``<m>_responder_50`` / ``_75``
+        (improvement >= 50 % / 75 %, nullable boolean, NA at baseline).
         A subject without a usable baseline keeps its values, has a ``note`` and NaN changes.
 
     Examples
@@ -215,25 +299,17 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         arms = sorted(set(sub["arm"].dropna())) if has_arm else []
         if len(arms) > 1:
             raise ManifestError(None, f"subject {subject} is listed in several arms {arms}")
-        first, usable = sub["_rank"].iloc[0], sub[sub["_usable"]]
-        note = ""
-        if by_label and sub["_late"].iloc[0]:
-            note = f"no baseline visit (first visit: {sub['visit'].iloc[0]})"
-        elif not usable["_rank"].eq(first).any():
-            note = f"baseline photo not scored (status error at {sub['_label'].iloc[0]})"
-        elif usable.loc[usable["_rank"].eq(first), "masi"].isna().all():
-            note = "baseline MASI missing"
-        groups = list(usable.groupby("_rank", sort=True))
-        if not usable["_rank"].eq(first).any():  # show the failed first visit, never drop the subject
-            groups.insert(0, (first, sub[sub["_rank"].eq(first)].assign(**{m: np.nan for m in measures})))
-        for rank, at in groups:
+        first = sub["_rank"].iloc[0]
+        note = _baseline_note(sub, by_label)
+        for rank, at in sub.groupby("_rank", sort=True):  # every visit, its failed photos too: nothing vanishes
+            used = at[at["_usable"]]
             row = {"subject": subject, "arm": arms[0] if arms else None, "visit": at["_label"].iloc[0], "_rank": rank,
-                   "n_images": int(at["_usable"].sum()), "note": note,
+                   "n_images": len(used), "n_images_failed": len(at) - len(used), **_visit_quality(at), "note": note,
                    "is_baseline": bool(rank == first) and not note.startswith("no baseline visit")}
             if has_date:
                 delta = at["_date"].min() - sub["_date"].iloc[0]
                 row["date"], row["days_from_baseline"] = at["_date"].min(), delta.days if pd.notna(delta) else math.nan
-            rows.append(row | at[measures].mean().to_dict())
+            rows.append(row | used[measures].mean().to_dict())
     changes = pd.DataFrame(rows).drop(columns=[] if has_arm else ["arm"])
     if has_date:
         changes["date"] = pd.to_datetime(changes["date"]).dt.strftime("%Y-%m-%d")
@@ -252,11 +328,12 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         base = base.where(valid)
         nonzero = base.where(base != 0)
         changes[f"{m}_baseline"], changes[f"{m}_change"] = base, changes[m] - base
-        changes[f"{m}_change_pct"] = (changes[m] - base) / nonzero * 100.0
-        changes[f"{m}_improvement_rate"] = rate = (base - changes[m]) / nonzero
+        if m not in _NO_PERCENT_CHANGE:
+            changes[f"{m}_change_pct"] = (changes[m] - base) / nonzero * 100.0
+        improvement = (base - changes[m]) / nonzero
         for threshold in RESPONDER_THRESHOLDS if m in ("masi", "mmasi") else ():
-            flag = pd.Series(rate >= threshold - _EPS, dtype="boolean").mask(rate.isna())
-            changes[f"{m}_responder_{round(threshold * 100)}"] = flag
+            flag = pd.Series(improvement >= threshold - _EPS, dtype="boolean")
+            changes[f"{m}_responder_{round(threshold * 100)}"] = flag.mask(improvement.isna() | changes["is_baseline"])
     if sdc is not None:
         changes = detect_changes(changes, sdc, detect_by)
     return changes.sort_values(["subject", "visit_order"], kind="stable").reset_index(drop=True)

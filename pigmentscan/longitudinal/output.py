@@ -1,133 +1,52 @@
-"""Figures, the HTML report and the files of a comparison (the only part that writes)."""
+"""The files of a comparison (the only part of :mod:`pigmentscan.longitudinal` that reads and writes).
+
+:func:`compare_files` reads a scores CSV, checks each subject's photos show one face
+(:mod:`.identity`), adds the pigment left in the baseline lesions from the batch's maps
+(:mod:`.pigment`), chooses the smallest detectable change (given, measured on retest photos, or
+stored with the scoring model) and writes the tables, their data dictionaries, the figures and
+the report (:func:`write_comparison_report`).
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import io as _io
+from ..dictionary import write_dictionary
 from ..errors import ManifestError
 from ..face_maps import MAPS_DIR
-from .changes import sdc_mapping
+from .changes import DETECTION_MEASURES, _prepare, sdc_mapping
+from .figures import group_figures, subject_figures
+from .identity import check_identity, face_points
 from .pigment import add_lesion_pigment
-from .reliability import smallest_detectable_change
-from .statistics import CONFIDENCE, Comparison, _visit_name, compare
+from .reliability import RetestReliability, model_sdc, smallest_detectable_change
+from .report import comparison_page
+from .statistics import Comparison, compare
 
-# One panel per subject only up to this many subjects (presentation choice).
-_SMALL_MULTIPLES_MAX = 16
-_MEASURE_NAMES = {"masi": "MASI (points)", "mmasi": "mMASI (points)",
-                  "lesion_area_pct": "lesion area (% of the regions)",
-                  "lesion_pigment_pct": "pigment in the baseline lesions (% of baseline)"}
+_PNG, _JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 
-def _figures(comparison: Comparison) -> dict:
-    """Trajectory figures on an Agg canvas (pyplot's global backend is left alone)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    changes, summary = comparison.changes, comparison.summary
-    ticks = changes.groupby("visit_order")[["visit"]].apply(_visit_name)
-    arm_of = changes.groupby("subject")["arm"].first() if "arm" in changes.columns else {}
-    colour = {arm: f"C{i % 10}" for i, arm in enumerate(sorted(set(changes.get("arm", pd.Series()).dropna())))}
-
-    def axes_grid(nrows=1, ncols=1, size=(7, 4.2)):
-        figure = Figure(figsize=size)
-        FigureCanvasAgg(figure)  # Agg, whatever backend pyplot uses
-        return figure, figure.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-
-    def style(ax, ylabel, title):
-        ax.set_xticks(ticks.index, ticks.tolist(), rotation=30, fontsize=8)
-        ax.set(ylabel=ylabel, title=title)
-        ax.grid(alpha=0.3)
-
-    figures = {}
-    figure, axes = axes_grid()
-    labelled = set()
-    for subject, sub in changes.groupby("subject", sort=True):
-        arm = arm_of.get(subject)
-        label = arm if arm in colour and arm not in labelled else None
-        labelled.add(arm)
-        axes[0, 0].plot(sub["visit_order"], sub["masi"], "o-", alpha=0.7, color=colour.get(arm, "C0"), label=label)
-    style(axes[0, 0], "MASI (0-48)", "MASI per subject")
-    if len(arm_of):
-        axes[0, 0].legend(title="arm", fontsize=8)
-    figures["trajectories"] = figure
-
-    subjects = sorted(changes["subject"].unique())
-    if 1 < len(subjects) <= _SMALL_MULTIPLES_MAX:
-        ncols = min(4, len(subjects))
-        nrows = math.ceil(len(subjects) / ncols)
-        figure, axes = axes_grid(nrows, ncols, (2.6 * ncols, 2.2 * nrows))
-        for ax, subject in zip(axes.flat, subjects):
-            sub, arm = changes[changes["subject"] == subject], arm_of.get(subject)
-            ax.plot(sub["visit_order"], sub["masi"], "o-", color=colour.get(arm, "C0"))
-            style(ax, "MASI", subject if arm is None else f"{subject} ({arm})")
-            ax.label_outer()
-        for ax in list(axes.flat)[len(subjects):]:
-            ax.set_visible(False)
-        figures["trajectories_by_subject"] = figure
-
-    if summary.empty:
-        return figures
-    figure, axes = axes_grid()
-    ax = axes[0, 0]
-    groups = summary.groupby("arm", sort=True, dropna=False) if "arm" in summary.columns else [("all", summary)]
-    for i, (arm, group) in enumerate(groups):
-        y = group["masi_change_mean"].to_numpy(float)
-        err = np.vstack([y - group["masi_change_ci_low"], group["masi_change_ci_high"] - y])
-        ax.errorbar(group["visit_order"].to_numpy(float) + 0.06 * i, y, yerr=np.nan_to_num(err), fmt="o-", capsize=3,
-                    color=colour.get(arm, f"C{i}"), label=str(arm))
-    ax.axhline(0, color="grey", lw=0.8)
-    style(ax, "MASI change from baseline (points)", f"Mean MASI change with {CONFIDENCE:.0%} CI")
-    ax.legend(fontsize=8)
-    figures["group_change"] = figure
-    return figures
+def _picture(subject, data) -> tuple[bytes, str]:
+    data = bytes(data)
+    if data.startswith(_PNG):
+        return data, "image/png"
+    if data.startswith(_JPEG):
+        return data, "image/jpeg"
+    raise ValueError(f"panel for subject {subject!r} is not PNG or JPEG data")
 
 
-def _plain_language(comparison: Comparison) -> list[str]:
-    changes, summary, arms = comparison.changes, comparison.summary, comparison.arms
-    n_all, n_ok = changes["subject"].nunique(), changes.loc[changes["note"].eq(""), "subject"].nunique()
-    text = [f"{n_all} subjects; {n_ok} have a usable baseline and are counted in the changes below."]
-    post = summary[summary["visit_order"] > 0] if len(summary) else pd.DataFrame(columns=["visit_order", "n"])
-    for arm, group in post.groupby("arm", sort=True) if "arm" in post.columns else [(None, post)]:
-        for _, r in group[group["n"] > 0].tail(1).iterrows():
-            ci = "" if pd.isna(r["masi_change_ci_low"]) else (
-                f" ({CONFIDENCE:.0%} CI {r['masi_change_ci_low']:+.1f} to {r['masi_change_ci_high']:+.1f})")
-            share = r["masi_responder_50_share"]
-            text.append(f"{'At' if arm is None else f'In arm {arm}, at'} {r['visit']} (n = {r['n']}) MASI changed by "
-                        f"{r['masi_change_mean']:+.1f} points on average{ci}"
-                        + ("." if pd.isna(share) else f"; {share:.0%} of subjects improved by at least 50%."))
-            kept = r.get("lesion_pigment_pct_change_mean", float("nan"))
-            if pd.notna(kept):
-                text.append(f"The baseline's lesions kept {100 + kept:.0f} % of their pigment on average (each photo "
-                            "aligned on the baseline face and read in the same pixels).")
-    tested = arms[arms["measure"].eq("masi_change") & arms["p_value"].notna()] if len(arms) else arms
-    for _, r in tested.tail(1).iterrows():
-        text.append(f"At {r['visit']}, the MASI change of arms {r['arms']} was compared with the {r['test']} test: "
-                    f"p = {r['p_value']:.3g}, {r['effect_size_name']} = {r['effect_size']:+.2f} "
-                    "(not adjusted for the number of visits).")
-    text.append("MASI here is the software's estimate of what a physician would score, not a physician score.")
-    if comparison.sdc is not None:
-        limits = sdc_mapping(comparison.sdc)
-        text.append("Smallest detectable changes (changes this small or smaller are within measurement noise): "
-                    + ", ".join(f"{_MEASURE_NAMES.get(m, m)} {v:.3g}" for m, v in limits.items())
-                    + ". A visit counts as improved (or worsened) when its change in "
-                    + " or ".join(_MEASURE_NAMES.get(m, m) for m in comparison.detect_by) + " is larger.")
-        post = comparison.changes[~comparison.changes["is_baseline"] & comparison.changes["detected_change"].notna()]
-        last = post[post["visit_order"] == post["visit_order"].max()] if len(post) else post
-        if len(last):
-            counts = last["detected_change"].value_counts()
-            text.append(f"At {_visit_name(last)}, {counts.get('improved', 0)} of {len(last)} subjects improved beyond "
-                        f"measurement noise and {counts.get('worsened', 0)} worsened.")
-    return text
+def _write_table(frame: pd.DataFrame, path: Path, table: str) -> Path:
+    written = _io.atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    write_dictionary(frame, written, table)
+    return written
 
 
 def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[str, bytes] | None = None) -> dict:
-    """Write ``changes.csv``, ``summary.csv``, [``arms.csv``], trajectory PNGs and ``report.html``.
+    """Write ``changes.csv``, ``summary.csv``, [``arms.csv``], ``photos.csv`` (each with its
+    ``.columns.json`` data dictionary), the figures (PNG) and ``report.html``.
 
     Every file is written atomically, only under ``out_dir``, byte-identical for the same input.
 
@@ -137,108 +56,62 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
         Output of :func:`compare`.
     out_dir : str or os.PathLike
         Folder to write into (created if needed).
-    panels : mapping of subject -> PNG bytes, optional
-        Before/after photo panels embedded per subject: the hook for landmark-aligned panels
-        made elsewhere (this module does not build them).
+    panels : mapping of subject -> PNG or JPEG bytes, optional
+        Before/after photo panels embedded per subject (:func:`pigmentscan.report.comparison_panels`).
 
     Returns
     -------
     dict of str -> pathlib.Path
-        Keys: changes, summary, [arms], trajectories, [trajectories_by_subject], group_change, report.
+        Keys: changes, summary, [arms], photos, trajectories, trajectories_by_subject[_2, ...],
+        [group_change], report.
     """
-    from ..report import HtmlReport, figure_png_bytes
+    from ..report import figure_png_bytes, fit_panels
 
     for subject, data in (panels or {}).items():
-        if bytes(data[:8]) != b"\x89PNG\r\n\x1a\n":
-            raise ValueError(f"panel for subject {subject!r} is not PNG data")
+        _picture(subject, data)  # PNG or JPEG, else refused
+    fitted, scale = fit_panels(dict(panels or {}))
+    pictures = {subject: _picture(subject, data) for subject, data in fitted.items()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    tables = {"changes": comparison.changes, "summary": comparison.summary, "arms": comparison.arms}
+    tables = {"changes": comparison.changes, "summary": comparison.summary, "arms": comparison.arms,
+              "photos": comparison.photos}
     for name, frame in tables.items():
-        if name != "arms" or len(frame):
-            paths[name] = _io.atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
-
-    report = HtmlReport("Change in MASI from baseline")
-    for line in _plain_language(comparison):
-        report.paragraph(line)
-    for _, r in comparison.changes.drop_duplicates("subject").query("note != ''").iterrows():
-        report.paragraph(f"Subject {r['subject']}: {r['note']}; not counted in the changes.", note=True)
-    report.heading("Summary per visit")
-    summary = comparison.summary
-    report.table(summary[[c for c in summary.columns if c in ("arm", "visit", "n") or c.startswith("masi_")]],
-                 float_format="{:.2f}")
-    if len(comparison.arms):
-        report.heading("Between arms")
-        report.table(comparison.arms.drop(columns="visit_order"), float_format="{:.3g}")
-    report.heading("Trajectories")
-    for name, figure in _figures(comparison).items():
-        data = figure_png_bytes(figure)
-        paths[name] = _io.atomic_write_bytes(out / f"{name}.png", data)
-        report.image(data, alt=name.replace("_", " "))
-    if panels:
-        report.heading("Before / after photos")
-        for subject in sorted(panels):
-            report.paragraph(f"Subject {subject}")
-            report.image(bytes(panels[subject]), alt=f"before and after, subject {subject}")
-    report.heading("Per subject")
-    report.table(comparison.changes[[c for c in ("subject", "arm", "visit", "masi", "masi_change", "masi_change_pct",
-                                                 "masi_responder_50", "lesion_area_pct_change",
-                                                 "lesion_pigment_pct_change", "detected_change",
-                                                 "note")
-                                     if c in comparison.changes.columns]], float_format="{:.2f}")
-    report.paragraph(f"Baseline is each subject's first visit. Change = visit - baseline; improvement rate = "
-                     f"(baseline - visit) / baseline; responders improved by at least 50% (or 75%). Intervals are "
-                     f"{CONFIDENCE:.0%} Student-t intervals of the mean. Photos that could not be scored are left out.")
-    paths["report"] = report.write(out / "report.html")
+        if frame is not None and (name != "arms" or len(frame)):
+            paths[name] = _write_table(frame, out / f"{name}.csv", name)
+    by_subject = []
+    for i, figure in enumerate(subject_figures(comparison)):
+        name = "trajectories_by_subject" + (f"_{i + 1}" if i else "")
+        by_subject.append(figure_png_bytes(figure, dpi=90))
+        paths[name] = _io.atomic_write_bytes(out / f"{name}.png", by_subject[-1])
+    groups = {}
+    for name, figure in group_figures(comparison).items():
+        groups[name] = figure_png_bytes(figure, dpi=90)
+        paths[name] = _io.atomic_write_bytes(out / f"{name}.png", groups[name])
+    page = comparison_page(comparison, groups, subject_figures=by_subject, panels=pictures, panel_scale=scale)
+    paths["report"] = page.write(out / "report.html")
     return paths
 
 
-def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=None,
-                  detect_by=None, maps: bool = True) -> Comparison:
-    """Read a scores CSV, compare visits and write the report into ``out_dir``.
+def _progress(iterable, total: int, what: str, progress: bool):
+    if not progress:
+        return iterable
+    import sys
 
-    ``sdc`` and ``detect_by`` as in :func:`compare`. ``retest``: a scores CSV of repeat photos
-    of stable subjects; the smallest detectable changes are measured from it
-    (:func:`~pigmentscan.longitudinal.smallest_detectable_change`, written to ``sdc.csv``) and
-    used where ``sdc`` does not give one.
+    from tqdm import tqdm
 
-    With ``maps``, when a CSV's folder has the ``maps/`` its batch wrote, each photo's pigment in
-    its subject's baseline lesions is measured from them
-    (:func:`~pigmentscan.longitudinal.add_lesion_pigment`, ``lesion_pigment_pct``), for the
-    trial's scores and the retest's alike.
+    return tqdm(iterable, total=total, desc=what, unit="photo", file=sys.stderr, dynamic_ncols=True, leave=False)
 
-    With ``panels`` the photos in the ``image`` column (relative to the CSV's folder) are
-    analysed again for before/after panels aligned on each baseline face
-    (:func:`pigmentscan.report.comparison_panels`), embedded in ``report.html``; subjects
-    whose photos cannot be read get none.
 
-    Raises
-    ------
-    ManifestError
-        Naming the file, when it cannot be read or ``subject``/``visit`` are missing or empty.
-    """
-    path = Path(scores_csv)
-    scores = _io.read_scores(path)  # ids as text: "001" stays "001"
-    try:
-        scores = _with_lesion_pigment(scores, path) if maps else scores
-        if retest is not None:
-            measured = _retest_sdc(Path(retest), maps)
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            _io.atomic_write_text(Path(out_dir) / "sdc.csv", measured.table.to_csv(index=False, lineterminator="\n"))
-            sdc = measured.sdc | ({} if sdc is None else sdc_mapping(sdc))
-        comparison = compare(scores, sdc=sdc, detect_by=detect_by)
-    except ManifestError as error:
-        if error.source is not None:
-            raise
-        raise ManifestError(path, error.reason) from error
-    pictures = None
-    if panels:
-        from ..report import comparison_panels
-
-        pictures = comparison_panels(scores, path.parent)
-    write_comparison_report(comparison, out_dir, panels=pictures)
-    return comparison
+def _with_identity(scores: pd.DataFrame, folder: Path, progress: bool) -> pd.DataFrame:
+    """:func:`check_identity` with the landmarks found on each scored photo (relative to ``folder``)."""
+    if "subject" not in scores.columns or "image" not in scores.columns:
+        return scores  # compare refuses such a table with a clear error
+    status = scores.get("status", pd.Series("ok", index=scores.index)).astype(str).str.lower()
+    rows = scores.index[status.ne("error")]
+    points = {i: face_points(folder / str(scores.at[i, "image"]).strip())
+              for i in _progress(rows, len(rows), "checking faces", progress)}
+    return check_identity(scores, points)
 
 
 def _with_lesion_pigment(scores: pd.DataFrame, scores_csv: Path) -> pd.DataFrame:
@@ -249,10 +122,105 @@ def _with_lesion_pigment(scores: pd.DataFrame, scores_csv: Path) -> pd.DataFrame
     return add_lesion_pigment(scores, maps_dir)
 
 
-def _retest_sdc(path: Path, maps: bool = True):
-    """Smallest detectable changes from a retest scores CSV; errors name the file."""
+def prepared_scores(scores_csv, *, maps: bool = True, identity: bool = True, progress: bool = False) -> pd.DataFrame:
+    """A scores CSV read for comparison: identity columns (``identity``) and, from the batch's maps
+    beside it (``maps``), ``lesion_pigment_pct``. Errors name the file."""
+    path = Path(scores_csv)
+    scores = _io.read_scores(path)  # ids as text: "001" stays "001"
     try:
-        scores = _io.read_scores(path)
-        return smallest_detectable_change(_with_lesion_pigment(scores, path) if maps else scores)
+        scores = _with_identity(scores, path.parent, progress) if identity else scores
+        return _with_lesion_pigment(scores, path) if maps else scores
+    except ManifestError as error:
+        raise ManifestError(path, error.reason) from error
+
+
+def _available(scores: pd.DataFrame) -> list[str]:
+    """The measures of DETECTION_MEASURES these scores have values of."""
+    frame, measures, _ = _prepare(scores)
+    return [m for m in DETECTION_MEASURES if m in measures and frame[m].notna().any()]
+
+
+def choose_sdc(scores: pd.DataFrame, *, sdc=None, retest: RetestReliability | None = None, retest_name: str = "",
+               model=None) -> tuple:
+    """The smallest detectable change to judge ``scores`` by, and where it comes from, in words.
+
+    In order: ``sdc`` as given (MASI points or ``{measure: sdc}``, overriding a retest's measure
+    by measure); measured on ``retest`` photos; stored with the scoring ``model``
+    (:func:`~.reliability.model_sdc`, only the measures the scores have); else None, and the
+    sentence says there is none.
+    """
+    if retest is not None:
+        n = int(retest.table["n_subjects"].max()) if len(retest.table) else 0
+        given = {} if sdc is None else sdc_mapping(sdc)
+        source = f"measured on the retest photos {retest_name} ({n} stable subjects)"
+        return retest.sdc | given, source + (f"; given for {', '.join(sorted(given))}" if given else "")
+    if sdc is not None:
+        return sdc, "given for this comparison (--sdc)"
+    labels = scores["model"].dropna().unique() if "model" in scores.columns else ()
+    return model_sdc(model, measures=_available(scores), scores_models=labels)
+
+
+def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=None, detect_by=None,
+                  maps: bool = True, model=None, identity: bool = True, progress: bool = False) -> Comparison:
+    """Read a scores CSV, compare visits and write the report into ``out_dir``.
+
+    Parameters
+    ----------
+    scores_csv : path
+        Scores (CONTRACT.md) with ``subject`` and ``visit``; photos relative to its folder.
+    out_dir : path
+    sdc, detect_by
+        As in :func:`compare`; ``sdc`` overrides the other sources (:func:`choose_sdc`).
+    panels : bool
+        Before/after panels aligned on each baseline face (the photos are analysed again,
+        :func:`pigmentscan.report.comparison_panels`).
+    retest : path, optional
+        Scores CSV of repeat photos of stable subjects: the smallest detectable changes are
+        measured from it (written to ``sdc.csv``).
+    maps : bool
+        Measure ``lesion_pigment_pct`` from the ``maps/`` folder the batch wrote beside each CSV.
+    model : None, path or ScoringModel
+        The scoring model whose stored smallest detectable change applies without a retest,
+        and which the panels use (default: the shipped model).
+    identity : bool
+        Check that each subject's photos show one face (:func:`~.identity.check_identity`).
+    progress : bool
+        Progress bars on stderr while photos are read again.
+
+    Raises
+    ------
+    ManifestError
+        Naming the file, when it cannot be read or ``subject``/``visit`` are missing or empty.
+    """
+    path = Path(scores_csv)
+    scores = prepared_scores(path, maps=maps, identity=identity, progress=progress)
+    measured = None
+    if retest is not None:
+        measured = smallest_detectable_change_file(retest, maps=maps, identity=identity, progress=progress)
+    try:
+        chosen, source = choose_sdc(scores, sdc=sdc, retest=measured, retest_name=Path(retest or "").name, model=model)
+        comparison = compare(scores, sdc=chosen, detect_by=detect_by, sdc_source=source)
+    except ManifestError as error:
+        if error.source is not None:
+            raise
+        raise ManifestError(path, error.reason) from error
+    if measured is not None:
+        _write_table(measured.table, Path(out_dir) / "sdc.csv", "sdc")
+    pictures = None
+    if panels:
+        from ..report import comparison_panels
+
+        pictures = comparison_panels(scores, path.parent, model=model, progress=progress)
+    write_comparison_report(comparison, out_dir, panels=pictures)
+    return comparison
+
+
+def smallest_detectable_change_file(retest_csv, *, maps: bool = True, identity: bool = True,
+                                    progress: bool = False):
+    """:func:`smallest_detectable_change` of a retest scores CSV, read as :func:`prepared_scores`."""
+    path = Path(retest_csv)
+    scores = prepared_scores(path, maps=maps, identity=identity, progress=progress)
+    try:  # photos of another face are left out as in the changes (changes.visit_means)
+        return smallest_detectable_change(scores)
     except ManifestError as error:
         raise ManifestError(path, error.reason) from error

@@ -68,7 +68,9 @@ class LesionPigmentChange:
         The later photo's melanin (above the common normal skin) summed over the baseline's
         lesions and their margin, as % of the baseline's, each region weighted as in MASI
         (0.3, 0.3, 0.3, 0.1) per pixel of its skin; 100 = unchanged, 0 = like normal skin.
-        NaN with a ``note`` when not comparable.
+        Never below 0: lesions read lighter than the common normal skin count as 0, with a
+        ``note`` (a change below -100 % of the pigment cannot be). NaN with a ``note`` when
+        not comparable.
     regions : dict
         Per region key: ``baseline_lesion_pct`` (of the compared skin), ``baseline_pigment_od``
         and ``pigment_change_od`` (mean melanin above the common normal skin over the pixels
@@ -77,7 +79,7 @@ class LesionPigmentChange:
     compared_pct : float
         Share of the baseline regions' skin that is measurable skin in both photos, weighted.
     note : str
-        Why ``remaining_pct`` is NaN, else empty.
+        Why ``remaining_pct`` is NaN or was raised to 0, else empty.
     """
 
     remaining_pct: float
@@ -152,7 +154,7 @@ def lesion_pigment_change(baseline: FaceMaps, visit: FaceMaps) -> LesionPigmentC
         regions[key] = {"baseline_lesion_pct": lesion_pct, "compared_pct": compared_pct,
                         "baseline_pigment_od": pigment / read_share if read_share else float("nan"),
                         "pigment_change_od": change / read_share if read_share else float("nan"),
-                        "remaining_pct": 100.0 * (1.0 + change / pigment)
+                        "remaining_pct": max(0.0, 100.0 * (1.0 + change / pigment))
                         if lesion_pct >= MIN_BASELINE_LESION_PCT and pigment > 0 else float("nan")}
         totals += REGION_WEIGHTS[key] * np.array([pigment, change, lesion_pct, compared_pct])
     pigment, change, lesion_pct, compared_pct = (float(v) for v in totals)
@@ -162,6 +164,10 @@ def lesion_pigment_change(baseline: FaceMaps, visit: FaceMaps) -> LesionPigmentC
     elif lesion_pct < MIN_BASELINE_LESION_PCT or pigment <= 0:
         note = f"baseline lesions cover {lesion_pct:.1f} % of the regions: too little pigment to compare"
     remaining = float("nan") if note else 100.0 * (1.0 + change / pigment)
+    if remaining < 0:
+        note = (f"the baseline's lesions read {remaining:.0f} % of their pigment, lighter than the normal skin "
+                "around them: counted as 0 (skin lightened by treatment, or not the same face?)")
+        remaining = 0.0
     return LesionPigmentChange(remaining_pct=remaining, regions=regions, compared_pct=compared_pct, note=note)
 
 

@@ -118,6 +118,49 @@ def smallest_detectable_change(retest_scores: pd.DataFrame, *, measures=None,
     return RetestReliability(pd.DataFrame(rows))
 
 
+def model_sdc(model=None, *, measures=None, scores_models=()) -> tuple[dict | None, str]:
+    """The smallest detectable changes stored with a scoring model, and where they come from, in words.
+
+    Parameters
+    ----------
+    model : None, path or ScoringModel
+        The scoring model (``None``: the shipped default); its ``smallest_detectable_change``
+        section (measured on phantom retests, or on the site's own).
+    measures : collection of str, optional
+        Keep only these measures (those the scores have).
+    scores_models : collection of str
+        The ``model`` labels of the scores: when they differ from this model's, the text says
+        that the SDC may not apply.
+
+    Returns
+    -------
+    (dict or None, str)
+        ``{measure: SDC}`` (None when the model has none for these measures) and a sentence
+        naming the model and how the SDC was measured, or saying plainly that there is none.
+
+    Examples
+    --------
+    >>> sdc, source = model_sdc(measures=["masi"])
+    >>> source.startswith("stored with the scoring model") if sdc else source.startswith("none")
+    True
+    """
+    from ..scoring import load_model
+
+    scoring_model = load_model(model)
+    section = dict(scoring_model.smallest_detectable_change)
+    how = section.pop("source", "")
+    if measures is not None:
+        section = {m: v for m, v in section.items() if m in set(measures)}
+    if not section:
+        return None, (f"none: the scoring model {scoring_model.label} stores no smallest detectable change"
+                      + (" for these measures" if scoring_model.smallest_detectable_change else "")
+                      + ", and no retest photos (--retest) or SDC (--sdc) were given")
+    others = sorted({str(m) for m in scores_models if str(m).strip()} - {scoring_model.label})
+    warning = (f" (the scores were made with {', '.join(others)}, not with this model: it may not apply)"
+               if others else "")
+    return section, f"stored with the scoring model {scoring_model.label}: {how}{warning}"
+
+
 def parse_sdc(text: str) -> float | dict[str, float]:
     """``"0.64"`` (MASI points) or ``"masi=0.64,lesion_area_pct=2.3"`` -> ``sdc`` for ``compare``."""
     try:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, sdc_mapping
+from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, photo_table, sdc_mapping
 
 #: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
 CONFIDENCE = 0.95
@@ -27,7 +27,7 @@ def _mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, floa
     return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
 
 
-def _share(flags: pd.Series) -> float:
+def _fraction(flags: pd.Series) -> float:
     return float(flags.astype("Float64").mean()) if flags.notna().any() else math.nan
 
 
@@ -38,7 +38,7 @@ def _visit_name(group: pd.DataFrame) -> str:
 
 def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct"),
                   confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Mean change, percent change and improvement rate with t intervals, per visit (and arm).
+    """Mean change and percent change with t intervals, and responder shares, per visit (and arm).
 
     Parameters
     ----------
@@ -53,10 +53,10 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
     -------
     pandas.DataFrame
         One row per [arm x] visit: ``n`` (subjects with a MASI change) and per measure ``<m>_mean``,
-        ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` and
-        ``<m>_improvement_rate``, ``<m>_responder_50_share`` / ``_75_share``; with an SDC
-        ``beyond_sdc_share`` and the shares of subjects whose ``detected_change`` is improved or
-        worsened (``improved_share``, ``worsened_share``).
+        ``<m>_change_mean`` / ``_ci_low`` / ``_ci_high``, the same for ``<m>_change_pct`` (where
+        the changes have it), ``<m>_responder_50_fraction`` / ``_75_fraction``; with an SDC
+        ``beyond_sdc_fraction`` and the fractions of subjects whose ``detected_change`` is
+        improved or worsened (``improved_fraction``, ``worsened_fraction``). Fractions are 0-1.
     """
     keys = (["arm"] if "arm" in changes.columns else []) + ["visit_order"]
     rows = []
@@ -64,21 +64,21 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
         row = dict(zip(keys, key)) | {"visit": _visit_name(group), "n": int(group["masi_change"].notna().sum())}
         for m in (m for m in measures if f"{m}_change" in group.columns):
             row[f"{m}_mean"] = float(group[m].mean())
-            for c in (f"{m}_change", f"{m}_change_pct", f"{m}_improvement_rate"):
+            for c in (c for c in (f"{m}_change", f"{m}_change_pct") if c in group.columns):
                 row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group[c], confidence)
             for c in (f"{m}_responder_{round(t * 100)}" for t in RESPONDER_THRESHOLDS):
                 if c in group.columns:
-                    row[f"{c}_share"] = _share(group[c])
+                    row[f"{c}_fraction"] = _fraction(group[c])
         if "beyond_sdc" in group.columns:
-            row["beyond_sdc_share"] = _share(group["beyond_sdc"])
+            row["beyond_sdc_fraction"] = _fraction(group["beyond_sdc"])
             for kind in ("improved", "worsened"):
-                row[f"{kind}_share"] = _share(group["detected_change"].eq(kind).mask(group["detected_change"].isna()))
+                row[f"{kind}_fraction"] = _fraction(group["detected_change"].eq(kind).mask(group["detected_change"].isna()))
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else keys + ["visit", "n"])
 
 
 def compare_arms(changes: pd.DataFrame, *, visit=None,
-                 measures=("masi_change", "masi_improvement_rate")) -> pd.DataFrame:
+                 measures=("masi_change", "masi_change_pct")) -> pd.DataFrame:
     """Rank test of the change between treatment arms at each post-baseline visit.
 
     Two arms: Mann-Whitney U (scipy defaults: two-sided, exact for small samples without ties),
@@ -99,8 +99,9 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
     Returns
     -------
     pandas.DataFrame
-        One row per visit x measure: ``test``, ``arms``, ``statistic``, ``p_value``, ``effect_size``,
-        ``effect_size_name``, ``hl_shift``, ``n_<arm>``, ``median_<arm>``. Empty with < 2 arms.
+        One row per visit x measure with a value in some arm: ``test``, ``arms``, ``statistic``,
+        ``p_value``, ``effect_size``, ``effect_size_name``, ``hl_shift``, ``n_<arm>``,
+        ``median_<arm>``. Empty with < 2 arms.
     """
     if "arm" not in changes.columns or changes["arm"].nunique() < 2:
         return pd.DataFrame()
@@ -116,6 +117,8 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
         for measure in measures:
             samples = {arm: group.loc[group["arm"] == arm, measure].dropna().to_numpy(float) for arm in arms}
             present = [arm for arm in arms if samples[arm].size]
+            if not present:  # a visit whose photos all failed: nothing to compare
+                continue
             row = {"visit": label, "visit_order": order, "measure": measure, "test": "", "arms": " vs ".join(present)}
             row |= dict.fromkeys(("statistic", "p_value", "effect_size"), math.nan) | {"effect_size_name": ""}
             row["hl_shift"] = math.nan
@@ -140,34 +143,42 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """``changes`` (subject x visit), ``summary`` (visit [x arm]), ``arms`` (between-arm tests,
-    empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``) and
-    the measures ``detect_by`` that decide ``detected_change``."""
+    empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``; None:
+    no noise judgement), the measures ``detect_by`` that decide ``detected_change``, ``photos``
+    (every photo with its QC and identity check, :func:`~.changes.photo_table`) and
+    ``sdc_source``, where the SDC came from (or why there is none), in words."""
 
     changes: pd.DataFrame
     summary: pd.DataFrame
     arms: pd.DataFrame
     sdc: float | dict | None = None
     detect_by: tuple = ()
+    photos: pd.DataFrame | None = None
+    sdc_source: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready: tables as lists of records, NaN / NA as None."""
         def records(frame):
-            return frame.astype(object).where(frame.notna(), None).to_dict("records")
+            return [] if frame is None else frame.astype(object).where(frame.notna(), None).to_dict("records")
 
-        return {"sdc": self.sdc, "detect_by": list(self.detect_by), "changes": records(self.changes),
-                "summary": records(self.summary), "arms": records(self.arms)}
+        return {"sdc": self.sdc, "sdc_source": self.sdc_source, "detect_by": list(self.detect_by),
+                "changes": records(self.changes), "summary": records(self.summary), "arms": records(self.arms),
+                "photos": records(self.photos)}
 
 
-def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> Comparison:
-    """Changes from baseline, their group summary and the between-arm tests.
+def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None, sdc_source: str = "") -> Comparison:
+    """Changes from baseline, their group summary, the between-arm tests and the photos' checks.
 
     ``sdc`` and ``detect_by`` as in :func:`changes_from_baseline`: MASI points, ``{measure: sdc}``
-    or a :class:`~pigmentscan.longitudinal.RetestReliability`.
+    or a :class:`~pigmentscan.longitudinal.RetestReliability`. ``sdc_source`` says in words where
+    the SDC comes from (shown in the report).
     """
     changes = changes_from_baseline(scores, sdc=sdc, detect_by=detect_by)
+    photos = photo_table(scores)
     if sdc is None:
-        return Comparison(changes, group_summary(changes), compare_arms(changes))
+        return Comparison(changes, group_summary(changes), compare_arms(changes), photos=photos,
+                          sdc_source=sdc_source or "none given")
     mapping = sdc_mapping(sdc)
     kept = mapping if isinstance(getattr(sdc, "sdc", sdc), Mapping) else mapping["masi"]
     return Comparison(changes, group_summary(changes), compare_arms(changes), kept,
-                      detection_measures(mapping, detect_by))
+                      detection_measures(mapping, detect_by), photos, sdc_source or "given by the caller")

@@ -15,9 +15,10 @@ from .panels import (  # noqa: F401
     PANEL_MAX_SUBJECTS,
     comparison_panel,
     comparison_panels,
+    fit_panels,
     warp_to_reference,
 )
 from .scores import scores_report
 
 __all__ = ["HtmlReport", "figure_png_bytes", "save_figure", "render_overlay", "overlay_paths", "write_overlay",
-           "warp_to_reference", "comparison_panel", "comparison_panels", "scores_report"]
+           "warp_to_reference", "comparison_panel", "comparison_panels", "fit_panels", "scores_report"]

@@ -1,78 +1,14 @@
-"""Overlays: one score drawn on its face (:func:`render_overlay`), and safe file names for them."""
+"""Overlays as files: safe file names (:func:`overlay_paths`) and :func:`write_overlay`.
+
+The drawing itself is :mod:`pigmentscan.overlay` (below the pipeline, which shows a score with it).
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import cv2
-import numpy as np
-
-#: Outline colour (RGB) of each region in overlays.
-REGION_COLOURS = {"forehead": (255, 170, 0), "right_malar": (0, 200, 255), "left_malar": (60, 255, 60), "chin": (255, 90, 255)}
-_LESION_TINT = np.array([200, 0, 120], dtype=np.float32)
-_OVERLAY_HEIGHT_PX = 800
-
-
-
-def tint_lesions(rgb, lesion) -> np.ndarray:
-    """A uint8 copy of ``rgb`` with the ``lesion`` pixels tinted magenta (45 %)."""
-    picture = np.asarray(rgb).astype(np.float32)
-    picture[lesion] = 0.55 * picture[lesion] + 0.45 * _LESION_TINT
-    return np.clip(picture, 0, 255).astype(np.uint8)
-
-
-def outline_regions(picture, region_masks, *, thickness: int) -> None:
-    """Draw each region's outline in :data:`REGION_COLOURS` on ``picture`` (in place).
-
-    Masks of another size than ``picture`` are resized to it (nearest neighbour) first.
-    """
-    height, width = picture.shape[:2]
-    for key, mask in region_masks.items():
-        mask = mask.astype(np.uint8)
-        if mask.shape[:2] != (height, width):
-            mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(picture, contours, -1, REGION_COLOURS[key], thickness, lineType=cv2.LINE_AA)
-
-def render_overlay(score) -> np.ndarray:
-    """An RGB picture of one score: region outlines, lesions tinted, each region's A/D/H and the totals.
-
-    Parameters
-    ----------
-    score : pigmentscan.FaceScore
-
-    Returns
-    -------
-    numpy.ndarray
-        RGB uint8: the face at the analysis scale (enlarged to 800 px high) beside a
-        text panel. Carries nothing of the source photo's metadata.
-    """
-    analysis = score.analysis
-    picture = tint_lesions(score.analysis_image, analysis.lesion_mask)
-    zoom = _OVERLAY_HEIGHT_PX / picture.shape[0]
-    picture = cv2.resize(picture, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_LINEAR)
-    outline_regions(picture, analysis.region_masks, thickness=2)
-    panel = np.full((picture.shape[0], 380, 3), 255, dtype=np.uint8)
-    lines = [
-        (f"MASI  {score.masi:5.1f} / 48", (0, 0, 0), 0.8),
-        (f"mMASI {score.mmasi:5.1f} / 24", (0, 0, 0), 0.8),
-        (f"QC: {score.status}", (0, 0, 0) if score.status == "ok" else (200, 90, 0), 0.6),
-        ("", (0, 0, 0), 0.5),
-    ]
-    for key, region in score.regions.items():
-        lines.append((key.replace("_", " "), REGION_COLOURS[key], 0.65))
-        lines.append((f"  A {region.area_score}  D {region.darkness}  H {region.homogeneity}   {region.area_pct:4.1f} %", (0, 0, 0), 0.6))
-    lines += [("", (0, 0, 0), 0.5), ("lesion tinted magenta", (200, 0, 120), 0.5),
-              ("right malar = patient's right", (90, 90, 90), 0.5), (f"model {score.model}", (90, 90, 90), 0.42),
-              (f"pigmentscan {score.pigmentscan_version}", (90, 90, 90), 0.42)]
-    y = 40
-    for text, colour_rgb, size in lines:
-        if text:
-            cv2.putText(panel, text, (14, y), cv2.FONT_HERSHEY_SIMPLEX, size, colour_rgb, 2 if size >= 0.6 else 1, cv2.LINE_AA)
-        y += int(44 * size) + 8
-    return np.hstack([picture, panel])
-
+from ..overlay import REGION_COLOURS, outline_regions, render_overlay, tint_lesions  # noqa: F401
 
 #: Characters kept in overlay file names: letters and digits of any script, ``_ . -`` and space.
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")

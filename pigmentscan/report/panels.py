@@ -8,39 +8,81 @@ import cv2
 import numpy as np
 
 from ..registration import warp_to_reference
-from .overlays import outline_regions, tint_lesions
+from ..overlay import outline_regions, tint_lesions
 
 #: Subjects given photo panels in one report (presentation limit: each panel re-analyses
-#: every photo of its subject and adds about 1 MB to the page).
-PANEL_MAX_SUBJECTS = 40
-_TILE_PX, _LABEL_PX = 300, 34
+#: every photo of its subject).
+PANEL_MAX_SUBJECTS = 60
+#: Height of each picture in a panel, and JPEG quality of the panel (a 4-visit panel: 50-100 kB).
+PANEL_TILE_PX, PANEL_JPEG_QUALITY = 170, 80
+#: Bytes of panels one report page embeds at most (:func:`fit_panels`): with the figures and
+#: tables, a page of 50 subjects stays under about 3 MB (base64 adds a third).
+PANEL_PAGE_BUDGET = 1_700_000
+_LABEL_PX, _LINE_PX = 44, 13
 _LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
+_MARK_COLOURS = {"warn": (200, 110, 0), "error": (90, 90, 90), "other": (200, 20, 40)}
 
 
-def _tile(picture, lines, height):
+def _fitted(text: str, width: int, scale: float) -> str:
+    """``text`` cut (with ...) to fit ``width`` pixels in OpenCV's simplex font."""
+    def size(t):
+        return cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+
+    if size(text) <= width:
+        return text
+    while text and size(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def _tile(picture, lines, height, colours=()):
     tile = cv2.resize(picture, None, fx=height / picture.shape[0], fy=height / picture.shape[0],
                       interpolation=cv2.INTER_AREA)
     head = np.full((_LABEL_PX, tile.shape[1], 3), 255, np.uint8)
     for i, text in enumerate(lines):
-        cv2.putText(head, text, (6, 14 + 15 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        colour = colours[i] if i < len(colours) else (0, 0, 0)
+        cv2.putText(head, _fitted(text, tile.shape[1] - 8, 0.38), (4, 12 + _LINE_PX * i), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.38, colour, 1, cv2.LINE_AA)
     return np.vstack([head, tile])
 
 
-def comparison_panel(visits, *, tile_height: int = _TILE_PX) -> np.ndarray:
-    """Before/after picture of one subject, every visit on the baseline's face geometry.
+def _placeholder(shape, label, reason, height):
+    """A grey column for a visit without a usable photo: its label and why, in each row."""
+    width = max(1, round(shape[1] * height / shape[0]))
+    grey = np.full((height, width, 3), 225, np.uint8)
+    lines, line = [], ""
+    for word in str(reason).split():  # wrap the reason into the picture
+        if cv2.getTextSize(f"{line} {word}".strip(), cv2.FONT_HERSHEY_SIMPLEX, 0.38, 1)[0][0] > width - 10 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    for i, text in enumerate(lines + [line]):
+        cv2.putText(grey, _fitted(text, width - 10, 0.38), (5, 20 + _LINE_PX * i), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
+                    (60, 60, 60), 1, cv2.LINE_AA)
+    return [_tile(grey, [label, "no usable photo"], height, (_MARK_COLOURS["error"],) * 2)] * 3
 
-    One column per visit, baseline first. Rows: the photo warped onto the baseline face
-    (:func:`warp_to_reference`); the same with the visit's lesion mask tinted and the
-    baseline's region outlines; where pigment changed since baseline, the difference of
-    the warped ``melanin_contrast`` maps (each against its own photo's normal skin, so
-    exposure and white-balance drift cancel) on visible skin of the regions: blue where it
-    decreased, red where it increased, full colour at one lesion threshold
+
+def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
+    """Before/after picture of one subject, every visit on the reference face's geometry.
+
+    One column per visit, in order. Rows: the photo warped onto the reference face (the first
+    visit with a photo; :func:`warp_to_reference`); the same with the visit's lesion mask tinted
+    and the reference's region outlines; where pigment changed since the reference, the
+    difference of the warped ``melanin_contrast`` maps (each against its own photo's normal
+    skin, so exposure and white-balance drift cancel) on visible skin of the regions: blue where
+    it decreased, red where it increased, full colour at one lesion threshold
     (``LesionParams.min_contrast`` of the default model).
+
+    A visit without a photo keeps its column: grey, with its reason. A photo scored with a
+    quality warning is labelled in orange with it; a photo that is not the subject's face (the
+    identity check of ``compare``) in red.
 
     Parameters
     ----------
-    visits : sequence of (str, FaceScore)
-        Label and score of each visit, baseline first.
+    visits : sequence of (str, FaceScore) or (str, FaceScore or None, str, str)
+        Label and score of each visit, in order; optionally its mark (``ok``, ``warn``,
+        ``error`` without a photo, ``other`` for another face) and the reason.
     tile_height : int
         Height of each picture, pixels.
 
@@ -51,14 +93,19 @@ def comparison_panel(visits, *, tile_height: int = _TILE_PX) -> np.ndarray:
     """
     from ..scoring import load_model
 
-    base = visits[0][1]
+    visits = [tuple(v) + ("ok", "")[len(v) - 2:] if len(v) < 4 else tuple(v) for v in visits]
+    base = next(score for _, score, _, _ in visits if score is not None)
     shape, reference = base.analysis_image.shape[:2], base.analysis_points_px
     scale = float(load_model(None).lesion.min_contrast)
     sigma = 0.02 * float(np.linalg.norm(reference[473] - reference[468]))  # 2 % of the inter-ocular distance
     base_contrast = cv2.GaussianBlur(base.analysis.melanin_contrast.astype(np.float32), (0, 0), sigma)
     base_skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & ~base.analysis.non_skin
     columns = []
-    for label, score in visits:
+    for label, score, mark, reason in visits:
+        if score is None:
+            columns.append(np.vstack(_placeholder(shape, label, reason, tile_height)))
+            continue
+
         def warp(image, interpolation=cv2.INTER_LINEAR, points=score.analysis_points_px):
             return warp_to_reference(image, points, reference, shape, interpolation=interpolation)
 
@@ -73,63 +120,128 @@ def comparison_panel(visits, *, tile_height: int = _TILE_PX) -> np.ndarray:
         alpha = 0.85 * (np.clip(np.abs(change) / scale, 0, 1) * skin)[..., None]
         changed = np.clip(grey * (1 - alpha) + np.where(change[..., None] < 0, _LESS, _MORE) * alpha, 0, 255)
         area = np.mean([region.area_pct for region in score.regions.values()])
+        status = {"warn": f"QC warning: {reason}", "other": "NOT THE SAME FACE?"}.get(mark, "")
+        colours = ((0, 0, 0), (0, 0, 0), _MARK_COLOURS.get(mark, (0, 0, 0)))
         columns.append(np.vstack([
-            _tile(photo, [label, f"MASI {score.masi:.1f}  mMASI {score.mmasi:.1f}"], tile_height),
-            _tile(tinted, ["lesions (magenta)", f"mean area {area:.1f} %"], tile_height),
-            _tile(changed.astype(np.uint8), ["pigment vs baseline", "blue less, red more"] if score is not base
-                  else ["baseline (reference)"], tile_height)]))
+            _tile(photo, [label, f"MASI {score.masi:.1f}", status], tile_height, colours),
+            _tile(tinted, ["lesions (magenta)", f"mean area {area:.1f} %", status], tile_height, colours),
+            _tile(changed.astype(np.uint8), ["pigment vs " + ("baseline" if visits[0][1] is base else "reference"),
+                                             "blue less, red more", status] if score is not base
+                  else ["reference photo", "", status], tile_height, colours)]))
     gap = np.full((columns[0].shape[0], 6, 3), 255, np.uint8)
     return np.hstack([part for column in columns for part in (gap, column)][1:])
 
 
-def comparison_panels(scores, folder, *, model=None, max_subjects: int = PANEL_MAX_SUBJECTS) -> dict:
-    """Before/after panels (PNG bytes, by subject) from a scores table (CONTRACT.md).
+def fit_panels(panels: dict, budget: int = PANEL_PAGE_BUDGET) -> tuple[dict, float]:
+    """The panels downscaled (JPEG) so that together they take at most ``budget`` bytes.
+
+    Parameters
+    ----------
+    panels : dict of str to bytes
+        PNG or JPEG pictures by subject.
+    budget : int
+        Total bytes allowed.
+
+    Returns
+    -------
+    (dict of str to bytes, float)
+        The panels (unchanged when they fit) and the linear scale applied (1.0: none).
+
+    Examples
+    --------
+    >>> noise = np.random.default_rng(0).integers(0, 255, (400, 600, 3), dtype=np.uint8)
+    >>> big = {s: cv2.imencode(".jpg", noise)[1].tobytes() for s in "abc"}
+    >>> small, scale = fit_panels(big, 150_000)
+    >>> sum(map(len, small.values())) <= 150_000 and scale < 1
+    True
+    """
+    total, scale, fitted = sum(len(b) for b in panels.values()), 1.0, dict(panels)
+    while total > budget and scale > 0.2:
+        scale *= 0.95 * float(np.sqrt(budget / total))  # JPEG bytes grow about with the area
+        fitted = {}
+        for subject, data in panels.items():
+            picture = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            fitted[subject] = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 75,
+                                                             cv2.IMWRITE_JPEG_OPTIMIZE, 1])[1].tobytes()
+        total = sum(len(b) for b in fitted.values())
+    return fitted, scale
+
+
+def _visit_order(row):
+    from ..io import visit_order_key
+
+    try:
+        return (0, visit_order_key(row["visit"]), row.get("date", ""))
+    except ValueError:
+        return (1, (0, 0.0), row.get("date", ""))
+
+
+def _marks(rows) -> list:
+    """One photo per visit (a usable one first): (label, row, mark, reason)."""
+    visits = {}
+    for row in sorted(rows, key=_visit_order):
+        label = row["visit"] or row.get("date", "")
+        status = row.get("status", "ok").lower() or "ok"
+        mark = "error" if status == "error" else ("other" if row.get("same_face", "") in ("False", "false") else status)
+        reason = row.get("identity_note", "") if mark == "other" else row.get("error", "")
+        if label not in visits or (visits[label][2] in ("error", "other") and mark not in ("error", "other")):
+            visits[label] = (label, row, mark, reason)
+    return list(visits.values())
+
+
+def comparison_panels(scores, folder, *, model=None, max_subjects: int = PANEL_MAX_SUBJECTS,
+                      progress: bool = False) -> dict:
+    """Before/after panels (JPEG bytes, by subject) from a scores table (CONTRACT.md).
 
     The photos in the ``image`` column (relative to ``folder``, the scores CSV's folder) are
     scored again for their landmarks, lesion masks and contrast maps. Visits are ordered by
-    :func:`pigmentscan.io.visit_order_key` (then ``date``); one photo per visit, the first
-    listed. A subject gets a panel when its first visit's photo and at least one later photo
-    can be read and scored; error rows are left out. Only the first ``max_subjects`` subjects
-    (sorted) get panels.
+    :func:`pigmentscan.io.visit_order_key` (then ``date``); one photo per visit (a usable one
+    first). A visit whose photo failed keeps a grey column with its reason; photos with a
+    quality warning, or marked ``same_face`` false, are labelled. A subject gets a panel when
+    it has two visits and one of its photos can be scored. Only the first ``max_subjects``
+    subjects (sorted) get panels.
 
     Returns
     -------
     dict of str to bytes
     """
     from ..errors import ImageReadError, PigmentScanError
-    from ..io import visit_order_key
     from ..pipeline import score_image
 
-    def order(row):
-        try:
-            return (0, visit_order_key(row["visit"]), row.get("date", ""))
-        except ValueError:
-            return (1, (0, 0.0), row.get("date", ""))
+    table = scores[[c for c in ("image", "subject", "visit", "date", "status", "error", "same_face", "identity_note")
+                    if c in scores.columns]]
+    table = table.astype(object).where(table.notna(), "").astype(str)
+    table = table[(table["image"].str.strip() != "") & (table["subject"].str.strip() != "")]
+    subjects = [(s, _marks(g.to_dict("records"))) for s, g in sorted(table.groupby("subject"))][:max_subjects]
+    subjects = [(s, visits) for s, visits in subjects if len(visits) >= 2]
+    bar = None
+    if progress:
+        import sys
 
-    table = scores[[c for c in ("image", "subject", "visit", "date", "status") if c in scores.columns]]
-    table = table.fillna("").astype(str)
-    usable = (table["image"].str.strip() != "") & (table["subject"].str.strip() != "")
-    if "status" in table.columns:
-        usable &= table["status"].str.lower() != "error"
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(len(v) for _, v in subjects), desc="before/after panels", unit="photo", file=sys.stderr,
+                   dynamic_ncols=True, leave=False)
     panels = {}
-    for subject, group in sorted(table[usable].groupby("subject")):
-        if len(panels) >= max_subjects:
-            break
-        rows = sorted(group.to_dict("records"), key=order)
-        visits = []
-        for row in rows:
-            path = Path(folder) / row["image"].strip()
-            label = row["visit"] or row.get("date", "")
-            if any(label == seen for seen, _ in visits):
-                continue
-            try:
-                if not path.is_file():
-                    raise ImageReadError(path, "no such file")
-                visits.append((label, score_image(path, model=model)))
-            except PigmentScanError:
-                if not visits:
-                    break  # no baseline photo: no panel
-        if len(visits) >= 2:
-            ok, encoded = cv2.imencode(".png", cv2.cvtColor(comparison_panel(visits), cv2.COLOR_RGB2BGR))
-            panels[subject] = encoded.tobytes()
+    for subject, visits in subjects:
+        scored = []
+        for label, row, mark, reason in visits:
+            score = None
+            if mark != "error":
+                path = Path(folder) / row["image"].strip()
+                try:
+                    if not path.is_file():
+                        raise ImageReadError(path, "no such file")
+                    score = score_image(path, model=model)
+                except PigmentScanError as error:
+                    mark, reason = "error", error.reason
+            scored.append((label, score, mark, reason))
+            if bar is not None:
+                bar.update(1)
+        if any(score is not None for _, score, _, _ in scored):
+            picture = cv2.cvtColor(comparison_panel(scored), cv2.COLOR_RGB2BGR)
+            panels[subject] = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, PANEL_JPEG_QUALITY])[1].tobytes()
+    if bar is not None:
+        bar.close()
     return panels

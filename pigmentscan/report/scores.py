@@ -30,14 +30,49 @@ def _embedded_copy(path) -> bytes:
     return data.tobytes()
 
 
+def calibration_statement(scores: pd.DataFrame) -> str:
+    """What ``masi`` is in these scores: the model's calibrated estimate, or the uncalibrated formula.
+
+    Examples
+    --------
+    >>> calibration_statement(pd.DataFrame({"masi": [3.0], "masi_raw": [3.0]}))[:40]
+    'MASI here is the MASI formula over the m'
+    """
+    if {"masi", "masi_raw"} <= set(scores.columns):
+        pairs = scores[["masi", "masi_raw"]].apply(pd.to_numeric, errors="coerce").dropna()
+        if len(pairs) and np.allclose(pairs["masi"], pairs["masi_raw"], atol=1e-4):
+            return ("MASI here is the MASI formula over the measured grades: the scoring model is not calibrated "
+                    "to physicians (masi equals masi_raw). Calibrate to your raters with pigmentscan calibrate.")
+        if len(pairs):
+            return "MASI here is the scoring model's calibrated estimate of a physician's MASI (masi_raw: before it)."
+    return "MASI 0-48 and mMASI 0-24 are the scoring model's scores."
+
+
+def _headline(scores: pd.DataFrame) -> list[str]:
+    status = scores["status"].fillna("error").astype(str)
+    counts = status.value_counts().to_dict()
+    lines = [f"{len(scores)} photo(s): {counts.get('ok', 0)} ok, {counts.get('warn', 0)} scored with a quality "
+             f"warning, {counts.get('error', 0)} not scored."]
+    masi = pd.to_numeric(scores.loc[status != "error", "masi"], errors="coerce").dropna()
+    if len(masi):
+        lines.append(f"MASI median {masi.median():.1f} (range {masi.min():.1f} to {masi.max():.1f}) of 48.")
+    for kind, words in (("error", "Not scored"), ("warn", "Check")):
+        names = [Path(str(p)).name for p in scores.loc[status == kind, "image"]]
+        if names:
+            lines.append(f"{words}: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''} (reasons below).")
+    lines.append(calibration_statement(scores))
+    return lines
+
+
 def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigmentscan: MASI scores") -> HtmlReport:
     """A self-contained HTML page of a scores table (CONTRACT.md columns).
 
-    The page summarises the photos (status counts, MASI and mMASI distribution), lists
-    every photo's totals, QC status and reason and each region's area %, and embeds a
-    JPEG copy (at most 900 px wide) of each scored photo's overlay (region outlines,
-    lesion tint, A/D/H) when ``overlays`` gives its file. It opens in a browser with no
-    network: images are embedded, nothing is fetched.
+    The page opens with a summary in plain words (photos scored, with warnings, not scored and
+    which; MASI's range; whether the model is calibrated), then every photo's totals, QC status
+    (coloured) and reason and each region's area %, then a JPEG copy (at most 900 px wide) of
+    each scored photo's overlay (region outlines, lesion tint, A/D/H) when ``overlays`` gives
+    its file; a photo that was not scored keeps its place there with its reason. It opens in a
+    browser with no network: images are embedded, nothing is fetched.
 
     Parameters
     ----------
@@ -61,31 +96,48 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
     True
     """
     report = HtmlReport(title)
-    counts = scores["status"].value_counts().to_dict() if len(scores) else {}
-    report.paragraph(f"{len(scores)} photo(s): " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
-                     + ". MASI 0-48 and mMASI 0-24 are the scoring model's estimate of a physician's score; "
-                     "area % is the continuous measure behind each area grade.")
+    report.headline(_headline(scores))
     scored = scores[scores["status"] != "error"]
     if len(scored):
         report.heading("Totals")
         summary = scored[["masi", "mmasi"]].astype(float).describe(percentiles=[0.5, 0.9]).T
-        report.table(summary[["count", "mean", "50%", "90%", "max"]].reset_index().rename(columns={"index": "score"}),
-                     float_format="{:.2f}")
+        summary = summary[["count", "mean", "50%", "90%", "max"]].rename(columns={"count": "n", "50%": "median",
+                                                                                  "90%": "90th percentile"})
+        report.table(summary.reset_index().rename(columns={"index": "score"}), float_format="{:.2f}",
+                     formats={"n": "{:.0f}"})
     report.heading("Photos")
-    columns = ["image", "status", "masi", "mmasi"] + [f"{key}_area_pct" for key in REGION_KEYS] + ["error"]
-    table = scores.reindex(columns=columns).copy()
+    report.paragraph("Lesion area: % of the region's visible skin (the continuous measure behind the area grade). "
+                     "Status: ok, warn (scored; check the reason), error (not scored).")
+    columns = {"image": "image", "status": "status", "masi": "MASI", "mmasi": "mMASI"}
+    columns |= {f"{key}_area_pct": f"{key.replace('_', ' ')} area %" for key in REGION_KEYS} | {"error": "reason"}
+    table = scores.reindex(columns=list(columns)).rename(columns=columns)
     table["image"] = [Path(str(p)).name for p in table["image"]]
-    report.table(table.rename(columns={"error": "QC / error"}), float_format="{:.1f}")
+    report.table(table, float_format="{:.1f}", long_columns=("reason",),
+                 row_classes=["failed" if s == "error" else "" for s in scores["status"]])
     if overlays is not None:
-        pictures = [(row, path) for row, path in zip(scores.itertuples(index=False), overlays)
-                    if path is not None and Path(path).is_file()]
-        if pictures:
-            report.heading("Overlays")
-            if len(pictures) > MAX_EMBEDDED_OVERLAYS:
-                report.paragraph(f"The first {MAX_EMBEDDED_OVERLAYS} of {len(pictures)} overlays; "
-                                 "the others are in the overlay folder.", note=True)
-            for row, path in pictures[:MAX_EMBEDDED_OVERLAYS]:
-                masi = getattr(row, "masi", np.nan)
-                report.paragraph(f"{Path(str(row.image)).name}: MASI {float(masi):.1f} ({row.status})")
-                report.image(_embedded_copy(path), alt=Path(str(row.image)).name, mime="image/jpeg")
+        _overlays(report, scores, overlays)
     return report
+
+
+def _overlays(report: HtmlReport, scores: pd.DataFrame, overlays) -> None:
+    """Each photo in order: its overlay, or why it has none; warnings above their picture."""
+    rows = list(zip(scores.itertuples(index=False), overlays))
+    if not any(path is not None and Path(path).is_file() for _, path in rows):
+        return
+    report.heading("Overlays")
+    shown = 0
+    for row, path in rows:
+        name, status, reason = Path(str(row.image)).name, str(row.status), str(getattr(row, "error", "") or "")
+        has_picture = path is not None and Path(path).is_file()
+        if status == "error" or not has_picture:
+            report.paragraph(f"{name}: not scored ({reason or 'no overlay'}).", alert=status == "error")
+            continue
+        shown += 1
+        if shown == MAX_EMBEDDED_OVERLAYS + 1:
+            report.paragraph(f"Only the first {MAX_EMBEDDED_OVERLAYS} overlays are shown; the others are in the "
+                             "overlay folder.", note=True)
+        if shown > MAX_EMBEDDED_OVERLAYS:
+            continue
+        report.paragraph(f"{name}: MASI {float(getattr(row, 'masi', np.nan)):.1f} ({status})"
+                         + (f": {reason}" if status == "warn" and reason else ""), note=status == "warn")
+        report.image(_embedded_copy(path), alt=name, mime="image/jpeg")

@@ -42,6 +42,9 @@ class ScoringModel:
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     face_template: FaceTemplate | None = None  # natural pattern of clean faces; the face's tone alone without one
+    #: Smallest detectable change of each measure between two visits, measured with this model, and how
+    #: (``source``): what ``compare`` judges changes by when no retest is given. Empty: none measured.
+    smallest_detectable_change: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = {
@@ -57,6 +60,8 @@ class ScoringModel:
         }
         if self.face_template is not None:
             out["face_template"] = self.face_template.to_dict()
+        if self.smallest_detectable_change:
+            out["smallest_detectable_change"] = dict(self.smallest_detectable_change)
         out.update(self.extra)
         return out
 
@@ -177,6 +182,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
+    sdc = _smallest_detectable_change(data.get("smallest_detectable_change"), source)
     if "lesion_classifier" in data:
         raise ModelError(source, "lesion_classifier: this pigmentscan has no learned classifier (model format 1); "
                                  "use a model file of format 2")
@@ -197,6 +203,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
             provenance=dict(data.get("provenance", {})),
             extra={k: v for k, v in data.items() if k not in _MODEL_KEYS},
             face_template=template,
+            smallest_detectable_change=sdc,
         )
     except (TypeError, ValueError) as error:
         raise ModelError(source, f"invalid model: {error}") from None
@@ -205,9 +212,22 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     return model
 
 
+def _smallest_detectable_change(section, source) -> dict:
+    """The optional ``smallest_detectable_change`` section: ``{measure: SDC >= 0, ..., "source": how measured}``."""
+    if section is None:
+        return {}
+    where = "smallest_detectable_change"
+    if not isinstance(section, dict) or not isinstance(section.get("source"), str) or not section["source"].strip():
+        raise ModelError(source, f"{where} must be an object with a \"source\" text saying how it was measured")
+    values = {k: _number(v, f"{where}.{k}", source) for k, v in section.items() if k != "source"}
+    if not values or any(v < 0 for v in values.values()):
+        raise ModelError(source, f"{where} must give at least one measure's SDC, each 0 or more")
+    return values | {"source": section["source"].strip()}
+
+
 _UNCERTAINTIES = ("area_uncertainty_pct", "darkness_uncertainty", "homogeneity_uncertainty_iod")
 _MODEL_KEYS = {"format", "format_version", "name", "description", "region_template", "analysis_iod_px", "lesion", "grading",
-               "provenance", "face_template"}
+               "provenance", "face_template", "smallest_detectable_change"}
 #: The parts of a model file that change a score (:attr:`ScoringModel.content_hash`).
 _SCORING_KEYS = {"format", "format_version", "region_template", "analysis_iod_px", "lesion", "grading", "face_template"}
 _DEFAULT_MODEL = None

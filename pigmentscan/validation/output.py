@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..dictionary import write_dictionary
 from ..io import atomic_write_bytes, atomic_write_text
+from . import summary
 from .statistics import _pairs
-from .study import _table, change_from_baseline, merge_scores
+from .study import REFERENCE_PREFIX, _table, change_from_baseline, merge_scores
 
 
 def _plots(x, y, label, row):
@@ -29,7 +31,8 @@ def _plots(x, y, label, row):
     lim = [min(x.min(initial=0), y.min(initial=0)), max(x.max(initial=1), y.max(initial=1))]
     ax.plot(lim, lim, color="grey", lw=1, label="identity")
     ax.set(xlabel=f"physician {label}", ylabel=f"pigmentscan {label}",
-           title=f"{label}: ICC(2,1) = {row['icc2_1']:.2f} (n = {row['n']})")
+           title=f"{label}: ICC(2,1) = " + (f"{row['icc2_1']:.2f}" if math.isfinite(row["icc2_1"]) else "not defined")
+           + f" (n = {row['n']})")
     ax.legend(loc="upper left")
     ax = ba.add_subplot()
     ax.scatter((x + y) / 2, x - y, s=18, alpha=0.7)
@@ -70,13 +73,17 @@ def _jsonable(value):
 
 
 def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, *, note=None,
-                            sources=None) -> dict:
-    """Write ``agreement.json``, ``agreement.csv``, PNG figures and ``report.html`` under ``out_dir``.
+                            sources=None, reference_prefix: str = REFERENCE_PREFIX) -> dict:
+    """Write ``agreement.json``, ``agreement.csv`` (with ``agreement.columns.json``), PNG figures and
+    ``report.html`` under ``out_dir``.
 
-    Figures (masi, mmasi and their change from baseline when present): a scatter against the
-    physician with the identity line and ICC(2,1), and a Bland-Altman plot. ``note`` is shown at the
-    top of the page and stored in the JSON. Output holds no timestamp, so it is deterministic; every
-    file is written atomically. Returns ``{name: Path}``.
+    The page opens with the agreement in plain words (ICC with its interval against the
+    physicians' own agreement, bias and limits of agreement; "not defined (reason)" where a
+    statistic is not), then readable tables, the figures (masi, mmasi and their change from
+    baseline when present: a scatter against the reference with the identity line and ICC(2,1),
+    and a Bland-Altman plot), and the full table of statistics folded away. ``note`` is shown
+    at the top of the page and stored in the JSON. Output holds no timestamp, so it is
+    deterministic; every file is written atomically. Returns ``{name: Path}``.
     """
     from ..report import HtmlReport
 
@@ -87,37 +94,46 @@ def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, 
             "n_photos_excluded": len(merged) - len(usable),
             "n_subjects": int(usable["subject"].nunique()) if "subject" in usable else None,
             "manifest_rows_skipped": len(merged.attrs.get("manifest_rows_skipped", [])),
-            "join": merged.attrs.get("join"), "sources": sources or merged.attrs.get("sources"), "note": note}
+            "join": merged.attrs.get("join"), "sources": sources or merged.attrs.get("sources"), "note": note,
+            "reference_prefix": reference_prefix}
     records = [{k: _jsonable(v) for k, v in rec.items()} for rec in table.to_dict("records")]
     text = json.dumps({"metadata": meta, "statistics": records}, indent=2, allow_nan=False) + "\n"
     paths = {"json": atomic_write_text(out / "agreement.json", text),
              "csv": atomic_write_text(out / "agreement.csv", table.to_csv(index=False))}
+    paths["columns"] = write_dictionary(table, paths["csv"], "agreement")
     report = HtmlReport("pigmentscan: agreement with physician scores")
     if note:
         report.paragraph(note, note=True)
-    report.paragraph(f"{meta['n_photos']} photos ({meta['n_subjects'] or 'unknown number of'} subjects) "
-                     f"compared with physician scores; {meta['n_photos_excluded']} matched photo(s) not "
-                     f"scored (status error) left out. Photos matched on: {meta['join']}.")
+    report.headline(summary.headline(table, meta))
+    report.paragraph(f"Photos matched on: {meta['join']}. MASI here is pigmentscan's; the reference is the "
+                     f"{reference_prefix}* columns of the manifest.")
     if merged.attrs.get("manifest_rows_skipped"):
         rows = merged.attrs["manifest_rows_skipped"]
         report.paragraph(f"{len(rows)} manifest row(s) left out as malformed: " + "; ".join(rows[:5])
-                         + (" ..." if len(rows) > 5 else ""))
+                         + (" ..." if len(rows) > 5 else ""), alert=True)
+    glance = summary.glance_table(table)
     report.heading("Summary")
-    cols = ["analysis", "visit", "measure", "component", "n", "icc2_1", "icc2_1_ci_low", "icc2_1_ci_high",
-            "icc3_1", "ccc", "pearson_r", "mae", "bias", "loa_lower", "loa_upper", "kappa_quadratic"]
-    report.table(table[[c for c in cols if c in table]])
-    report.heading("Figures")
-    for analysis, suffix in (("visit", ""), ("change_from_baseline", "_change")):
-        for measure in ("masi", "mmasi"):
-            hit = table[(table["analysis"] == analysis) & (table["visit"] == "all") & (table["measure"] == measure)]
-            if hit.empty:
-                continue
-            pair = (usable[measure], usable[f"physician_{measure}"]) if not suffix else \
-                tuple(change_from_baseline(merged, measure)[["objective", "physician"]].T.to_numpy())
-            label = {"masi": "MASI", "mmasi": "mMASI"}[measure] + (" change from baseline" if suffix else "")
-            for kind, png in zip(("scatter", "bland_altman"), _plots(*_pairs(*pair), label, hit.iloc[0])):
-                paths[f"{kind}_{measure}{suffix}"] = atomic_write_bytes(out / f"{kind}_{measure}{suffix}.png", png)
-                report.image(png, alt=f"{kind.replace('_', '-')} plot, {label}")
+    if len(glance):
+        report.table(glance, formats={"n": "{:.0f}"})
+    else:
+        report.paragraph("Neither MASI nor mMASI has a reference to compare with: see the components below.")
+    components = summary.components_table(table)
+    if len(components):
+        report.heading("MASI components (all visits)")
+        report.table(components, formats={"n": "{:.0f}"}, long_columns=("weighted kappa",))
+    visits = summary.visits_table(table)
+    if len(visits):
+        report.heading("Per visit")
+        report.table(visits, formats={"n": "{:.0f}"}, long_columns=("agreement",))
+    figures = _figures(table, merged, usable, reference_prefix)
+    if figures:
+        report.heading("Figures")
+    for name, (png, alt) in figures.items():
+        paths[name] = atomic_write_bytes(out / f"{name}.png", png)
+        report.image(png, alt=alt)
+    report.heading("All statistics")
+    report.table(table, collapsed=f"The {len(table)} rows of agreement.csv (columns described in "
+                                  "agreement.columns.json)", long_columns=("reason",))
     report.heading("What the statistics mean")
     for text in _EXPLAIN:
         report.paragraph(text)
@@ -125,7 +141,23 @@ def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, 
     return paths
 
 
-def validate_files(scores_csv, manifest_csv, out_dir, *, note=None) -> pd.DataFrame:
+def _figures(table, merged, usable, prefix) -> dict:
+    """``{file stem: (PNG, alt text)}``: a scatter and a Bland-Altman plot per total measure and its change."""
+    figures = {}
+    for analysis, suffix in (("visit", ""), ("change_from_baseline", "_change")):
+        for measure in ("masi", "mmasi"):
+            hit = table[(table["analysis"] == analysis) & (table["visit"] == "all") & (table["measure"] == measure)]
+            if hit.empty:
+                continue
+            pair = (usable[measure], usable[f"{prefix}{measure}"]) if not suffix else \
+                tuple(change_from_baseline(merged, measure, prefix=prefix)[["objective", "physician"]].T.to_numpy())
+            label = {"masi": "MASI", "mmasi": "mMASI"}[measure] + (" change from baseline" if suffix else "")
+            for kind, png in zip(("scatter", "bland_altman"), _plots(*_pairs(*pair), label, hit.iloc[0])):
+                figures[f"{kind}_{measure}{suffix}"] = (png, f"{kind.replace('_', '-')} plot, {label}")
+    return figures
+
+
+def validate_files(scores_csv, manifest_csv, out_dir, *, note=None, reference_prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
     """Read a scores CSV and a manifest CSV, run :func:`validate`, write the report; return the table.
 
     Files are read with ``pigmentscan.io.read_scores`` and ``read_manifest``. For the path join,
@@ -140,7 +172,7 @@ def validate_files(scores_csv, manifest_csv, out_dir, *, note=None) -> pd.DataFr
         scores["image_path"] = scores["image"].astype(str)
     sources = {"scores": str(scores_csv), "reference": str(manifest_csv)}
     merged = merge_scores(scores, manifest, sources=sources)
-    table = _table(merged)
+    table = _table(merged, reference_prefix)
     files = {k: {"path": v, "sha256": hashlib.sha256(Path(v).read_bytes()).hexdigest()} for k, v in sources.items()}
-    write_validation_report(table, merged, out_dir, note=note, sources=files)
+    write_validation_report(table, merged, out_dir, note=note, sources=files, reference_prefix=reference_prefix)
     return table

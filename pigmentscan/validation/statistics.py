@@ -241,6 +241,11 @@ def agreement(measured, reference, *, ordinal_labels=None) -> dict:
     ``sd_diff``, ``loa_lower`` and ``loa_upper`` (+CI); ``kappa_quadratic`` when ``ordinal_labels``
     is given; ``reason`` (why values are NaN, else empty).
 
+    When either side gives every photo the same value (a constant reference grade), agreement
+    beyond chance is not defined: ICC, CCC, the correlations and kappa are NaN (not the 0 the
+    formulas would print) and ``reason`` says which side is constant; the differences (bias,
+    MAE, limits of agreement) are still reported.
+
     Examples
     --------
     >>> a = agreement([1, 2, 3, 4, 5], [1, 2, 3, 4, 5])
@@ -267,4 +272,12 @@ def agreement(measured, reference, *, ordinal_labels=None) -> dict:
     if ordinal_labels is not None:
         out["kappa_quadratic"] = weighted_kappa(m, r, labels=ordinal_labels)
     out["reason"] = icc.at["ICC(2,1)", "reason"] if n >= 3 else f"{n} pair(s): at least 3 needed"
+    constant = [f"the {side} gives every photo the same value ({values[0]:g})"
+                for side, values in (("reference", r), ("measured score", m)) if n >= 3 and np.ptp(values) == 0]
+    if constant:
+        for key in ("icc2_1", "icc3_1", "ccc", "kappa_quadratic"):
+            for suffix in ("", "_ci_low", "_ci_high"):
+                if key + suffix in out:
+                    out[key + suffix] = _NAN
+        out["reason"] = " and ".join(constant) + ": no variance to agree on"
     return out

@@ -96,14 +96,18 @@ def _ordered_visits(values, *, orderable_only: bool = False) -> list:
     return [v for v in labels if key(v)[0] == 0] if orderable_only else labels
 
 
-def change_from_baseline(merged: pd.DataFrame, measure: str) -> pd.DataFrame:
+#: Prefix of the reference columns in a manifest (CONTRACT.md: physician_masi, ...).
+REFERENCE_PREFIX = "physician_"
+
+
+def change_from_baseline(merged: pd.DataFrame, measure: str, *, prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
     """Objective and physician change of ``measure`` from baseline, one row per subject and later visit.
 
     The baseline is the study's first visit by ``pigmentscan.io.visit_order_key``; a subject
     without a usable baseline photo contributes no change (NaN). Photos of one subject at one visit
     are averaged. Columns: ``subject``, ``visit``, ``objective``, ``physician``.
     """
-    cols, out = ["subject", "visit", measure, f"physician_{measure}"], ["subject", "visit", "objective", "physician"]
+    cols, out = ["subject", "visit", measure, f"{prefix}{measure}"], ["subject", "visit", "objective", "physician"]
     if not set(cols) <= set(merged.columns):
         return pd.DataFrame(columns=out)
     data = merged[cols].apply(lambda c: c if c.name in cols[:2] else pd.to_numeric(c, errors="coerce"))
@@ -120,9 +124,22 @@ def change_from_baseline(merged: pd.DataFrame, measure: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=out)
 
 
-def _specs(merged) -> list:
-    specs = [(m, "total", m, f"physician_{m}", None) for m in ("masi", "mmasi")]
-    specs += [(comp, region, f"{region}_{suffix}", f"physician_{region}_{comp}", ORDINAL_LABELS[comp])
+def reference_columns(prefix: str = REFERENCE_PREFIX) -> list[str]:
+    """The reference columns validate looks for: ``<prefix>masi``, ``<prefix>mmasi``, and per region
+    ``<prefix><region>_area`` (0-6), ``_darkness`` and ``_homogeneity`` (0-4).
+
+    Examples
+    --------
+    >>> reference_columns("derm_")[:3]
+    ['derm_masi', 'derm_mmasi', 'derm_forehead_area']
+    """
+    return [f"{prefix}{m}" for m in ("masi", "mmasi")] + [
+        f"{prefix}{region}_{comp}" for region in REGION_KEYS for comp in _SCORE_SUFFIX]
+
+
+def _specs(merged, prefix: str = REFERENCE_PREFIX) -> list:
+    specs = [(m, "total", m, f"{prefix}{m}", None) for m in ("masi", "mmasi")]
+    specs += [(comp, region, f"{region}_{suffix}", f"{prefix}{region}_{comp}", ORDINAL_LABELS[comp])
               for region in REGION_KEYS for comp, suffix in _SCORE_SUFFIX.items()]
     return [s for s in specs if s[2] in merged.columns and s[3] in merged.columns]
 
@@ -136,11 +153,12 @@ def _row(analysis, visit, spec, objective, physician, subjects) -> dict:
             **agreement(objective, physician, ordinal_labels=labels)}
 
 
-def _table(merged: pd.DataFrame) -> pd.DataFrame:
-    specs = _specs(merged)
+def _table(merged: pd.DataFrame, prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
+    specs = _specs(merged, prefix)
     if not specs:
         raise ManifestError(merged.attrs.get("sources", {}).get("reference"),
-                            "no physician_* column matches a score column: nothing to compare")
+                            f"nothing to compare: no reference column, expected any of {prefix}masi, {prefix}mmasi, "
+                            f"{prefix}<region>_area / _darkness / _homogeneity (--reference-prefix sets the prefix)")
     ok = merged[merged["usable"].astype(bool)]
     groups = [("all", ok)]
     if "visit" in ok and ok["visit"].nunique() > 1:
@@ -148,7 +166,7 @@ def _table(merged: pd.DataFrame) -> pd.DataFrame:
     rows = [_row("visit", v, s, part[s[2]], part[s[3]], part["subject"] if "subject" in part else None)
             for v, part in groups for s in specs]
     for spec in (s for s in specs if s[1] == "total"):
-        ch = change_from_baseline(merged, spec[0])  # empty without subject and visit columns
+        ch = change_from_baseline(merged, spec[0], prefix=prefix)  # empty without subject and visit columns
         if ch.empty:
             continue
         parts = [("all", ch)]
@@ -159,12 +177,13 @@ def _table(merged: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def validate(scores: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+def validate(scores: pd.DataFrame, reference: pd.DataFrame, *, reference_prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
     """Agreement of pigmentscan's scores with physicians': one row per analysis, visit, measure, component.
 
     Photos are joined by :func:`merge_scores`; only status ok/warn count. Rows: ``masi``, ``mmasi``
     (component ``total``) and, per region, ``area`` / ``darkness`` / ``homogeneity`` (with kappa)
-    wherever both tables have the columns. ``analysis`` is ``"visit"`` (``visit`` = ``"all"``
+    wherever both tables have the columns: the reference's are named ``reference_prefix`` +
+    ``masi``, ... (:func:`reference_columns`). ``analysis`` is ``"visit"`` (``visit`` = ``"all"``
     pooled, then each visit) or ``"change_from_baseline"`` (masi/mmasi, see
     :func:`change_from_baseline`; pooled change rows hold several, correlated, changes per
     subject). The statistics columns are those of :func:`agreement`.
@@ -176,4 +195,4 @@ def validate(scores: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     >>> validate(s, ref)[["measure", "n", "bias"]].to_dict("records")
     [{'measure': 'masi', 'n': 3, 'bias': 0.0}]
     """
-    return _table(merge_scores(scores, reference))
+    return _table(merge_scores(scores, reference), reference_prefix)

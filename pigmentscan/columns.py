@@ -1,0 +1,233 @@
+"""The columns of pigmentscan's CSV outputs, as data: what :mod:`pigmentscan.dictionary` describes.
+
+One entry per column or pattern: (name, meaning, unit, range as (low, high) or text, source).
+Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an arm's name).
+A new column needs one line in the list of its table.
+"""
+
+_OD = "OD (optical density, natural log, along the melanin direction)"
+#: Unit of the banded MASI grades: ordinal, so no percent change is formed from them.
+GRADE = "grade (ordinal)"
+
+_IDENTITY = [
+    ("image", "path of the photo as given in the manifest or on the command line", "text", "", "input"),
+    ("subject", "subject identifier", "text", "", "manifest"),
+    ("visit", "visit label (baseline first)", "text", "", "manifest"),
+    ("date", "ISO date of the visit", "YYYY-MM-DD", "", "manifest"),
+    ("arm", "treatment arm or group of the subject", "text", "", "manifest"),
+]
+_SCORES = _IDENTITY + [
+    ("status", "ok; warn (scored, a quality check failed: see error); error (not scored: see error)", "text",
+     "ok, warn, error", "pigmentscan.qc"),
+    ("error", "why the photo was not scored, or the quality warnings of a scored photo", "text", "",
+     "pigmentscan.qc, pigmentscan.errors"),
+    ("masi", "MASI of the scoring model (the default model is not calibrated to physicians: masi equals "
+             "masi_raw)", "points", (0, 48), "Kimbrough-Green 1994; pigmentscan.scoring"),
+    ("mmasi", "modified MASI (no homogeneity) of the scoring model", "points", (0, 24),
+     "Pandya 2011; pigmentscan.scoring"),
+    ("masi_raw", "MASI formula over each region's expected grades, before any calibration", "points", (0, 48),
+     "pigmentscan.scoring.expected_grade"),
+    ("mmasi_raw", "mMASI formula over the expected grades, before any calibration", "points", (0, 24),
+     "pigmentscan.scoring.expected_grade"),
+    ("masi_banded", "MASI formula over the banded grades as listed (a grading sheet's sum)", "points", (0, 48),
+     "Kimbrough-Green 1994"),
+    ("mmasi_banded", "mMASI formula over the banded grades as listed", "points", (0, 24), "Pandya 2011"),
+    ("<region>_area_pct", "lesion share of the region's visible skin", "%", (0, 100), "pigmentscan.lesions"),
+    ("<region>_area_score", "MASI area grade A of the region (bands 0, <10, 10-29, 30-49, 50-69, 70-89, "
+                            "90-100 %)", GRADE, (0, 6), "Kimbrough-Green 1994"),
+    ("<region>_darkness", "MASI darkness grade D of the region", GRADE, (0, 4), "models/default.json thresholds"),
+    ("<region>_homogeneity", "MASI homogeneity grade H of the region", GRADE, (0, 4),
+     "models/default.json thresholds"),
+    ("<region>_melanin_contrast", "median melanin of the region's lesion above the normal skin around it "
+                                  "(0 without lesion): the continuous darkness", _OD, (None, None),
+     "Tsumura 1999; pigmentscan.lesions"),
+    ("<region>_delta_e", "colour difference of the lesion's mean colour from normal skin (CIE76)", "ΔE*ab",
+     (0, None), "CIE 1976"),
+    ("<region>_delta_l_star", "L* of the lesion minus L* of normal skin (negative: darker)", "L* (CIELAB)",
+     (-100, 100), "CIE 1976"),
+    ("<region>_delta_melanin_takiwaki", "ΔMelanin = -1.06 Δa* - 1.44 ΔL* of the lesion against normal skin",
+     "CIELAB units", (None, None), "Takiwaki 2002"),
+    ("<region>_patch_diameter_iod", "area-weighted mean diameter of the lesion patches: the continuous "
+                                    "homogeneity", "inter-ocular distances", (0, None), "pigmentscan.lesions"),
+    ("<region>_n_lesions", "connected lesion patches in the region", "count", (0, None), "pigmentscan.lesions"),
+    ("qc_status", "quality status of the photo", "text", "ok, warn, error", "pigmentscan.qc"),
+    ("qc_reasons", "the quality checks that failed, with their measure and limit", "text", "", "pigmentscan.qc"),
+    ("qc_yaw_deg", "head turn about the vertical axis (positive: towards the subject's left)", "degrees",
+     (-90, 90), "pigmentscan.landmarks.head_pose_deg"),
+    ("qc_pitch_deg", "head nod (positive: chin raised)", "degrees", (-90, 90), "pigmentscan.landmarks"),
+    ("qc_roll_deg", "head tilt in the image plane (positive: clockwise)", "degrees", (-180, 180),
+     "pigmentscan.landmarks"),
+    ("qc_iod_px", "distance between the pupils in the photo as stored", "px", (0, None), "MediaPipe FaceMesh"),
+    ("qc_n_faces", "faces found in the photo (the largest is scored)", "count", (0, None), "MediaPipe FaceMesh"),
+    ("qc_<region>_coverage", "visible-skin share of the region (not hair, glasses, shadow or glare)", "fraction",
+     (0, 1), "pigmentscan.qc"),
+    ("qc_blur", "blur effect of the face: 0 sharp, 1 featureless (sharp photos 0.34-0.51)", "ratio", (0, 1),
+     "Crété-Roffet 2007"),
+    ("qc_clipped_pct", "share of the regions' pixels with a channel at 250 or more (burnt out)", "%", (0, 100),
+     "pigmentscan.qc"),
+    ("qc_crushed_pct", "share of the regions' skin pixels with a channel at 5 or less (black)", "%", (0, 100),
+     "pigmentscan.qc"),
+    ("qc_sclera_a_star", "a* of the whites of the eyes (a colour cast shows here)", "a* (CIELAB)", (-128, 127),
+     "CIE 1976"),
+    ("qc_sclera_b_star", "b* of the whites of the eyes", "b* (CIELAB)", (-128, 127), "CIE 1976"),
+    ("qc_skin_hue_deg", "CIELAB hue angle of the normal skin", "degrees", (0, 360), "CIE 1976"),
+    ("qc_pass", "true when no quality check failed", "boolean", "True, False", "pigmentscan.qc"),
+    ("model", "scoring model, name@content-hash", "text", "", "pigmentscan.scoring"),
+    ("pigmentscan_version", "pigmentscan version that scored the photo", "text", "", "pigmentscan"),
+    ("reference_skin_ita_deg", "individual typology angle of the face's normal skin", "degrees", (-90, 90),
+     "Chardon 1991"),
+    ("reference_skin_category", "skin-tone band of the ITA (very light ... dark)", "text", "", "Chardon 1991"),
+    ("melanin_noise", "fine-scale noise of the melanin map over quiet skin", _OD, (0, None), "pigmentscan.lesions"),
+    ("chart_used", "true when a colour chart was found and the photo corrected to it", "boolean", "True, False",
+     "pigmentscan.chart"),
+    ("chart_residual_delta_e", "mean colour error of the chart's patches after correction (empty: no chart)",
+     "ΔE*ab", (0, None), "pigmentscan.chart"),
+    ("image_sha256", "SHA-256 of the photo's bytes (what a re-run recognises)", "hex text", "", "pigmentscan.batch"),
+    ("quality_limits", "quality-control limits the row was checked with, default@hash or custom@hash", "text", "",
+     "pigmentscan.batch"),
+    ("error_type", "class of the error of an error row (empty for scored photos)", "text", "", "pigmentscan.batch"),
+    ("lesion_pigment_pct", "pigment left in the subject's baseline lesions, as % of the baseline's (100 at "
+                           "baseline, 0 like normal skin)", "% of baseline pigment", (0, None),
+     "pigmentscan.longitudinal.pigment"),
+    ("lesion_pigment_note", "why lesion_pigment_pct is empty, or a remark on it", "text", "",
+     "pigmentscan.longitudinal.pigment"),
+    ("lesion_area_pct", "lesion share of the four regions weighted 0.3/0.3/0.3/0.1 (continuous, no bands)", "%",
+     (0, 100), "pigmentscan.longitudinal.lesion_area_pct"),
+]
+_PHOTO_CHECKS = [
+    ("face_distance_iod", "median landmark distance to the subject's other photos after 3-D alignment (pose, "
+                          "size and position removed)", "inter-ocular distances", (0, None),
+     "pigmentscan.longitudinal.identity"),
+    ("skin_tone_difference_deg", "median ITA difference of the normal skin from the subject's other photos",
+     "degrees", (0, 180), "pigmentscan.longitudinal.identity"),
+    ("same_face", "false when the photo does not match the subject's other photos (empty: not checked)",
+     "boolean", "True, False, empty", "pigmentscan.longitudinal.identity"),
+    ("identity_note", "why same_face is false or empty, or what could not be compared", "text", "",
+     "pigmentscan.longitudinal.identity"),
+]
+_CHANGES = _IDENTITY + _PHOTO_CHECKS + [
+    ("visit_order", "place of the visit in the study's order (0 = first)", "index", (0, None),
+     "pigmentscan.io.visit_order_key"),
+    ("days_from_baseline", "days since the subject's baseline visit", "days", (None, None), "manifest dates"),
+    ("n_images", "photos of this visit used (averaged)", "count", (0, None), "pigmentscan.longitudinal"),
+    ("n_images_failed", "photos of this visit left out (not scored, or not the subject's face)", "count",
+     (0, None), "pigmentscan.longitudinal"),
+    ("qc_status", "worst quality status of the photos used at this visit (of all its photos when none was used: "
+                  "error, none was scored)", "text", "ok, warn, error", "pigmentscan.qc"),
+    ("qc_reasons", "each photo of the visit with a quality problem: file name and reason", "text", "",
+     "pigmentscan.qc"),
+    ("is_baseline", "true at the subject's baseline visit", "boolean", "True, False", "pigmentscan.longitudinal"),
+    ("note", "why the subject has no changes (no usable baseline), else empty", "text", "",
+     "pigmentscan.longitudinal"),
+    ("beyond_sdc", "true when a detect_by measure changed by more than its smallest detectable change", "boolean",
+     "True, False, empty", "Weir 2005; pigmentscan.longitudinal"),
+    ("detected_change", "improved, worsened, mixed or none beyond the smallest detectable change", "text",
+     "improved, worsened, mixed, none, empty", "pigmentscan.longitudinal.detect_changes"),
+]
+_PHOTOS = _SCORES + _PHOTO_CHECKS + [
+    ("used", "true when the photo is in the changes (scored, and not another face)", "boolean", "True, False",
+     "pigmentscan.longitudinal"),
+]
+_SUMMARY = [
+    ("arm", "treatment arm", "text", "", "manifest"),
+    ("visit_order", "place of the visit in the study's order (0 = first)", "index", (0, None),
+     "pigmentscan.io.visit_order_key"),
+    ("visit", "visit label(s) at this place in the order", "text", "", "manifest"),
+    ("n", "subjects with a MASI change at this visit", "count", (0, None), "pigmentscan.longitudinal"),
+    ("beyond_sdc_fraction", "share of subjects whose change exceeds the smallest detectable change", "fraction",
+     (0, 1), "pigmentscan.longitudinal"),
+    ("improved_fraction", "share of subjects improved beyond the smallest detectable change", "fraction", (0, 1),
+     "pigmentscan.longitudinal"),
+    ("worsened_fraction", "share of subjects worsened beyond the smallest detectable change", "fraction", (0, 1),
+     "pigmentscan.longitudinal"),
+]
+_ARMS = [
+    ("visit", "visit label(s)", "text", "", "manifest"),
+    ("visit_order", "place of the visit in the study's order", "index", (0, None), "pigmentscan.io"),
+    ("measure", "changes column compared between the arms", "text", "", "pigmentscan.longitudinal"),
+    ("test", "Mann-Whitney U (two arms) or Kruskal-Wallis (more)", "text", "", "scipy.stats"),
+    ("arms", "the arms compared, in sorted order", "text", "", "manifest"),
+    ("statistic", "U or H of the test", "test statistic", (0, None), "scipy.stats"),
+    ("p_value", "two-sided p-value, not adjusted for several visits or measures", "probability", (0, 1),
+     "scipy.stats"),
+    ("effect_size", "rank-biserial r (two arms) or epsilon-squared (more)", "ratio", (-1, 1),
+     "Kerby 2014; Tomczak & Tomczak 2014"),
+    ("effect_size_name", "name of the effect size", "text", "", "pigmentscan.longitudinal"),
+    ("hl_shift", "Hodges-Lehmann shift: median of the pairwise differences first arm - second arm",
+     "unit of the measure", (None, None), "Hodges & Lehmann 1963"),
+    ("n_<arm>", "subjects of the arm in the test", "count", (0, None), "pigmentscan.longitudinal"),
+    ("median_<arm>", "median of the measure in the arm", "unit of the measure", (None, None),
+     "pigmentscan.longitudinal"),
+]
+_SDC = [
+    ("measure", "the measure", "text", "", "pigmentscan.longitudinal.reliability"),
+    ("n_subjects", "stable subjects with at least two sessions", "count", (0, None), "retest scores"),
+    ("n_sessions", "sessions of those subjects", "count", (0, None), "retest scores"),
+    ("sd_within", "pooled within-subject standard deviation (standard error of measurement)",
+     "unit of the measure", (0, None), "Weir 2005"),
+    ("sdc", "smallest detectable change, z * sqrt(2) * sd_within", "unit of the measure", (0, None), "Weir 2005"),
+    ("sdc_ci_low", "lower bound of the SDC's interval (chi-square on SD_w^2)", "unit of the measure", (0, None),
+     "Weir 2005"),
+    ("sdc_ci_high", "upper bound of the SDC's interval", "unit of the measure", (0, None), "Weir 2005"),
+    ("confidence", "coverage of the SDC and of its interval", "fraction", (0, 1), "pigmentscan.longitudinal"),
+]
+_AGREEMENT = [
+    ("analysis", "visit (scores at a visit) or change_from_baseline (changes between visits)", "text",
+     "visit, change_from_baseline", "pigmentscan.validation"),
+    ("visit", "visit label, or all (pooled)", "text", "", "manifest"),
+    ("measure", "masi, mmasi, or the MASI component (area, darkness, homogeneity)", "text", "",
+     "pigmentscan.validation"),
+    ("component", "total, or the region of a component", "text", "", "pigmentscan.validation"),
+    ("objective", "pigmentscan's column compared", "text", "", "scores"),
+    ("physician", "the reference column compared with it (physician_* by default)", "text", "", "manifest"),
+    ("n_subjects", "subjects among the pairs", "count", (0, None), "pigmentscan.validation"),
+    ("n", "pairs with both values", "count", (0, None), "pigmentscan.validation"),
+    ("icc2_1", "ICC(2,1), absolute agreement, single rater", "ratio", (-1, 1), "Shrout & Fleiss 1979"),
+    ("icc3_1", "ICC(3,1), consistency, single rater", "ratio", (-1, 1), "Shrout & Fleiss 1979"),
+    ("ccc", "Lin's concordance correlation coefficient", "ratio", (-1, 1), "Lin 1989"),
+    ("pearson_r", "Pearson correlation", "ratio", (-1, 1), "scipy.stats"),
+    ("pearson_p", "p-value of Pearson's r", "probability", (0, 1), "scipy.stats"),
+    ("spearman_rho", "Spearman rank correlation", "ratio", (-1, 1), "scipy.stats"),
+    ("spearman_p", "p-value of Spearman's rho", "probability", (0, 1), "scipy.stats"),
+    ("mae", "mean absolute difference", "unit of the measure", (0, None), "pigmentscan.validation"),
+    ("rmse", "root mean squared difference", "unit of the measure", (0, None), "pigmentscan.validation"),
+    ("bias", "mean of pigmentscan - reference", "unit of the measure", (None, None), "Bland & Altman 1986"),
+    ("sd_diff", "standard deviation of the differences", "unit of the measure", (0, None), "Bland & Altman 1986"),
+    ("loa_lower", "lower 95 % limit of agreement, bias - 1.96 sd_diff", "unit of the measure", (None, None),
+     "Bland & Altman 1986"),
+    ("loa_upper", "upper 95 % limit of agreement, bias + 1.96 sd_diff", "unit of the measure", (None, None),
+     "Bland & Altman 1986"),
+    ("kappa_quadratic", "quadratic-weighted kappa over the grade's full range", "ratio", (-1, 1), "Cohen 1968"),
+    ("reason", "why statistics are empty (not defined), else empty", "text", "", "pigmentscan.validation"),
+]
+
+#: Derived columns: (suffix, meaning template, unit template, range rule). ``{b}`` is the base
+#: column's name (described in its own table), ``{u}`` its unit. Range rules: "same", "difference"
+#: (low - high to high - low), "pct_change" (-100 or more; never of a GRADE), "fraction", "boolean".
+_CHANGE_RULES = [
+    ("_baseline", "{b} at the subject's baseline visit", "{u}", "same"),
+    ("_change", "change of {b} from the subject's baseline: this visit - baseline", "{u}", "difference"),
+    ("_change_pct", "change of {b} as % of its baseline value (empty when the baseline is 0)", "%", "pct_change"),
+    ("_responder_50", "{b} improved by at least 50 % from baseline (empty at baseline)", "boolean", "boolean"),
+    ("_responder_75", "{b} improved by at least 75 % from baseline (empty at baseline)", "boolean", "boolean"),
+    ("_beyond_sdc", "{b} changed by more than its smallest detectable change", "boolean", "boolean"),
+]
+_SUMMARY_RULES = [
+    ("_mean", "mean of {b} over the subjects", "{u}", "same"),
+    ("_ci_low", "lower bound of the 95 % t interval of the mean of {b}", "{u}", "same"),
+    ("_ci_high", "upper bound of the 95 % t interval of the mean of {b}", "{u}", "same"),
+    ("_fraction", "share of the subjects whose {b} is true", "fraction", "fraction"),
+]
+_AGREEMENT_RULES = [("_ci_low", "lower bound of the 95 % interval of {b}", "{u}", "same"),
+                    ("_ci_high", "upper bound of the 95 % interval of {b}", "{u}", "same")]
+
+#: The tables pigmentscan writes: (columns, derived rules, table whose columns the rules derive from).
+TABLES = {
+    "scores": (_SCORES, [], None),
+    "photos": (_PHOTOS, [], None),
+    "changes": (_CHANGES, _CHANGE_RULES, "scores"),
+    "summary": (_SUMMARY, _SUMMARY_RULES, "changes"),
+    "arms": (_ARMS, [], None),
+    "sdc": (_SDC, [], None),
+    "agreement": (_AGREEMENT, _AGREEMENT_RULES, None),
+}
