@@ -27,9 +27,9 @@ def disc_mask(shape, centre_xy, radius_px) -> np.ndarray:
 
 def mask_in_analysis_crop(mask: np.ndarray, score) -> np.ndarray:
     """A mask on the scored photo, resampled onto the score's analysis crop (the pipeline's own crop)."""
-    from pigmentscan.pipeline import _crop_to_analysis
+    from pigmentscan.pipeline import crop_to_analysis
 
-    crop, *_ = _crop_to_analysis(mask.astype(np.float32), score.landmarks, score.crop_scale * score.landmarks.iod_px)
+    crop, *_ = crop_to_analysis(mask.astype(np.float32), score.landmarks, score.crop_scale * score.landmarks.iod_px)
     return crop >= 0.5
 
 

@@ -76,11 +76,13 @@ def test_out_of_range_component_is_refused():
 
 
 def measures(area_fraction, contrast=0.5, patch=0.3):
-    return RegionMeasures(area_fraction, contrast, 5.0, -3.0, 4.0, patch, 1, 1000, 1.0)
+    """RegionMeasures with a darkness of ``contrast`` (JND) and a pattern size of ``patch`` (IOD)."""
+    return RegionMeasures(area_fraction, contrast, 0.1, 5.0, -3.0, 4.0, patch, 1, 1000, 1.0)
 
 
 def test_grade_region_uses_thresholds():
     grading = Grading(darkness_thresholds=(0.0, 0.4, 0.6, 0.8), homogeneity_thresholds=(0.0, 0.1, 0.3, 0.6))
+    # darkness 0.65 reaches three of (0, 0.4, 0.6, 0.8); pattern 0.2 two of (0, 0.1, 0.3, 0.6)
     score = grade_region("forehead", measures(0.35, contrast=0.65, patch=0.2), grading)
     assert (score.area_score, score.darkness, score.homogeneity) == (3, 3, 2)
     assert score.area_pct == pytest.approx(35.0)
@@ -96,12 +98,18 @@ def test_area_gain_corrects_measured_area():
     assert grade_region("forehead", measures(0.2), grading).area_pct == pytest.approx(30.0)
 
 
-def test_default_model_loads_with_provenance():
+def test_rewording_the_model_card_keeps_the_identity_and_the_scores(tmp_path):
     model = load_model()
-    assert model.name == "default"
-    assert len(model.content_hash) == 16
-    for key in ("darkness_thresholds", "homogeneity_thresholds", "min_contrast"):
-        assert model.provenance[key]
+    data = json.loads(model.to_json())
+    data["provenance"] = {"face_template": "reworded entirely", "note": "a new sentence"}
+    data["description"] = "another description"
+    path = tmp_path / "reworded.json"
+    path.write_text(json.dumps(data))
+    reworded = load_model(path)
+    assert reworded.content_hash == model.content_hash and reworded.label == model.label
+    data["lesion"]["min_support"] = model.lesion.min_support * 1.1  # a parameter: a new identity
+    path.write_text(json.dumps(data))
+    assert load_model(path).content_hash != model.content_hash
 
 
 def test_model_round_trip_and_hash_changes(tmp_path):
@@ -121,12 +129,15 @@ def test_model_round_trip_and_hash_changes(tmp_path):
         (lambda d: d.update(format_version=99), "format_version"),
         (lambda d: d["grading"].update(darkness_thresholds=[0.5, 0.1, 0.2, 0.3]), "ascending"),
         (lambda d: d["grading"].update(darkness_thresholds="__import__('os')"), "list of 4"),
-        (lambda d: d["lesion"].update(min_contrast="0.3"), "finite number"),
+        (lambda d: d["lesion"].update(min_support="0.3"), "finite number"),
         (lambda d: d["lesion"].update(evil=1), "unknown lesion"),
         (lambda d: d.update(region_template="other-v9"), "region template"),
         (lambda d: d["lesion"].update(melanin_od_direction=[0, 0, 0]), "absorption direction"),
         (lambda d: d["lesion"].update(smoothing_iod=-0.1), "plausible range"),
-        (lambda d: d["lesion"].update(noise_k=1e308), "plausible range"),
+        (lambda d: d["lesion"].update(detection_level_jnd=1e308), "plausible range"),
+        (lambda d: d.update(lesion_classifier={}), "no learned classifier"),
+        (lambda d: d["face_template"].update(mode_variance=[-1.0] * 6), "positive variance"),
+        (lambda d: d["face_template"].update(mean_jnd=[[0.0] * 300] * 300), "pixels"),
         (lambda d: d.update(name={"$eval": "x"}), "must be text"),
         (lambda d: d["grading"].update(area_uncertainty_pct=-2.0), "0 or more"),
         (lambda d: d["grading"].update(darkness_uncertainty="0.1"), "finite number"),

@@ -174,9 +174,13 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     found = pigment_excess(rgb, points_px, iod_px, params, template)
     maps, fit, excess, weight, measurable = found.maps, found.expectation, found.excess_jnd, found.weight, found.measurable
     scale, skin_linear = found.jnd_per_melanin, found.skin_linear_rgb
+    # The outline: the melanin reading at the outline scale above the same expectation.
+    outline = masked_smooth(maps.melanin, measurable.astype(np.float32), params.outline_smoothing_iod * iod_px) * scale
+    outline = np.where(measurable, outline - fit.expected_jnd, 0.0)
     levels = sorted(set(AREA_LEVELS_JND) | {params.detection_level_jnd})
     lesion_at = lesion_masks(excess, measurable, iod_px, levels, detection_level_jnd=params.detection_level_jnd,
-                             min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight)
+                             min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight,
+                             outline_excess_jnd=outline)
     lesion = lesion_at[params.detection_level_jnd]
     lesion_at = {level: lesion_at[level] for level in AREA_LEVELS_JND}
     # The contrast a physician sees: melanin at the viewing scale above the expectation, on this skin.

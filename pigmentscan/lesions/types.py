@@ -39,6 +39,10 @@ class LesionParams:
     smoothing_iod : float
         Gaussian sigma of the melanin map the expectation is fitted to and lesions are found on
         (parameter: spans a pore-and-hair texture scale, well under a lesion's width).
+    outline_smoothing_iod : float
+        Gaussian sigma of the map a lesion's outline is drawn on (parameter: smoothing widens a
+        dark patch past its edge by about its sigma, so the outline is read finer than the
+        lesion is found, but not so fine that skin texture breaks it up).
     contrast_smoothing_iod : float
         Gaussian sigma of the map a lesion's darkness is read on: the physician's viewing scale
         of docs/grading_scale.md (details under 0.02 IOD blurred away: a FWHM of 0.02 IOD).
@@ -72,6 +76,7 @@ class LesionParams:
     haemoglobin_od_direction: tuple = (0.20, 0.85, 0.50)
     work_iod_px: float = 100.0
     smoothing_iod: float = 0.04
+    outline_smoothing_iod: float = 0.015
     contrast_smoothing_iod: float = 0.0085
     expectation_width: float = 2.5
     mode_prior_weight: float = 50.0

@@ -119,7 +119,7 @@ def _lesion_range(key: str) -> tuple[float, float]:
 
 
 _LESION_RANGES = {
-    "work_iod_px": (20.0, 400.0), "smoothing_iod": (0.005, 0.5), "contrast_smoothing_iod": (0.0, 0.2),
+    "work_iod_px": (20.0, 400.0), "smoothing_iod": (0.005, 0.5), "outline_smoothing_iod": (0.0, 0.5), "contrast_smoothing_iod": (0.0, 0.2),
     "expectation_width": (1.0, 10.0), "mode_prior_weight": (0.0, 1e6), "detection_level_jnd": (0.1, 10.0),
     "min_support": (0.0, 1000.0), "hair_shading": (0.0, 10.0), "hair_density": (0.0, 1.0),
     "highlight_shading": (-10.0, 0.0), "homogeneity_closing_iod": (0.0, 0.5), "hole_diameter_iod": (0.0, 0.5),
