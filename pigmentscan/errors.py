@@ -17,6 +17,7 @@ __all__ = [
     "ModelError",
     "ManifestError",
     "MapsError",
+    "OutputError",
 ]
 
 
@@ -59,3 +60,11 @@ class ManifestError(PigmentScanError):
 
 class MapsError(PigmentScanError):
     """A face-maps file (a batch's ``maps/``) is missing, malformed or not from the expected photo."""
+
+
+class OutputError(PigmentScanError):
+    """An output cannot be written where it was asked for, or would replace an input or another output.
+
+    Raised before any work is done (:func:`pigmentscan.io.check_outputs`), so a bad output path
+    never costs a finished run; the command line reports it as a bad argument (exit status 2).
+    """
