@@ -11,7 +11,8 @@ the rest of the package works on numpy arrays.
 - :mod:`pigmentscan.io.outputs`: :func:`check_outputs`, the output-path guard of every command.
 """
 
-from .files import (IMAGE_SUFFIXES, atomic_open, atomic_write_bytes, atomic_write_text, file_kind, find_images,
+from .files import (IMAGE_SUFFIXES, atomic_open, atomic_write_bytes, atomic_write_text, display_path, file_kind,
+                    find_images,
                     is_protected, npz_bytes, open_input, protect_inputs, read_input, read_npz, remove_stale, write_png)
 from .images import MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE_PX, ImageHeader, as_rgb_array, image_header, load_rgb, read_image
 from .outputs import check_outputs
@@ -30,6 +31,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_open",
     "check_outputs",
+    "display_path",
     "escape_formula",
     "file_kind",
     "find_images",

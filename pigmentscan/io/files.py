@@ -201,6 +201,27 @@ def remove_stale(path) -> None:
             path.unlink()
 
 
+def display_path(path) -> str:
+    """A path as text that any output can hold: a file name's undecodable bytes shown as ``\\xNN``.
+
+    On POSIX a file name is bytes; one that is not UTF-8 (``caf\\xe9.jpg`` from a Latin-1
+    system) reaches Python with surrogate escapes, which no UTF-8 file can hold.
+
+    Examples
+    --------
+    >>> display_path(os.fsdecode(b"caf\\xe9.jpg")), display_path("Zoë.jpg")
+    ('caf\\\\xe9.jpg', 'Zoë.jpg')
+    """
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 def find_images(paths) -> list[Path]:
     """Expand files and folders into a sorted list of image files.
 

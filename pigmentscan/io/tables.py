@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ManifestError
-from .files import atomic_open, open_input
+from .files import atomic_open, display_path, open_input
 _REGIONS = ("forehead", "right_malar", "left_malar", "chin")  # CONTRACT.md region keys
 # Physician score ranges: MASI 0-48, area 0-6, darkness and homogeneity 0-4
 # (Kimbrough-Green 1994); mMASI 0-24 (Pandya 2011).
@@ -272,10 +272,7 @@ def format_cell(value) -> str:
         if "\n" in text or "\r" in text:
             text = " ".join(text.splitlines())
         if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:  # a file name's undecodable bytes (surrogate escapes)
-                text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            text = display_path(text)  # a file name's undecodable bytes
         return escape_formula(text)
     if isinstance(value, (bool, np.bool_)):
         return "True" if value else "False"
