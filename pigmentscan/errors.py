@@ -18,6 +18,7 @@ __all__ = [
     "ManifestError",
     "MapsError",
     "OutputError",
+    "IncompleteBatchError",
 ]
 
 
@@ -68,3 +69,9 @@ class OutputError(PigmentScanError):
     Raised before any work is done (:func:`pigmentscan.io.check_outputs`), so a bad output path
     never costs a finished run; the command line reports it as a bad argument (exit status 2).
     """
+
+
+class IncompleteBatchError(PigmentScanError):
+    """A batch stopped because its workers (not its photos) failed: a worker died, a cluster lost its
+    workers or its scheduler. The finished rows are kept; the photos not scored have no row, and
+    running the batch again scores them."""

@@ -45,7 +45,8 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
         Rows as :func:`pigmentscan.score_images` returns them.
     overlays : sequence of path or None, optional
         The overlay PNG of each row (``None`` or a missing file: no picture), in the
-        order of ``scores``; at most :data:`MAX_EMBEDDED_OVERLAYS` are embedded.
+        order of ``scores``; at most :data:`MAX_EMBEDDED_OVERLAYS` are embedded. A row with
+        status ``error`` never shows one.
     title : str
 
     Returns
@@ -77,8 +78,9 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
     table["image"] = [Path(str(p)).name for p in table["image"]]
     report.table(table.rename(columns={"error": "QC / error"}), float_format="{:.1f}")
     if overlays is not None:
+        # a photo that was not scored has no overlay: a file of its name is another run's (another patient's)
         pictures = [(row, path) for row, path in zip(scores.itertuples(index=False), overlays)
-                    if path is not None and Path(path).is_file()]
+                    if path is not None and row.status != "error" and Path(path).is_file()]
         if pictures:
             report.heading("Overlays")
             if len(pictures) > MAX_EMBEDDED_OVERLAYS:
