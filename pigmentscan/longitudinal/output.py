@@ -157,7 +157,7 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     tables = {"changes": comparison.changes, "summary": comparison.summary, "arms": comparison.arms}
     for name, frame in tables.items():
         if name != "arms" or len(frame):
-            paths[name] = _io.atomic_write_text(out / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+            paths[name] = _io.write_table(frame, out / f"{name}.csv")
 
     report = HtmlReport("Change in MASI from baseline")
     for line in _plain_language(comparison):
@@ -225,7 +225,7 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
         if retest is not None:
             measured = _retest_sdc(Path(retest), maps)
             Path(out_dir).mkdir(parents=True, exist_ok=True)
-            _io.atomic_write_text(Path(out_dir) / "sdc.csv", measured.table.to_csv(index=False, lineterminator="\n"))
+            _io.write_table(measured.table, Path(out_dir) / "sdc.csv")
             sdc = measured.sdc | ({} if sdc is None else sdc_mapping(sdc))
         comparison = compare(scores, sdc=sdc, detect_by=detect_by)
     except ManifestError as error:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..io import atomic_write_bytes, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text, write_table
 from .statistics import _pairs
 from .study import _table, change_from_baseline, merge_scores
 
@@ -91,7 +91,7 @@ def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, 
     records = [{k: _jsonable(v) for k, v in rec.items()} for rec in table.to_dict("records")]
     text = json.dumps({"metadata": meta, "statistics": records}, indent=2, allow_nan=False) + "\n"
     paths = {"json": atomic_write_text(out / "agreement.json", text),
-             "csv": atomic_write_text(out / "agreement.csv", table.to_csv(index=False))}
+             "csv": write_table(table, out / "agreement.csv")}
     report = HtmlReport("pigmentscan: agreement with physician scores")
     if note:
         report.paragraph(note, note=True)
