@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -84,6 +85,18 @@ def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
 
     images = [path or f"row_{i + 2}" for i, path in enumerate(manifest["image_path"])]
     return overlay_paths(overlay_dir, images)
+
+
+def _reusable(journal: Journal, model_label: str, limits_label: str) -> dict:
+    """Image path -> ordinal of the journal row an earlier run scored it in, with this model, limits and
+    version, when that row may be reused (scored, or an error the same bytes always give)."""
+    earlier = {}
+    for ordinal, row in journal.rows(REUSE_COLUMNS):
+        if (row.get(SHA_COLUMN) and row.get("model") == model_label and row.get("pigmentscan_version") == __version__
+                and row.get(LIMITS_COLUMN) == limits_label
+                and (row.get("status") in ("ok", "warn") or row.get("error_type") in REPRODUCIBLE_ERRORS)):
+            earlier[row["image"]] = ordinal
+    return earlier
 
 
 def _check_outputs(out: Path, manifest, names, model, manifest_csv, maps: bool) -> None:
@@ -172,14 +185,9 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     identity_columns = [c for c in IDENTITY_COLUMNS if c in manifest.columns]
     stamp = {LIMITS_COLUMN: quality_limits_label(qc_limits)}
 
-    with _exclusive(out), _sigterm_as_interrupt(), protect_inputs([manifest_csv]):
-        journal = Journal(scores_path, drop=[c for c in IDENTITY_COLUMNS if c not in identity_columns])
-        earlier = {}  # image path -> ordinal of a row an earlier run scored with this model, limits and version
-        for ordinal, row in journal.rows(REUSE_COLUMNS):
-            if (row.get(SHA_COLUMN) and row.get("model") == scoring_model.label
-                    and row.get("pigmentscan_version") == __version__ and row.get(LIMITS_COLUMN) == stamp[LIMITS_COLUMN]
-                    and (row.get("status") in ("ok", "warn") or row.get("error_type") in REPRODUCIBLE_ERRORS)):
-                earlier[row["image"]] = ordinal
+    with _exclusive(out), _sigterm_as_interrupt(), protect_inputs([manifest_csv]), \
+            contextlib.closing(Journal(scores_path, drop=set(IDENTITY_COLUMNS) - set(identity_columns))) as journal:
+        earlier = _reusable(journal, scoring_model.label, stamp[LIMITS_COLUMN])
         ordinals = array("q", [-1]) * len(manifest)
 
         def identity(index):
@@ -228,7 +236,6 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
 
         unscored = sum(1 for ordinal in ordinals if ordinal < 0)
         if unscored:
-            journal.close()
             reason = stopped or (f"{len(lost)} task(s) were lost by the workers (the first: {lost[0][0].image}: "
                                  f"{type(lost[0][1]).__name__}: {lost[0][1]})")
             raise IncompleteBatchError(scores_path, f"{unscored} of {len(manifest)} photo(s) not scored: {reason}. "
@@ -239,7 +246,6 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
             return {k: v for k, v in row.items() if k not in IDENTITY_COLUMNS} | identity(position)
 
         n_errors = journal.write_ordered(scores_path, ordinals, final)
-        journal.close()
 
     return BatchResult(n_processed=len(manifest) - n_skipped - n_errors, n_skipped=n_skipped, n_errors=n_errors,
                        scores_path=scores_path, elapsed_s=time.perf_counter() - start)

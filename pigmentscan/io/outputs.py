@@ -68,7 +68,7 @@ def _check_file(path: Path, label: str) -> None:
     """Refuse an existing output file that is a link, a folder or a special file."""
     try:
         info = path.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder check says why it cannot be written
         return
     if stat.S_ISLNK(info.st_mode):
         raise OutputError(path, f"{label}: is a symbolic link; pigmentscan never writes through one "

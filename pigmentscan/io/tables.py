@@ -130,8 +130,9 @@ def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...], 
         if column in table.columns:
             table[column] = table[column].fillna("").astype(str)
     if unescape:
-        for column in table.columns[table.dtypes == object]:
-            table[column] = [unescape_formula(v) if isinstance(v, str) else v for v in table[column]]
+        for column in table.columns:
+            if pd.api.types.is_string_dtype(table[column].dtype) or table[column].dtype == object:
+                table[column] = table[column].map(lambda v: unescape_formula(v) if isinstance(v, str) else v)
     return table
 
 
