@@ -23,7 +23,7 @@ import pigmentscan
 import pigmentscan.parallel
 from pigmentscan.batch import SHA_COLUMN, run_batch
 from pigmentscan.cli import main
-from pigmentscan.errors import IncompleteBatchError, OutputError
+from pigmentscan.errors import OutputError
 from pigmentscan.face_maps import maps_path
 from pigmentscan.io import read_npz, read_scores, write_table
 from pigmentscan.parallel import bounded, worker_count
