@@ -182,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", required=True, help="scores CSV to write")
     score.add_argument("--overlays", metavar="DIR", help="write one overlay PNG per photo here")
     score.add_argument("--model", metavar="FILE", help="scoring model JSON (default: the shipped model)")
-    score.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default 1)")
+    score.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                       help="worker processes (default 1; never more than the cores or the photos)")
     score.add_argument("--report", metavar="FILE.html",
                        help="also write an HTML page of the scores (with the overlays, when --overlays is given)")
     _add_qc_limits(score)
@@ -192,8 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("manifest", metavar="MANIFEST.csv")
     batch.add_argument("--out", required=True, metavar="DIR")
     batch.add_argument("--model", metavar="FILE")
-    batch.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="local workers (default: all cores)")
-    batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="local workers (default: all cores; never more than the cores or the photos)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask distributed scheduler, e.g. tcp://host:8786 (workers must see the photos and --out "
+                            "at the same paths: they write the overlays and maps)")
     batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
     batch.add_argument("--no-maps", action="store_true",
                        help="do not write DIR/maps/ (compare then has no lesion pigment change)")
