@@ -91,7 +91,8 @@ SCHEMA = (
     Field("grading.min_area_pct", "number", 0, 100),
     Field("grading.*_thresholds", "numbers", -100, 100, length=4),
     Field("grading.masi_scale", "number", 0, 10, above=True), Field("grading.mmasi_scale", "number", 0, 10, above=True),
-    Field("grading.masi_offset", "number", -48, 48), Field("grading.mmasi_offset", "number", -24, 24),  # MASI 0-48 (Kimbrough-Green 1994), mMASI 0-24 (Pandya 2011)
+    # totals: MASI 0-48 (Kimbrough-Green 1994), mMASI 0-24 (Pandya 2011)
+    Field("grading.masi_offset", "number", -48, 48), Field("grading.mmasi_offset", "number", -24, 24),
     Field("grading.*_uncertainty*", "number", 0, None),  # a standard deviation
     Field("grading.*", "number"),
     # the learned lesion classifier (pigmentscan.lesions.classifier), one network or an ensemble
