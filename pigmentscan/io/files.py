@@ -297,14 +297,13 @@ def read_npz(path) -> dict:
     Raises
     ------
     MapsError
-        Naming the file: missing, not an npz archive, or holding pickled objects.
+        Naming the file: missing, not a regular file (a named pipe is refused, not waited
+        on), not an npz archive, or holding pickled objects.
     """
     import zipfile
 
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_input(path, error=MapsError) as handle, np.load(handle, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    except FileNotFoundError:
-        raise MapsError(path, "no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, TypeError, AttributeError, zipfile.BadZipFile) as error:  # .npy: no archive
         raise MapsError(path, f"not a readable npz archive of plain arrays ({error})") from None
