@@ -9,18 +9,30 @@ fresh output folder, ``pigmentscan.batch.run_batch`` with overlays (the command'
 - the re-run of the finished ``jobs=2`` batch (everything skipped: hashing the photos, reading
   and rewriting scores.csv) against that batch's first run (target: under a third).
 
+``--scale N [N ...]`` measures instead what a trial's size does to the process that runs the
+batch (issue #36): a local Dask cluster (``dask scheduler`` and two single-thread ``dask
+worker`` processes, started here) scores manifests of N real photos, copied under distinct
+names; each manifest is run by a fresh client process, which reports photos/s and its peak
+memory (peak resident set, and its growth over the process right before the batch starts).
+The workers write the overlays and maps and only rows come back, so the client's peak should
+not grow with N.
+
 Wall-clock times on a shared machine vary with the load: the load average is printed beside them.
 
 Usage::
 
     python benchmarks/throughput.py [--photos 24] [--dask]
+    python benchmarks/throughput.py --scale 250 1000 2000
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,12 +51,101 @@ def timed_batch(manifest, out, **options):
     return time.perf_counter() - start, result
 
 
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory (``VmRSS``) or its peak (``VmHWM``), MB (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def client_run(manifest: str, out: str, scheduler: str) -> None:
+    """One batch on the cluster, in this (fresh) process; prints its figures as JSON."""
+    import pigmentscan.batch  # everything the batch imports, loaded before the baseline is taken
+
+    before = _rss_mb()
+    start = time.perf_counter()
+    result = pigmentscan.batch.run_batch(manifest, out, scheduler=scheduler, progress=False)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "scored": result.n_processed, "errors": result.n_errors,
+                      "rss_before_mb": before, "peak_mb": _rss_mb("VmHWM")}))
+
+
+def _start_cluster(root: Path, workers: int = 2):
+    """``dask scheduler`` and ``workers`` single-thread ``dask worker`` processes; (address, processes)."""
+    env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3")
+    address_file = root / "scheduler.json"
+    log = open(root / "cluster.log", "w")
+    processes = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--no-dashboard",
+                                   "--port", "0", "--scheduler-file", str(address_file)], env=env, stdout=log,
+                                  stderr=log)]
+    deadline = time.monotonic() + 60
+    while not address_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    address = json.loads(address_file.read_text())["address"]
+    for _ in range(workers):
+        processes.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                           "--nthreads", "1", "--no-dashboard"], env=env, stdout=log, stderr=log))
+    from distributed import Client
+
+    with Client(address, set_as_default=False) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, processes
+
+
+def scale(sizes) -> int:
+    """Photos/s and the client's peak memory for manifests of each size, on a local Dask cluster."""
+    faces = sorted(faces_folder().glob("*.jpg"))
+    if not faces:
+        print(f"no photos in {faces_folder()}", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        address, processes = _start_cluster(root)
+        try:
+            print(f"local Dask cluster: 2 single-thread workers ({os.cpu_count()} cores); {len(faces)} faces "
+                  "copied under distinct names; overlays and maps written by the workers")
+            print(f"{'photos':>7} {'seconds':>8} {'photos/s':>9} {'client peak MB':>15} {'growth MB':>10}  load")
+            for size in sizes:
+                folder = root / f"photos_{size}"
+                folder.mkdir()
+                rows = []
+                for i in range(size):
+                    name = f"{i:06d}_{faces[i % len(faces)].name}"
+                    shutil.copyfile(faces[i % len(faces)], folder / name)
+                    rows.append([name, f"S{i:06d}", "baseline"])
+                manifest = folder / "manifest.csv"
+                with open(manifest, "w", newline="") as handle:
+                    csv.writer(handle).writerows([["image", "subject", "visit"], *rows])
+                command = [sys.executable, __file__, "--client-run", str(manifest), str(root / f"out_{size}"), address]
+                figures = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+                print(f"{size:>7} {figures['seconds']:>8.1f} {figures['scored'] / figures['seconds']:>9.2f} "
+                      f"{figures['peak_mb']:>15.0f} {figures['peak_mb'] - figures['rss_before_mb']:>10.0f}  "
+                      f"{os.getloadavg()[0]:.1f}", flush=True)
+                shutil.rmtree(folder)
+                shutil.rmtree(root / f"out_{size}")
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
     parser.add_argument("--dask", action="store_true", help="also run on a local Dask cluster of 2 workers")
+    parser.add_argument("--scale", type=int, nargs="+", metavar="N",
+                        help="photos/s and the client's peak memory for manifests of N photos each (local Dask)")
+    parser.add_argument("--client-run", nargs=3, metavar=("MANIFEST", "OUT", "SCHEDULER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.client_run:
+        client_run(*args.client_run)
+        return 0
+    if args.scale:
+        return scale(args.scale)
     photos = sorted(faces_folder().glob("*.jpg"))[: args.photos]
     if len(photos) < args.photos:
         print(f"need {args.photos} photos in {faces_folder()}", file=sys.stderr)

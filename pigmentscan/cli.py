@@ -1,19 +1,24 @@
 """The ``pigmentscan`` command line: a thin layer over the public API (CONTRACT.md).
 
 Exit status: 0 when the command ran to the end (even if some photos were rejected:
-they are rows with status ``error``); 2 on bad arguments; 1 when nothing could be
-processed or an input file was unusable.
+they are rows with status ``error``); 2 on bad arguments, an output path among them (checked
+before any work by :func:`pigmentscan.io.check_outputs`); 1 when nothing could be processed,
+an input file was unusable, or a batch's workers were lost. Every failure is one line on
+stderr naming the file and the reason, never a traceback (``PIGMENTSCAN_DEBUG=1`` shows the
+traceback of an unexpected error).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections import namedtuple
 from pathlib import Path
 
 from . import __version__
-from .errors import PigmentScanError
+from .errors import OutputError, PigmentScanError
 
 __all__ = ["main", "build_parser"]
 
@@ -26,7 +31,7 @@ def _quiet_native_logs() -> None:
 
 #: Worker processes of every command that scores photos, unless --jobs says otherwise: all cores.
 DEFAULT_JOBS = os.cpu_count() or 1
-_JOBS_HELP = f"worker processes (default: all cores, {DEFAULT_JOBS} here)"
+_JOBS_HELP = f"worker processes (default: all cores, {DEFAULT_JOBS} here; never more than the cores or the photos)"
 #: One example per command, shown at the end of its --help.
 EXAMPLES = {
     "score": "pigmentscan score photos/ --out scores.csv --overlays overlays/ --report report.html\n"
@@ -51,21 +56,44 @@ def _jobs(value: str) -> int:
 
 
 def _write_scores(frame, out) -> None:
+    """The scores CSV (the one CSV writer) and its data dictionary beside it."""
     from .dictionary import write_dictionary
-    from .io import atomic_write_text
+    from .io import write_table
 
-    atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
-    write_dictionary(frame, out, "scores")
+    write_dictionary(frame, write_table(frame, out), "scores")
 
 
-def _qc_limits(path: str):
-    """``--qc-limits FILE.json`` -> QualityLimits (a bad file is a bad argument: exit 2)."""
+#: ``--qc-limits FILE.json`` as read: the file (an input to protect) and its limits.
+LimitsFile = namedtuple("LimitsFile", "path limits")
+
+
+def _qc_limits(path: str) -> LimitsFile:
+    """``--qc-limits FILE.json`` -> LimitsFile (a bad file is a bad argument: exit 2)."""
     from .qc import load_quality_limits
 
     try:
-        return load_quality_limits(path)
+        return LimitsFile(path, load_quality_limits(path))
     except PigmentScanError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _limits(args):
+    return args.qc_limits.limits if args.qc_limits else None
+
+
+def _outputs(files=(), folders=(), inputs=()):
+    """The output-path guard, before any work (:func:`pigmentscan.io.check_outputs`), then, for the
+    ``with`` block, the inputs protected from every write (:func:`pigmentscan.io.protect_inputs`)."""
+    from .io import check_outputs, protect_inputs
+
+    inputs = [path for path in inputs if path is not None]
+    check_outputs(files, folders=folders, inputs=inputs)
+    return protect_inputs(inputs)
+
+
+def _argument_files(args) -> list:
+    """The input files named by options common to several commands."""
+    return [getattr(args, "model", None), args.qc_limits.path if getattr(args, "qc_limits", None) else None]
 
 
 def _add_qc_limits(command) -> None:
@@ -74,34 +102,34 @@ def _add_qc_limits(command) -> None:
 
 
 def _cmd_score(args) -> int:
-    from .io import find_images
+    from .io import display_path, find_images, write_table
     from .pipeline import score_images
+    from .report import overlay_paths
 
-    for option, path, kind in (("--out", args.out, "file"), ("--overlays", args.overlays, "folder"),
-                               ("--report", args.report, "file")):
-        if path and Path(path).exists() and Path(path).is_dir() != (kind == "folder"):
-            print(f"pigmentscan score: {option} {path}: exists and is not a {kind}", file=sys.stderr)
-            return 2
     images = find_images(args.paths)
     if not images:
         print(f"pigmentscan: no images (.jpg .jpeg .png .tif .tiff) found in {' '.join(args.paths)}", file=sys.stderr)
         return 1
-    frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays, qc_limits=args.qc_limits,
-                         progress=sys.stderr.isatty())
-    try:
-        _write_scores(frame, args.out)
-    except OSError as error:
-        print(f"pigmentscan score: {args.out}: cannot write the scores ({error.strerror or error})", file=sys.stderr)
-        return 1
-    counts = frame["status"].value_counts().to_dict()
-    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
-    print(f"scored {len(frame)} photo(s): {summary} -> {args.out}")
-    if args.report:
-        from .report import overlay_paths, scores_report
+    overlays = overlay_paths(args.overlays, images) if args.overlays else None
+    files = [("--out", args.out), ("--report", args.report)]
+    files += [(f"--overlays (the overlay of {display_path(image)})", path) for image, path in zip(images, overlays or ())]
+    with _outputs(files, folders=[("--overlays", args.overlays)], inputs=images + _argument_files(args)):
+        frame = score_images(images, model=args.model, jobs=args.jobs, overlay_dir=args.overlays,
+                             qc_limits=_limits(args), progress=sys.stderr.isatty())
+        try:
+            _write_scores(frame, args.out)
+        except OSError as error:
+            print(f"pigmentscan score: {display_path(args.out)}: cannot write the scores ({error.strerror or error})",
+                  file=sys.stderr)
+            return 1
+        counts = frame["status"].value_counts().to_dict()
+        summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "warn", "error"))
+        print(f"scored {len(frame)} photo(s): {summary} -> {display_path(args.out)}")
+        if args.report:
+            from .report import scores_report
 
-        overlays = overlay_paths(args.overlays, images) if args.overlays else None
-        scores_report(frame, overlays=overlays).write(args.report)
-        print(f"report -> {args.report}")
+            scores_report(frame, overlays=overlays).write(args.report)
+            print(f"report -> {display_path(args.report)}")
     for _, row in frame[frame["status"] == "error"].iterrows():
         print(f"  error: {row['image']}: {row['error']}", file=sys.stderr)
     return 1 if counts.get("error", 0) == len(frame) else 0
@@ -110,9 +138,10 @@ def _cmd_score(args) -> int:
 def _cmd_batch(args) -> int:
     from .batch import run_batch
 
-    result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
-                       overlays=not args.no_overlays, qc_limits=args.qc_limits, maps=not args.no_maps,
-                       progress=sys.stderr.isatty())
+    with _outputs(folders=[("--out", args.out)], inputs=[args.manifest, *_argument_files(args)]):
+        result = run_batch(args.manifest, args.out, model=args.model, jobs=args.jobs, scheduler=args.scheduler,
+                           overlays=not args.no_overlays, qc_limits=_limits(args), maps=not args.no_maps,
+                           progress=sys.stderr.isatty())
     print(f"batch: {result.n_processed} scored, {result.n_skipped} already scored (skipped), {result.n_errors} error(s) "
           f"in {result.elapsed_s:.1f} s -> {result.scores_path}")
     if result.n_errors:
@@ -126,7 +155,8 @@ def _cmd_calibrate(args) -> int:
     if args.folds < 2:
         print("pigmentscan calibrate: --folds must be 2 or more", file=sys.stderr)
         return 2
-    result = calibrate_files(args.manifest, args.out, scores_csv=args.scores, jobs=args.jobs, folds=args.folds)
+    with _outputs([("--out", args.out)], inputs=[args.manifest, args.scores]):
+        result = calibrate_files(args.manifest, args.out, scores_csv=args.scores, jobs=args.jobs, folds=args.folds)
     print(result.summary())
     return 0
 
@@ -134,8 +164,9 @@ def _cmd_calibrate(args) -> int:
 def _cmd_validate(args) -> int:
     from .validation import validate_files
 
-    table = validate_files(args.scores, args.reference, args.out, note=args.note,
-                           reference_prefix=args.reference_prefix)
+    with _outputs(folders=[("--out", args.out)], inputs=[args.scores, args.reference]):
+        table = validate_files(args.scores, args.reference, args.out, note=args.note,
+                               reference_prefix=args.reference_prefix)
     print(f"agreement statistics: {len(table)} rows -> {Path(args.out) / 'report.html'}")
     return 0
 
@@ -146,9 +177,10 @@ def _cmd_compare(args) -> int:
 
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
-        comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
-                                   detect_by=detect_by, maps=args.maps, model=args.model, identity=args.identity,
-                                   progress=sys.stderr.isatty())
+        with _outputs(folders=[("--out", args.out)], inputs=[args.scores, args.retest]):
+            comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
+                                       detect_by=detect_by, maps=args.maps, model=args.model, identity=args.identity,
+                                       progress=sys.stderr.isatty())
     except ValueError as error:  # --detect-by names a measure without an SDC
         print(f"pigmentscan compare: {error}", file=sys.stderr)
         return 2
@@ -197,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, metavar="DIR")
     batch.add_argument("--model", metavar="FILE")
     batch.add_argument("--jobs", type=_jobs, default=DEFAULT_JOBS, metavar="N", help=_JOBS_HELP)
-    batch.add_argument("--scheduler", metavar="ADDRESS", help="Dask distributed scheduler, e.g. tcp://host:8786")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask distributed scheduler, e.g. tcp://host:8786 (workers must see the photos and --out "
+                            "at the same paths: they write the overlays and maps)")
     batch.add_argument("--no-overlays", action="store_true", help="do not write overlays")
     batch.add_argument("--no-maps", action="store_true",
                        help="do not write DIR/maps/ (compare then has no lesion pigment change)")
@@ -259,18 +293,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _printable_streams() -> None:
+    """A file name that is not UTF-8 (``caf\\xe9.jpg``) is printed with ``\\xe9``, never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
     _quiet_native_logs()
+    _printable_streams()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except OutputError as error:  # an output path is a bad argument, found before any work
+        print(f"pigmentscan {args.command}: {error}", file=sys.stderr)
+        return 2
     except PigmentScanError as error:
         print(f"pigmentscan {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"pigmentscan {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug: one line, not a traceback (unless asked for)
+        if os.environ.get("PIGMENTSCAN_DEBUG"):
+            raise
+        print(f"pigmentscan {args.command}: unexpected error ({type(error).__name__}: {error}); please report it "
+              "(PIGMENTSCAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

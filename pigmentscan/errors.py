@@ -17,6 +17,8 @@ __all__ = [
     "ModelError",
     "ManifestError",
     "MapsError",
+    "OutputError",
+    "IncompleteBatchError",
 ]
 
 
@@ -59,3 +61,17 @@ class ManifestError(PigmentScanError):
 
 class MapsError(PigmentScanError):
     """A face-maps file (a batch's ``maps/``) is missing, malformed or not from the expected photo."""
+
+
+class OutputError(PigmentScanError):
+    """An output cannot be written where it was asked for, or would replace an input or another output.
+
+    Raised before any work is done (:func:`pigmentscan.io.check_outputs`), so a bad output path
+    never costs a finished run; the command line reports it as a bad argument (exit status 2).
+    """
+
+
+class IncompleteBatchError(PigmentScanError):
+    """A batch stopped because its workers (not its photos) failed: a worker died, a cluster lost its
+    workers or its scheduler. The finished rows are kept; the photos not scored have no row, and
+    running the batch again scores them."""

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .errors import MapsError
-from .io import npz_bytes, read_npz
+from .io import display_path, npz_bytes, read_npz
 from .regions import REGION_KEYS
 
 __all__ = ["FaceMaps", "face_maps", "maps_path", "read_face_maps", "face_maps_bytes", "MAPS_IOD_PX", "MAPS_DIR"]
@@ -29,7 +29,7 @@ MAPS_DIR = "maps"
 MAPS_IOD_PX = 50.0
 _FORMAT = "pigmentscan-face-maps/1"
 _ARRAYS = ("format", "melanin", "lesion_mask", "skin_mask", "regions", "points_px", "iod_px", "source", "model",
-           "pigmentscan_version")
+           "pigmentscan_version")  # required; "image_sha256" was added later and is optional
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +49,11 @@ class FaceMaps:
         FaceMesh landmarks (x, y) on this grid.
     iod_px : float
     source, model, pigmentscan_version : str
-        The photo and the analysis that made the maps.
+        The photo and the analysis that made the maps. ``source`` is the photo as its manifest
+        names it (or its file name), never the absolute path a folder name of which may be a
+        patient's name.
+    image_sha256 : str
+        SHA-256 of the photo's bytes (``""`` when unknown).
     """
 
     melanin: np.ndarray
@@ -61,6 +65,7 @@ class FaceMaps:
     source: str = ""
     model: str = ""
     pigmentscan_version: str = ""
+    image_sha256: str = ""
 
     def to_arrays(self) -> dict:
         """Plain arrays for an ``.npz`` file (no pickled objects)."""
@@ -75,7 +80,8 @@ class FaceMaps:
                 "lesion_mask": self.lesion_mask, "skin_mask": self.skin_mask, "regions": regions,
                 "points_px": self.points_px.astype(np.float32), "iod_px": np.array(self.iod_px),
                 "source": np.array(self.source), "model": np.array(self.model),
-                "pigmentscan_version": np.array(self.pigmentscan_version)}
+                "pigmentscan_version": np.array(self.pigmentscan_version),
+                "image_sha256": np.array(self.image_sha256)}
 
     @classmethod
     def from_arrays(cls, arrays: dict, source=None) -> FaceMaps:
@@ -95,10 +101,11 @@ class FaceMaps:
                    region_masks={k: (regions >> bit & 1).astype(bool) for bit, k in enumerate(REGION_KEYS)},
                    points_px=np.asarray(arrays["points_px"], float), iod_px=float(arrays["iod_px"]),
                    source=str(arrays["source"]), model=str(arrays["model"]),
-                   pigmentscan_version=str(arrays["pigmentscan_version"]))
+                   pigmentscan_version=str(arrays["pigmentscan_version"]),
+                   image_sha256=str(arrays.get("image_sha256", "")))
 
 
-def face_maps(score, *, iod_px: float = MAPS_IOD_PX) -> FaceMaps:
+def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, image_sha256: str = "") -> FaceMaps:
     """The maps of a scored photo, resampled to ``iod_px`` between the pupils.
 
     Parameters
@@ -107,6 +114,11 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX) -> FaceMaps:
         From :func:`pigmentscan.score_image`.
     iod_px : float
         Inter-ocular distance of the maps, pixels (at most the analysis scale).
+    source : str, optional
+        How to name the photo in the maps (a batch gives the manifest's ``image`` cell); by
+        default its file name, without the folders above it.
+    image_sha256 : str
+        SHA-256 of the photo's bytes, recorded with the maps.
 
     Returns
     -------
@@ -137,13 +149,14 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX) -> FaceMaps:
     return FaceMaps(melanin=resized(analysis.melanin), lesion_mask=mask(analysis.lesion_mask),
                     skin_mask=mask(~analysis.non_skin),
                     region_masks={k: mask(analysis.region_masks[k]) for k in REGION_KEYS},
-                    points_px=points, iod_px=float(np.linalg.norm(points[473] - points[468])), source=str(score.source),
-                    model=score.model, pigmentscan_version=score.pigmentscan_version)
+                    points_px=points, iod_px=float(np.linalg.norm(points[473] - points[468])),
+                    source=display_path(Path(str(score.source)).name if source is None else source),
+                    model=score.model, pigmentscan_version=score.pigmentscan_version, image_sha256=image_sha256)
 
 
-def face_maps_bytes(score, *, iod_px: float = MAPS_IOD_PX) -> bytes:
+def face_maps_bytes(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, image_sha256: str = "") -> bytes:
     """:func:`face_maps` of ``score`` as ``.npz`` bytes (what a batch writes)."""
-    return npz_bytes(face_maps(score, iod_px=iod_px).to_arrays())
+    return npz_bytes(face_maps(score, iod_px=iod_px, source=source, image_sha256=image_sha256).to_arrays())
 
 
 def maps_path(maps_dir, image_sha256: str) -> Path:

@@ -20,9 +20,10 @@ import pandas as pd
 from . import __version__
 from .chart import ChartCorrection, chart_correction
 from .errors import PigmentScanError
-from .io import image_header, load_rgb
+from .io import check_outputs, display_path, image_header, load_rgb, remove_stale
 from .landmarks import FaceLandmarks, detect_landmarks
 from .lesions import FaceAnalysis, analyse_face
+from .parallel import worker_count
 from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
@@ -297,7 +298,7 @@ def _round(value, digits=4):
 
 def score_row(score: FaceScore, **identity) -> dict:
     """The scores-CSV row (CONTRACT.md column order) of a :class:`FaceScore`."""
-    row = {"image": score.source, "subject": "", "visit": "", **identity}
+    row = {"image": display_path(score.source), "subject": "", "visit": "", **identity}
     row.update({"status": score.status, "error": "; ".join(score.qc.reasons), "masi": _round(score.masi), "mmasi": _round(score.mmasi)})
     for key, region in score.regions.items():
         row.update({f"{key}_area_pct": _round(region.area_pct, 3), f"{key}_area_score": region.area_score,
@@ -320,7 +321,8 @@ def score_row(score: FaceScore, **identity) -> dict:
 def error_row(source, error: Exception, *, model: str = "", **identity) -> dict:
     """A scores-CSV row for a photo that could not be scored."""
     reason = error.reason if isinstance(error, PigmentScanError) else f"{type(error).__name__}: {error}"
-    row = {"image": str(source), "subject": "", "visit": "", **identity, "status": "error", "error": reason}
+    row = {"image": display_path(str(source)), "subject": "", "visit": "", **identity, "status": "error",
+           "error": reason}
     report = getattr(error, "report", None)  # a QualityError keeps the measures that ruled the photo out
     if isinstance(report, QualityReport):
         row.update(report.to_dict())
@@ -339,6 +341,8 @@ def _score_one(task):
 
             write_overlay(overlay_path, score)
     except Exception as error:  # noqa: BLE001 - a batch never dies on one photo (PigmentScanError or a bug)
+        if overlay_path is not None:
+            remove_stale(overlay_path)  # an earlier run's overlay must not pass for this photo's
         return error_row(image, error, model=scoring_model.label, **identity)
     return row
 
@@ -352,9 +356,12 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
     images : iterable of paths or arrays
     model : None, path or ScoringModel
     jobs : int
-        Worker processes (1 scores in this process).
+        Worker processes (1 scores in this process); capped at the cores and the photos
+        (:func:`pigmentscan.parallel.worker_count`).
     overlay_dir : path, optional
-        Write one overlay PNG per scored photo into this folder.
+        Write one overlay PNG per scored photo into this folder; a photo that fails has
+        any overlay of its name from an earlier run removed, so the folder never shows
+        another photo's overlay under its name.
     qc_limits : QualityLimits, optional
         Limits of the quality checks (see :func:`score_image`).
     progress : bool
@@ -364,14 +371,26 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
     -------
     pandas.DataFrame
         The scores table of CONTRACT.md, in the order of ``images``.
+
+    Raises
+    ------
+    OutputError
+        Before any photo is scored, if an overlay would replace one of the photos
+        (:func:`pigmentscan.io.check_outputs`) or ``overlay_dir`` cannot be written.
     """
     from .report import overlay_paths
 
     scoring_model = load_model(model)
     images = list(images)
     targets = overlay_paths(overlay_dir, images) if overlay_dir is not None else [None] * len(images)
+    if overlay_dir is not None:
+        photos = [image for image in images if isinstance(image, (str, os.PathLike))]
+        check_outputs([(f"overlay_dir (the overlay of {display_path(image)})", target)
+                       for image, target in zip(images, targets)],
+                      folders=[("overlay_dir", overlay_dir)], inputs=photos)
     tasks = [(image, scoring_model, target, {}, qc_limits) for image, target in zip(images, targets)]
-    if jobs > 1 and len(tasks) > 1:
+    jobs = worker_count(jobs, len(tasks))
+    if jobs > 1:
         # joblib's loky workers are fresh interpreters: MediaPipe is not fork-safe, and
         # unlike multiprocessing's spawn, loky does not re-run a script lacking a
         # __main__ guard.

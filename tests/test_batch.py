@@ -99,6 +99,10 @@ def test_one_row_per_manifest_row_in_order_with_identity_and_errors(study, full_
     assert overlays == sorted(f.stem for f in faces)
 
 
+def scored_rows(journal) -> list[dict]:
+    return [row for row in read_journal(journal) if row["status"] in ("ok", "warn")]
+
+
 def test_killed_run_resumes_every_photo_once_and_rerun_scores_nothing(study, full_run, tmp_path):
     # How much faster a resumed or finished batch runs is measured by benchmarks/throughput.py;
     # here, what makes it fast: only the missing photos are scored again.
@@ -109,17 +113,18 @@ def test_killed_run_resumes_every_photo_once_and_rerun_scores_nothing(study, ful
     journal = out / "scores.csv"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if journal.exists() and len(read_journal(journal)) >= N_FACES // 2:
+        if journal.exists() and len(scored_rows(journal)) >= N_FACES // 2:
             break
         time.sleep(0.2)
     assert process.poll() is None, "the batch finished before it could be interrupted"
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)
     assert process.returncode in (130, -signal.SIGTERM)
-    done = read_journal(journal)  # a valid CSV: every line has the header's fields
     table = pd.read_csv(journal, keep_default_na=False, dtype=str)
-    assert N_FACES // 2 <= len(done) == len(table) < N_FACES, "the kill should come halfway"
-    assert table["status"].isin(["ok", "warn"]).all()
+    assert len(read_journal(journal)) == len(table)  # a valid CSV: every line has the header's fields
+    done = scored_rows(journal)  # (the manifest's unusable rows are journaled at once, as error rows)
+    assert N_FACES // 2 <= len(done) < N_FACES, "the kill should come halfway"
+    assert set(table["status"]) <= {"ok", "warn", "error"} and (table["status"] == "error").sum() <= 3
     # a power cut in mid-write leaves a partial line: it is dropped on restart
     with open(journal, "a") as handle:
         handle.write("/half/written.jpg,S99,base")

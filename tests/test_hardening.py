@@ -227,9 +227,9 @@ def test_unwritable_outputs_are_clear_messages(tmp_path, monkeypatch, capsys):
     assert "--overlays" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("a file where a folder should be")
-    assert main(["score", str(photo), "--out", str(blocker / "s.csv")]) == 1
+    assert main(["score", str(photo), "--out", str(blocker / "s.csv")]) == 2  # found before scoring (#36)
     err = capsys.readouterr().err
-    assert "cannot write the scores" in err and "Traceback" not in err
+    assert f"cannot write here: {blocker} is a regular file, not a folder" in err and "Traceback" not in err
 
 
 # --------------------------------------------------------------------------- model files are data

@@ -482,10 +482,14 @@ def test_directory(tmp_path):
 def test_permission_denied_is_reported(tmp_path, small, monkeypatch):
     path = save(tmp_path, "locked.jpg", small)
 
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(path))
+    real_open = os.open
 
-    monkeypatch.setattr("pigmentscan.io.images.open", refuse, raising=False)  # works even as root
+    def refuse(file, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)  # inputs are opened by os.open (pigmentscan.io.open_input); works as root
     assert_refused(path, "permission denied")
 
 

@@ -15,22 +15,33 @@ version, and an error row too when the same bytes always give that error (``erro
 unreadable photo, no face, QC rejection); other errors are tried again. At the end
 ``scores.csv`` is rewritten atomically in manifest order, one row per manifest row.
 
-Workers only read photos and return rows and overlay PNG bytes: every file is written
-by the process that called :func:`run_batch`. Local workers are fresh interpreters
-(joblib's loky; MediaPipe is not fork-safe). On a Dask cluster, every worker needs
-pigmentscan installed and must see the photos at the paths the manifest resolves to.
+Where a photo is read, the work on it is done (:mod:`.workers`): the worker hashes it, decides
+whether an earlier row still holds, scores it and writes its overlay and maps; only rows travel
+back, and :mod:`.journal` appends them to ``scores.csv`` without holding them in memory. A
+bounded number of photos is in flight, on local cores as on a cluster. Local workers are fresh
+interpreters (joblib's loky; MediaPipe is not fork-safe). On a Dask cluster, every worker needs
+pigmentscan installed and must see the photos and the output folder at the same paths as the
+process that runs the batch.
+
+A failure of the workers themselves (a worker process killed, a cluster that lost all its
+workers or its scheduler) is never written as a photo's error row: the batch stops with
+:class:`~pigmentscan.errors.IncompleteBatchError` (exit status 1 on the command line), the
+finished rows stay, and the next run scores the rest. Before any work, the output paths are
+checked (:func:`pigmentscan.io.check_outputs`): no overlay may replace a photo, ``scores.csv``
+may not be a link, the folder must be writable.
 """
 
-from .journal import SCORES_NAME, _exclusive, read_journal  # noqa: F401 - _exclusive: tests/test_batch.py
+from .journal import SCORES_NAME, Journal, _exclusive, read_journal  # noqa: F401 - _exclusive: tests/test_batch.py
 from .run import (  # noqa: F401
     IDENTITY_COLUMNS,
     LIMITS_COLUMN,
     REPRODUCIBLE_ERRORS,
+    REUSE_COLUMNS,
     BatchResult,
     quality_limits_label,
     run_batch,
 )
-from .workers import SHA_COLUMN, file_sha256
+from .workers import SHA_COLUMN, Task, file_sha256, score_task
 
 __all__ = ["BatchResult", "run_batch", "file_sha256", "read_journal", "IDENTITY_COLUMNS", "SHA_COLUMN",
            "LIMITS_COLUMN", "quality_limits_label"]

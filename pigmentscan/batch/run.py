@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import sys
 import time
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .. import __version__
 from ..dictionary import write_dictionary
-from ..errors import ManifestError
-from ..face_maps import MAPS_DIR, maps_path
-from ..io import atomic_write_bytes, atomic_write_text, read_manifest
-from ..pipeline import rows_to_frame
+from ..errors import IncompleteBatchError, ManifestError
+from ..face_maps import MAPS_DIR
+from ..io import check_outputs, protect_inputs, read_manifest
+from ..parallel import worker_count
 from ..qc import QualityLimits
-from ..scoring import load_model
-from .journal import (
-    SCORES_NAME,
-    _exclusive,
-    _Journal,
-    _sigterm_as_interrupt,
-    read_journal,
-)
-from .workers import SHA_COLUMN, _error, _run_dask, _run_local, _score_task, file_sha256
+from ..scoring import ScoringModel, load_model
+from .journal import SCORES_NAME, Journal, _exclusive, _sigterm_as_interrupt
+from .workers import SHA_COLUMN, Task, WorkersLost, error_row_of, run_dask, run_local
 
 #: Manifest columns copied into every scores row.
 IDENTITY_COLUMNS = ("subject", "visit", "date", "arm")
 #: Errors that the same bytes, model and limits always give again: such rows are reused on a re-run
 #: (``error_type`` column); any other error (a worker that died, ...) is tried again.
 REPRODUCIBLE_ERRORS = ("ImageReadError", "NoFaceError", "QualityError")
+#: Columns an earlier row is judged by for reuse (read from the journal without the rest of the row).
+REUSE_COLUMNS = ("image", SHA_COLUMN, "model", "pigmentscan_version", "quality_limits", "status", "error_type")
 #: Scores column naming the quality-control limits a row was checked with (:func:`quality_limits_label`):
 #: a re-run reuses only rows checked with the same limits.
 LIMITS_COLUMN = "quality_limits"
@@ -91,6 +90,28 @@ def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
     return overlay_paths(overlay_dir, images)
 
 
+def _reusable(journal: Journal, model_label: str, limits_label: str) -> dict:
+    """Image path -> ordinal of the journal row an earlier run scored it in, with this model, limits and
+    version, when that row may be reused (scored, or an error the same bytes always give)."""
+    earlier = {}
+    for ordinal, row in journal.rows(REUSE_COLUMNS):
+        if (row.get(SHA_COLUMN) and row.get("model") == model_label and row.get("pigmentscan_version") == __version__
+                and row.get(LIMITS_COLUMN) == limits_label
+                and (row.get("status") in ("ok", "warn") or row.get("error_type") in REPRODUCIBLE_ERRORS)):
+            earlier[row["image"]] = ordinal
+    return earlier
+
+
+def _check_outputs(out: Path, manifest, names, model, manifest_csv, maps: bool) -> None:
+    """The output-path guard (:func:`pigmentscan.io.check_outputs`) on everything a batch writes."""
+    photos = [path for path in manifest["image_path"] if path]
+    files = [("--out DIR (its scores.csv)", out / SCORES_NAME)]
+    files += [(f"--out DIR (the overlay of {image})", name) for image, name in zip(manifest["image"], names) if name]
+    folders = [("--out", out)] + ([("--out DIR (its maps/)", out / MAPS_DIR)] if maps else [])
+    check_outputs(files, folders=folders, owned_folders=[out / MAPS_DIR],
+                  inputs=[manifest_csv, None if isinstance(model, ScoringModel) else model, *photos])
+
+
 def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, scheduler=None,
               overlays: bool = True, progress: bool = True, qc_limits: QualityLimits | None = None,
               maps: bool = True) -> BatchResult:
@@ -100,13 +121,18 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     ----------
     manifest_csv : str or os.PathLike
         Manifest (CONTRACT.md): ``image`` and optionally ``subject``, ``visit``, ``date``,
-        ``arm``, which are copied into each scores row.
+        ``arm``, which are copied into each scores row. A column the manifest no longer has
+        is removed from every row, reused ones included (a blinded manifest gives a blinded
+        ``scores.csv``).
     out_dir : str or os.PathLike
-        Folder for ``scores.csv``, ``overlays/`` and ``maps/`` (created if needed).
+        Folder for ``scores.csv``, ``overlays/`` and ``maps/`` (created if needed; on a
+        cluster, on storage every worker sees at the same path: the workers write the
+        overlays and maps).
     model : None, path or ScoringModel
         Scoring model; ``None`` for the shipped default.
     jobs : int, optional
-        Local worker processes; default all cores. 1 scores in this process.
+        Local worker processes; default all cores; capped at the cores and the photos
+        (:func:`pigmentscan.parallel.worker_count`). 1 scores in this process.
     scheduler : str or distributed.Client, optional
         Dask scheduler address (``tcp://host:8786``) or a connected client: score on
         that cluster instead of local processes (``jobs`` is then ignored).
@@ -132,8 +158,13 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     Raises
     ------
     PigmentScanError
-        ``ManifestError`` (unreadable manifest), ``ModelError`` (unusable model), or
-        another batch is writing into ``out_dir``.
+        ``ManifestError`` (unreadable manifest), ``ModelError`` (unusable model),
+        ``OutputError`` (before any work: an output would replace an input, or cannot be
+        written), or another batch is writing into ``out_dir``.
+    IncompleteBatchError
+        When workers were lost (a local worker died, the cluster lost all its workers or its
+        scheduler): the finished rows stay in ``scores.csv``, the photos not scored have no
+        row, and the next run scores them.
     KeyboardInterrupt
         On Ctrl-C or SIGTERM, after the workers were stopped; finished rows stay in
         ``scores.csv`` and the next run resumes from them.
@@ -148,70 +179,77 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     start = time.perf_counter()
     manifest = read_manifest(manifest_csv).reset_index(drop=True)
     scoring_model = load_model(model)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).absolute()
     scores_path = out / SCORES_NAME
     names = _overlay_names(out / "overlays", manifest) if overlays else [None] * len(manifest)
-    maps_dir = out / MAPS_DIR
+    _check_outputs(out, manifest, names, model, manifest_csv, maps)
+    out.mkdir(parents=True, exist_ok=True)
+    maps_dir = str(out / MAPS_DIR) if maps else None
     identity_columns = [c for c in IDENTITY_COLUMNS if c in manifest.columns]
-    limits_label = quality_limits_label(qc_limits)
-    stamp = {LIMITS_COLUMN: limits_label}
+    stamp = {LIMITS_COLUMN: quality_limits_label(qc_limits)}
 
-    with _exclusive(out), _sigterm_as_interrupt():
-        previous = read_journal(scores_path)
-        reusable = {row[SHA_COLUMN]: row for row in previous
-                    if row.get(SHA_COLUMN) and row.get("model") == scoring_model.label
-                    and row.get("pigmentscan_version") == __version__ and row.get(LIMITS_COLUMN) == limits_label
-                    and (row.get("status") in ("ok", "warn") or row.get("error_type") in REPRODUCIBLE_ERRORS)}
-        final, tasks = {}, []
-        for index, record in manifest.iterrows():
-            identity = {c: record[c] for c in identity_columns}
-            image = record["image_path"] or record["image"]
-            if record["manifest_error"]:
-                final[index] = _error(image, ManifestError(None, record["manifest_error"]), scoring_model.label,
-                                      identity) | stamp
-                continue
-            sha = file_sha256(image)
-            earlier = reusable.get(sha) if sha else None
-            scored = earlier is not None and earlier["status"] != "error"
-            lacks_overlay = scored and names[index] is not None and not names[index].exists()
-            lacks_maps = scored and maps and not maps_path(maps_dir, sha).exists()
-            if earlier is not None and not (lacks_overlay or lacks_maps):
-                final[index] = {**earlier, "image": image, **identity, "_skipped": True}
-            elif not sha:  # missing or unreadable: the error row costs nothing, no worker needed
-                final[index] = _score_task((index, image, identity, False, False), scoring_model, qc_limits)["row"] | stamp
+    with _exclusive(out), _sigterm_as_interrupt(), protect_inputs([manifest_csv]), \
+            contextlib.closing(Journal(scores_path, drop=set(IDENTITY_COLUMNS) - set(identity_columns))) as journal:
+        earlier = _reusable(journal, scoring_model.label, stamp[LIMITS_COLUMN])
+        ordinals = array("q", [-1]) * len(manifest)
+
+        def identity(index):
+            return {c: manifest.at[index, c] for c in identity_columns}
+
+        to_score = []
+        for index, record in enumerate(manifest.itertuples(index=False)):
+            if record.manifest_error:
+                row = error_row_of(record.image_path or record.image, ManifestError(None, record.manifest_error),
+                                   scoring_model.label, identity(index))
+                ordinals[index] = journal.append(row | stamp)
             else:
-                tasks.append((index, image, identity, names[index] is not None, maps))
+                to_score.append(index)
 
-        journal = _Journal(scores_path, previous)
+        def tasks():
+            for index in to_score:
+                image = manifest.at[index, "image_path"]
+                reuse = earlier.get(image)
+                yield Task(index, image, identity(index), source=str(manifest.at[index, "image"]).strip(),
+                           overlay=None if names[index] is None else str(names[index]), maps_dir=maps_dir,
+                           earlier=None if reuse is None else journal.row(reuse) | {"_ordinal": reuse})
+
         if progress:
-            print(f"{len(manifest)} manifest rows: {len(final)} already scored or unusable, {len(tasks)} to score",
-                  file=sys.stderr, flush=True)
-        bar = tqdm(total=len(tasks), unit="photo", desc="scoring", file=sys.stderr, disable=not progress or not tasks,
-                   dynamic_ncols=True, smoothing=0.1)
-        results = (_run_dask(tasks, scoring_model, scheduler, qc_limits) if scheduler is not None
-                   else _run_local(tasks, scoring_model, jobs or os.cpu_count() or 1, qc_limits))
+            print(f"{len(manifest)} manifest rows: {len(manifest) - len(to_score)} unusable, {len(to_score)} to check "
+                  "(photos already scored are skipped)", file=sys.stderr, flush=True)
+        bar = tqdm(total=len(to_score), unit="photo", desc="scoring", file=sys.stderr,
+                   disable=not progress or not to_score, dynamic_ncols=True, smoothing=0.1)
+        results = (run_dask(tasks(), scoring_model, scheduler, qc_limits) if scheduler is not None
+                   else run_local(tasks(), scoring_model, worker_count(jobs, len(to_score)), qc_limits))
+        n_skipped, lost, stopped = 0, [], None
         try:
-            for result in results:
-                index = result["index"]
-                if result["overlay"] is not None:
-                    atomic_write_bytes(names[index], result["overlay"])
-                if result["maps"] is not None and result["row"].get(SHA_COLUMN):
-                    atomic_write_bytes(maps_path(maps_dir, result["row"][SHA_COLUMN]), result["maps"])
-                final[index] = row = result["row"] | stamp
-                journal.append(row)
+            for task, outcome in results:
                 bar.update(1)
+                if isinstance(outcome, BaseException):
+                    lost.append((task, outcome))
+                elif outcome.get("reused"):
+                    ordinals[task.index] = task.earlier["_ordinal"]
+                    n_skipped += task.earlier.get("status") != "error"
+                else:
+                    ordinals[task.index] = journal.append(outcome["row"] | stamp)
+        except WorkersLost as error:
+            stopped = error
         finally:
             results.close()  # stops the workers when interrupted
             bar.close()
-            journal.close()
 
-        rows = [{k: v for k, v in final[i].items() if k != "_skipped"} for i in range(len(manifest))]
-        frame = rows_to_frame(rows)
-        atomic_write_text(scores_path, frame.to_csv(index=False, lineterminator="\n"))
-        write_dictionary(frame, scores_path, "scores")
+        unscored = sum(1 for ordinal in ordinals if ordinal < 0)
+        if unscored:
+            reason = stopped or (f"{len(lost)} task(s) were lost by the workers (the first: {lost[0][0].image}: "
+                                 f"{type(lost[0][1]).__name__}: {lost[0][1]})")
+            raise IncompleteBatchError(scores_path, f"{unscored} of {len(manifest)} photo(s) not scored: {reason}. "
+                                                    f"The {len(manifest) - unscored} finished row(s) are kept; run "
+                                                    "the same command again to score the rest")
 
-    n_skipped = sum(1 for row in final.values() if row.get("_skipped") and row["status"] != "error")
-    n_errors = int((frame["status"] == "error").sum())
+        def final(position, row):  # the manifest's identity columns now, whatever an earlier run wrote
+            return {k: v for k, v in row.items() if k not in IDENTITY_COLUMNS} | identity(position)
+
+        n_errors = journal.write_ordered(scores_path, ordinals, final)
+        write_dictionary(pd.read_csv(scores_path, nrows=0), scores_path, "scores")
+
     return BatchResult(n_processed=len(manifest) - n_skipped - n_errors, n_skipped=n_skipped, n_errors=n_errors,
                        scores_path=scores_path, elapsed_s=time.perf_counter() - start)

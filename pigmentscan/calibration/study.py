@@ -182,12 +182,16 @@ def calibrate_files(manifest_csv, out_json, *, scores_csv=None, jobs: int = 1, f
     estimator.set_params(base_model=base)
     X, y = usable, usable[physician]
     n_groups = int(groups.nunique())
-    if n_groups >= 2:
-        predictions = cross_validated_predictions(X, y, groups, folds=folds, estimator=estimator)
-        table = agreement_table(predictions)
-    else:
-        predictions, table = pd.DataFrame(), pd.DataFrame()
+    predictions, table = pd.DataFrame(), pd.DataFrame()
+    if n_groups < 2:
         notes.append("one subject only: no cross-validation")
+    else:
+        try:
+            predictions = cross_validated_predictions(X, y, groups, folds=folds, estimator=estimator)
+            table = agreement_table(predictions)
+        except ValueError as error:  # a fold too small to fit on: the model is still fitted on every photo
+            notes.append(f"no cross-validation: a fold could not be fitted ({error}); use fewer --folds or "
+                         "add subjects")
     estimator.fit(X, y, groups=groups)
     cv = {"folds": min(folds, n_groups), "grouped_by": "subject",
           "agreement": [{k: _jsonable(r[k]) for k in ("measure", "model", "n", "icc2_1", "icc2_1_ci_low",

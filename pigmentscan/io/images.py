@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from ..errors import ImageReadError
+from .files import open_input
 from .jpeg import decode_plain_jpeg
 
 MAX_IMAGE_PIXELS = 100_000_000
@@ -98,7 +99,7 @@ def _opened(path):
     try:
         if Path(path).is_dir():
             raise ImageReadError(None, "is a folder, not an image file")
-        with open(path, "rb") as fp, warnings.catch_warnings():
+        with open_input(path, error=ImageReadError) as fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd-EXIF and pixel-limit warnings: we check
             prefix = fp.read(32)
             if not prefix:
@@ -170,6 +171,19 @@ def _header_problem(h: ImageHeader, max_pixels: int) -> str | None:
     if h.mode not in _COLOUR_MODES:
         return f"unsupported colour mode {h.mode!r}: pigmentscan needs an RGB photo"
     return _size_problem(h.width, h.height)
+
+
+def _frames_problem(im) -> str | None:
+    """A PNG or TIFF holding several pictures (an animated PNG, a multi-page TIFF) is refused:
+    which of them is the photo cannot be guessed. (A JPEG's extra pictures, MPO previews or
+    depth maps, are not photos of their own: the first is the photo.)"""
+    if im.format not in ("PNG", "TIFF"):
+        return None
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        kind = "an animated PNG" if im.format == "PNG" else "a multi-page TIFF"
+        return f"{kind} of {frames} pictures: save the one photo to score as its own file"
+    return None
 
 
 def _scale16(values: np.ndarray) -> np.ndarray:
@@ -300,7 +314,7 @@ def read_image(path, *, reduce: int = 1, max_pixels: int = MAX_IMAGE_PIXELS) -> 
     _reduced_size(1, 1, reduce)  # check it before opening anything
     with _opened(path) as (fp, prefix, im):
         header = _header_of(im, prefix)
-        problem = _header_problem(header, max_pixels)
+        problem = _header_problem(header, max_pixels) or _frames_problem(im)
         if problem:
             raise ImageReadError(path, problem)
         plain = _plain_jpeg(fp, im, header, reduce)

@@ -1,7 +1,16 @@
-"""Reading the manifest and scores tables of CONTRACT.md, and ordering visit labels."""
+"""Reading the manifest and scores tables of CONTRACT.md, ordering visit labels, and writing every CSV.
+
+Every CSV pigmentscan writes goes through :func:`write_table` (and a running batch's journal
+through :func:`table_line`, its one-line form): atomic, UTF-8, one line per row, numbers in one
+format whatever their origin (:func:`format_cell`), and text that a spreadsheet would run as a
+formula made inert (:func:`escape_formula`). :func:`read_scores` undoes that escape, so a table
+read back holds the values that were written.
+"""
 
 from __future__ import annotations
 
+import csv
+import io as _stdio
 import math
 import re
 from pathlib import Path
@@ -10,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ManifestError
+from .files import atomic_open, display_path, open_input
 _REGIONS = ("forehead", "right_malar", "left_malar", "chin")  # CONTRACT.md region keys
 # Physician score ranges: MASI 0-48, area 0-6, darkness and homogeneity 0-4
 # (Kimbrough-Green 1994); mMASI 0-24 (Pandya 2011).
@@ -17,7 +27,8 @@ _SCORE_RANGES = {"physician_masi": 48, "physician_mmasi": 24} | {
     f"physician_{region}_{part}": top for region in _REGIONS
     for part, top in (("area", 6), ("darkness", 4), ("homogeneity", 4))}
 _MANIFEST_TEXT = ("image", "subject", "visit", "date", "arm")
-_SCORES_TEXT = _MANIFEST_TEXT + ("status", "error", "model", "pigmentscan_version")
+#: Columns of a scores CSV that are text whatever they hold (subject "001" stays "001").
+SCORES_TEXT_COLUMNS = _MANIFEST_TEXT + ("status", "error", "model", "pigmentscan_version")
 # Visit labels. Days per unit: day 1, week 7, month 30, year 365; None: a visit number.
 _UNITS = {
     **dict.fromkeys(("d", "day", "days"), 1), **dict.fromkeys(("w", "wk", "week", "weeks"), 7),
@@ -80,22 +91,26 @@ def visit_order_key(label) -> tuple[int, float]:
     return (2 if per_day is None else 3, value)
 
 
-def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV table, text columns as str ('' when empty); refuse unusable files."""
+def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...], *,
+                unescape: bool = False) -> pd.DataFrame:
+    """Read a CSV table, text columns as str ('' when empty); refuse unusable files.
+
+    ``unescape``: undo :func:`escape_formula` in every text cell (tables pigmentscan wrote).
+    """
     path = Path(path)
-    if not path.is_file():
-        reason = "is a folder, not a CSV file" if path.is_dir() else "no such file"
-        raise ManifestError(path, reason)
     try:
-        with open(path, "rb") as handle:
+        with open_input(path, error=ManifestError) as handle:
             start = handle.read(4096)
-        if start.startswith(b"PK\x03\x04"):
-            raise ManifestError(path, "looks like an Excel workbook: save it as 'CSV UTF-8'")
-        if b"\0" in start:
-            raise ManifestError(path, "binary file, not a CSV table")
-        table = pd.read_csv(path, dtype={c: str for c in text_columns}, encoding="utf-8-sig",
-                            keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except ManifestError:
+            if start.startswith(b"PK\x03\x04"):
+                raise ManifestError(path, "looks like an Excel workbook: save it as 'CSV UTF-8'")
+            if b"\0" in start:
+                raise ManifestError(path, "binary file, not a CSV table")
+            handle.seek(0)
+            table = pd.read_csv(handle, dtype={c: str for c in text_columns}, encoding="utf-8-sig",
+                                keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except ManifestError as error:
+        if error.reason == "is a folder, not a regular file":
+            raise ManifestError(path, "is a folder, not a CSV file") from None
         raise
     except pd.errors.EmptyDataError:
         raise ManifestError(path, "empty file: expected a CSV table with a header row") from None
@@ -114,6 +129,10 @@ def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...]) 
     for column in text_columns:
         if column in table.columns:
             table[column] = table[column].fillna("").astype(str)
+    if unescape:
+        for column in table.columns:
+            if pd.api.types.is_string_dtype(table[column].dtype) or table[column].dtype == object:
+                table[column] = table[column].map(lambda v: unescape_formula(v) if isinstance(v, str) else v)
     return table
 
 
@@ -195,4 +214,122 @@ def read_scores(path) -> pd.DataFrame:
     ManifestError
         Missing, empty, not a CSV, no ``image`` or ``status`` column, or no rows.
     """
-    return _read_table(path, ("image", "status"), _SCORES_TEXT)
+    return _read_table(path, ("image", "status"), SCORES_TEXT_COLUMNS, unescape=True)
+
+
+# --------------------------------------------------------------------------- writing
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _is_formula(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare[:1] in FORMULA_TRIGGERS and bare[:1] != "" and not _PLAIN_NUMBER.fullmatch(bare)
+
+
+def escape_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert by a leading ``'`` (OWASP).
+
+    A cell starting with ``= + - @``, a tab or a carriage return gets a ``'`` in front,
+    unless it is a plain number (``-7``, ``+0.5``: a number cannot run anything). Text that
+    already starts with ``'`` followed by such a cell gets one more, so
+    :func:`unescape_formula` gives back exactly what was escaped.
+
+    Examples
+    --------
+    >>> escape_formula("=1+2"), escape_formula("-7"), escape_formula("S01")
+    ("'=1+2", '-7', 'S01')
+    >>> unescape_formula(escape_formula("'@x")) == "'@x"
+    True
+    """
+    return "'" + text if _is_formula(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo :func:`escape_formula` (other text is returned as it is)."""
+    return text[1:] if text[:1] == "'" and _is_formula(text[1:]) else text
+
+
+def format_cell(value) -> str:
+    """One CSV cell as pigmentscan writes it, the same whatever the value's origin.
+
+    Empty for None and NaN; ``True`` / ``False``; a whole number without a decimal point
+    (``1``, whether it was the integer 1 or the float 1.0); other numbers in the shortest
+    form that reads back to the same value; text on one line (a line break becomes a space),
+    with undecodable file-name bytes shown as ``\\xNN`` and formulas escaped
+    (:func:`escape_formula`).
+
+    Examples
+    --------
+    >>> [format_cell(v) for v in (1, 1.0, np.float64(2.5), np.nan, None, True, "=1+1")]
+    ['1', '1', '2.5', '', '', 'True', "'=1+1"]
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+        if "\n" in text or "\r" in text:
+            text = " ".join(text.splitlines())
+        if not text.isascii():
+            text = display_path(text)  # a file name's undecodable bytes
+        return escape_formula(text)
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return ""
+        if math.isfinite(value) and value == int(value) and abs(value) < 2**53:
+            return str(int(value))
+        return str(value)
+    if pd.isna(value) is True:  # pd.NA, NaT
+        return ""
+    return format_cell(str(value))
+
+
+def table_line(values) -> str:
+    """One CSV line (``\\n``-ended) of :func:`format_cell` cells, quoted as the csv module quotes."""
+    buffer = _stdio.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([format_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+def write_table(frame: pd.DataFrame, path) -> Path:
+    """Write a table as CSV, the one way every CSV of pigmentscan is written.
+
+    Atomic (a temporary file renamed over ``path``: a crash leaves the old file or none),
+    with the permissions the umask gives a new file, UTF-8, one line per row, no index,
+    cells by :func:`format_cell` (formula-like text escaped with a leading ``'``; numbers
+    in one format). :func:`read_scores` reads such a table back.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or os.PathLike
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written; ``OutputError`` if ``path`` is a protected input
+        (:func:`pigmentscan.io.protect_inputs`).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = write_table(pd.DataFrame({"subject": ["=cmd"], "masi": [1.0]}), os.path.join(tempfile.mkdtemp(), "t.csv"))
+    >>> print(path.read_text(), end="")
+    subject,masi
+    '=cmd,1
+    """
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(table_line(frame.columns))
+        for row in frame.itertuples(index=False, name=None):
+            handle.write(table_line(row))
+    return Path(path)

@@ -39,7 +39,7 @@ def _picture(subject, data) -> tuple[bytes, str]:
 
 
 def _write_table(frame: pd.DataFrame, path: Path, table: str) -> Path:
-    written = _io.atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    written = _io.write_table(frame, path)
     write_dictionary(frame, written, table)
     return written
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import PigmentScanError
+from ..io import read_input
 
 __all__ = ["QualityLimits", "load_quality_limits"]
 
@@ -141,15 +142,10 @@ def load_quality_limits(path) -> QualityLimits:
         names the file.
     """
     path = Path(path)
+    data = read_input(path, max_bytes=1_000_000, what="a quality-limits file")  # a regular file, 1 MB at most
     try:
-        if path.stat().st_size > 1_000_000:
-            raise PigmentScanError(path, "larger than 1 MB: not a quality-limits file")
-        return QualityLimits.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except PigmentScanError:
-        raise
-    except FileNotFoundError:
-        raise PigmentScanError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError, RecursionError) as error:
+        return QualityLimits.from_dict(json.loads(data.decode("utf-8")))
+    except (UnicodeDecodeError, RecursionError) as error:
         raise PigmentScanError(path, f"cannot read the quality limits ({error})") from None
     except json.JSONDecodeError as error:
         raise PigmentScanError(path, f"not valid JSON ({error})") from None

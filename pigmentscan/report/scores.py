@@ -80,7 +80,8 @@ def scores_report(scores: pd.DataFrame, *, overlays=None, title: str = "pigments
         Rows as :func:`pigmentscan.score_images` returns them.
     overlays : sequence of path or None, optional
         The overlay PNG of each row (``None`` or a missing file: no picture), in the
-        order of ``scores``; at most :data:`MAX_EMBEDDED_OVERLAYS` are embedded.
+        order of ``scores``; at most :data:`MAX_EMBEDDED_OVERLAYS` are embedded. A row with
+        status ``error`` never shows one.
     title : str
 
     Returns

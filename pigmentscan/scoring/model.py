@@ -20,9 +20,11 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
+from ..io import read_input
 from ..lesions import FaceTemplate, LesionParams
 from ..regions import REGION_KEYS, TEMPLATE_VERSION
 from .grading import Grading
+from .model_schema import MAX_MODEL_BYTES, check_model_data
 
 __all__ = ["ScoringModel", "load_model", "model_from_dict"]
 
@@ -107,32 +109,17 @@ def _ascending(values, where: str, source, length: int = 4) -> tuple:
     return numbers
 
 
-def _lesion_range(key: str) -> tuple[float, float]:
-    """Plausible range of a lesion parameter, by kind: a file outside it is refused, not guessed at."""
-    if key in _LESION_RANGES:
-        return _LESION_RANGES[key]
-    if key.endswith("_iod"):
-        return 1e-4, 2.0  # a size as a fraction of the inter-ocular distance
-    if key.endswith(("_ratio", "_quantile")) or key == "hair_density":
-        return 0.0, 1.0
-    return -100.0, 100.0
-
-
-_LESION_RANGES = {
-    "work_iod_px": (20.0, 400.0), "smoothing_iod": (0.005, 0.5), "outline_smoothing_iod": (0.0, 0.5), "contrast_smoothing_iod": (0.0, 0.2),
-    "expectation_width": (1.0, 10.0), "mode_prior_weight": (0.0, 1e6), "detection_level_jnd": (0.1, 10.0),
-    "min_support": (0.0, 1000.0), "hair_shading": (0.0, 10.0), "hair_density": (0.0, 1.0),
-    "highlight_shading": (-10.0, 0.0), "homogeneity_closing_iod": (0.0, 0.5), "hole_diameter_iod": (0.0, 0.5),
-}
-
-
 def model_from_dict(data, *, source=None) -> ScoringModel:
     """Build and validate a :class:`ScoringModel` from parsed JSON.
+
+    Nothing is built before :func:`~pigmentscan.scoring.model_schema.check_model_data` has
+    checked the whole file: every number finite, sizes bounded, known fields of the right
+    kind and in their plausible ranges.
 
     Raises
     ------
     ModelError
-        On any missing, unknown or out-of-range field.
+        On any missing, unknown, non-finite, oversized or out-of-range field.
     """
     if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
         raise ModelError(source, f"not a pigmentscan model file (expected \"format\": \"{MODEL_FORMAT}\")")
@@ -140,6 +127,7 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
         raise ModelError(source, f"unsupported model format_version {data.get('format_version')!r}; this pigmentscan reads {MODEL_FORMAT_VERSION}")
     if data.get("region_template") != TEMPLATE_VERSION:
         raise ModelError(source, f"model was made for region template {data.get('region_template')!r}, this pigmentscan uses {TEMPLATE_VERSION!r}")
+    check_model_data(data, source)  # every number finite, sizes bounded, known fields in range (model_schema)
     lesion_raw, grading_raw = data.get("lesion"), data.get("grading")
     if not isinstance(lesion_raw, dict) or not isinstance(grading_raw, dict):
         raise ModelError(source, "model needs \"lesion\" and \"grading\" objects")
@@ -150,20 +138,13 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
     lesion_values = {}
     for key, value in lesion_raw.items():
         if key.endswith("_direction"):
-            if not isinstance(value, list) or len(value) != 3:
-                raise ModelError(source, f"lesion.{key} must be a list of 3 numbers")
             direction = tuple(_number(v, f"lesion.{key}", source) for v in value)
             if min(direction) < 0 or max(direction) <= 0:
                 raise ModelError(source, f"lesion.{key} must be 3 non-negative numbers, not all 0 (an absorption direction)")
             lesion_values[key] = direction
         else:
             number = _number(value, f"lesion.{key}", source)
-            low, high = _lesion_range(key)
-            if not low <= number <= high:
-                raise ModelError(source, f"lesion.{key} = {number} is outside its plausible range {low} to {high}")
             lesion_values[key] = number
-    if not isinstance(data.get("name", ""), str) or not isinstance(data.get("description", ""), str):
-        raise ModelError(source, "model name and description must be text")
     gains = grading_raw.get("area_gain", {r: 1.0 for r in REGION_KEYS})
     if not isinstance(gains, dict) or set(gains) != set(REGION_KEYS):
         raise ModelError(source, f"grading.area_gain must give a number for each of {list(REGION_KEYS)}")
@@ -176,9 +157,6 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
            for k, d in (("masi_scale", 1.0), ("masi_offset", 0.0), ("mmasi_scale", 1.0), ("mmasi_offset", 0.0))},
         **{k: _number(grading_raw.get(k, 0.0), f"grading.{k}", source) for k in _UNCERTAINTIES},
     )
-    negative = [k for k in _UNCERTAINTIES if getattr(grading, k) < 0]
-    if negative:
-        raise ModelError(source, f"grading.{negative[0]} must be 0 or more (a standard deviation)")
     unknown = sorted(set(grading_raw) - set(Grading.__dataclass_fields__))
     if unknown:
         raise ModelError(source, f"unknown grading parameters {unknown}")
@@ -207,8 +185,6 @@ def model_from_dict(data, *, source=None) -> ScoringModel:
         )
     except (TypeError, ValueError) as error:
         raise ModelError(source, f"invalid model: {error}") from None
-    if not 40 <= model.analysis_iod_px <= 1000:
-        raise ModelError(source, "analysis_iod_px must be within 40-1000")
     return model
 
 
@@ -265,12 +241,13 @@ def load_model(model=None) -> ScoringModel:
             _DEFAULT_MODEL = model_from_dict(json.loads(text), source="default.json")
         return _DEFAULT_MODEL
     path = Path(model)
+    data = read_input(path, max_bytes=MAX_MODEL_BYTES, what="a pigmentscan model", error=ModelError)
     try:
-        if path.stat().st_size > 10_000_000:
-            raise ModelError(path, "model file is larger than 10 MB: not a pigmentscan model")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ModelError:
-        raise
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ModelError(path, f"cannot read model file: {error}") from None
-    return model_from_dict(data, source=path)
+        parsed = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ModelError(path, "cannot read model file: not UTF-8 text (a model is a JSON file)") from None
+    except RecursionError:
+        raise ModelError(path, "cannot read model file: nested too deep to be a pigmentscan model") from None
+    except ValueError as error:  # JSONDecodeError, or an integer of more digits than Python converts
+        raise ModelError(path, f"cannot read model file: not valid JSON ({error})") from None
+    return model_from_dict(parsed, source=path)

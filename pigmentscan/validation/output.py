@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import __version__
 from ..dictionary import write_dictionary
-from ..io import atomic_write_bytes, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text, write_table
 from . import summary
 from .statistics import _pairs
 from .study import REFERENCE_PREFIX, _table, change_from_baseline, merge_scores
@@ -99,7 +99,7 @@ def write_validation_report(table: pd.DataFrame, merged: pd.DataFrame, out_dir, 
     records = [{k: _jsonable(v) for k, v in rec.items()} for rec in table.to_dict("records")]
     text = json.dumps({"metadata": meta, "statistics": records}, indent=2, allow_nan=False) + "\n"
     paths = {"json": atomic_write_text(out / "agreement.json", text),
-             "csv": atomic_write_text(out / "agreement.csv", table.to_csv(index=False))}
+             "csv": write_table(table, out / "agreement.csv")}
     paths["columns"] = write_dictionary(table, paths["csv"], "agreement")
     report = HtmlReport("pigmentscan: agreement with physician scores")
     if note:
