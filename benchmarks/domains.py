@@ -83,6 +83,9 @@ def parse(argv):
     parser.add_argument("--quick", action="store_true", help="smoke run: 4 faces per domain, 12 first-family phantoms")
     parser.add_argument("--csv", default=None, help="write the scored rows to PREFIX_domains.csv, PREFIX_today.csv")
     args = parser.parse_args(argv)
+    if cases.OWN_DOMAIN in args.domains:
+        parser.error(f"'{cases.OWN_DOMAIN}' is the project's own studio, not held out: its TEST split is already the "
+                     "reference column")
     if args.quick:
         args.max_faces = args.max_faces or 4
         args.today_n, args.today_retest = min(args.today_n, 12), min(args.today_retest, 4)
