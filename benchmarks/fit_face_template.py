@@ -64,7 +64,7 @@ def region_support(face, params, template) -> list[float]:
 
     rgb, points, iod = face
     found = pigment_excess(rgb, points, iod, params, template)
-    support = cluster_support(found.excess_jnd, found.measurable, params.detection_level_jnd, iod, found.weight)
+    support = cluster_support(found.excess_jnd, found.measurable, params.support_level_jnd, iod, found.weight)
     return [float(support[polygon & found.measurable].max(initial=0.0)) for polygon in found.maps.regions.values()]
 
 
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     from pigmentscan.scoring import load_model, model_from_dict
 
     data = json.loads(args.out.read_text())
-    model = model_from_dict({**data, "face_template": None}, source=args.out)
+    model = model_from_dict({k: v for k, v in data.items() if k != "face_template"}, source=args.out)
     paths = tune_faces(args.faces)
     faces = working_faces(paths, model)
     fold_of = [i % FOLDS for i in range(len(paths)) for _ in (False, True)]  # a photo and its mirror together

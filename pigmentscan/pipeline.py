@@ -22,7 +22,7 @@ from .chart import ChartCorrection, chart_correction
 from .errors import PigmentScanError
 from .io import check_outputs, display_path, image_header, load_rgb, remove_stale
 from .landmarks import FaceLandmarks, detect_landmarks
-from .lesions import FaceAnalysis, analyse_face
+from .lesions import AREA_LEVELS_JND, FaceAnalysis, analyse_face, level_suffix
 from .parallel import worker_count
 from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
@@ -41,7 +41,8 @@ CROP_MARGIN_IOD = 0.3
 DECODE_MIN_SIDE_PX = 1500
 
 _REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
-_REGION_EXTRAS = ("melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki", "patch_diameter_iod", "n_lesions")
+_REGION_EXTRAS = ("darkness_jnd", "melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki",
+                  "patch_diameter_iod", "n_lesions") + tuple(f"area_pct_{level_suffix(level)}" for level in AREA_LEVELS_JND)
 #: CONTRACT.md scores columns that precede the QC columns.
 SCORE_COLUMNS = (
     ["image", "subject", "visit", "status", "error", "masi", "mmasi"]

@@ -154,8 +154,13 @@ def test_changed_photo_or_model_is_scored_again(study, faces, tmp_path):
     assert (second.n_processed, second.n_skipped) == (1, 1)
     scores = read_scores(second.scores_path)
     assert scores.loc[1, SHA_COLUMN] == file_sha256(faces[3])
-    other = dataclasses.replace(load_model(None), description="the default thresholds, another file")
-    assert other.label != load_model(None).label
+    # a reworded description is the same model (its identity covers what changes a score) ...
+    reworded = dataclasses.replace(load_model(None), description="the default thresholds, another file")
+    assert reworded.label == load_model(None).label
+    # ... a moved detection level is another
+    base = load_model(None)
+    other = dataclasses.replace(base, lesion=dataclasses.replace(base.lesion, detection_level_jnd=1.5))
+    assert other.label != base.label
     third = run_batch(manifest, tmp_path / "out", model=other, jobs=1, overlays=False, progress=False)
     assert (third.n_processed, third.n_skipped) == (2, 0)
     assert set(read_scores(third.scores_path)["model"]) == {other.label}

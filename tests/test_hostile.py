@@ -85,8 +85,8 @@ def model_file(root: Path, change: Callable[[dict], None], name: str = "model.js
     return path
 
 
-def first_member(data: dict) -> dict:
-    return data["lesion_classifier"]["members"][0]
+def template(data: dict) -> dict:
+    return data["face_template"]
 
 
 def score_with_model(change):
@@ -249,26 +249,29 @@ CASES = [
          lambda r: ["batch", str(fifo(r, "manifest.csv")), "--out", str(r / "out")], 1, "is a named pipe",
          before_work=True),
     # model files from a stranger (defect 5)
-    Case("NaN in a classifier's feature means",
-         score_with_model(lambda d: first_member(d)["feature_mean"].__setitem__(3, float("nan"))),
-         1, "feature_mean.3 is nan: every number in a model must be finite", before_work=True),
-    Case("NaN in a classifier's biases",
-         score_with_model(lambda d: first_member(d)["biases"][0].__setitem__(0, float("nan"))),
+    Case("NaN in the face template's mean pattern",
+         score_with_model(lambda d: template(d)["mean_jnd"][20].__setitem__(3, float("nan"))),
+         1, "face_template.mean_jnd.20.3 is nan: every number in a model must be finite", before_work=True),
+    Case("NaN in a mode's variance",
+         score_with_model(lambda d: template(d)["mode_variance"].__setitem__(0, float("nan"))),
          1, "must be finite", before_work=True),
-    Case("an infinite feature scale",
-         score_with_model(lambda d: first_member(d)["feature_scale"].__setitem__(0, float("inf"))),
+    Case("an infinite natural spread",
+         score_with_model(lambda d: template(d)["spread_jnd"][10].__setitem__(0, float("inf"))),
          1, "is inf: every number in a model must be finite", before_work=True),
+    Case("a classifier of model format 1",
+         score_with_model(lambda d: d.__setitem__("lesion_classifier", {"members": []})),
+         1, "no learned classifier", before_work=True),
     Case("a negative area gain", score_with_model(lambda d: d["grading"]["area_gain"].__setitem__("chin", -1.0)),
          1, "grading.area_gain.chin = -1.0 is outside its plausible range above 0", before_work=True),
     Case("work_iod_px of 0.001", score_with_model(lambda d: d["lesion"].__setitem__("work_iod_px", 0.001)),
          1, "lesion.work_iod_px = 0.001 is outside its plausible range 20 to 1000", before_work=True),
-    Case("a 150,000-wide hidden layer",
-         score_with_model(lambda d: first_member(d)["weights"].__setitem__(0, [[0.0] * 150_000])),
+    Case("a template map 150,000 pixels wide",
+         score_with_model(lambda d: template(d)["mean_jnd"].__setitem__(0, [0.0] * 150_000)),
          1, "has 150000 entries, more than the 1024", before_work=True),
-    Case('"training": 5', score_with_model(lambda d: first_member(d).__setitem__("training", 5)),
-         1, "training must be an object, got int", before_work=True),
-    Case('"feature_names": 5', score_with_model(lambda d: first_member(d).__setitem__("feature_names", 5)),
-         1, "feature_names must be a list of text, got int", before_work=True),
+    Case('"face_template": 5', score_with_model(lambda d: d.__setitem__("face_template", 5)),
+         1, "face_template must be an object, got int", before_work=True),
+    Case('"mode_variance": "x"', score_with_model(lambda d: template(d).__setitem__("mode_variance", "x")),
+         1, "face_template.mode_variance must be a list of numbers", before_work=True),
     Case("an integer of 5,000 digits", score_with_model(lambda d: d["provenance"].__setitem__("x", "__5000 digits__")),
          1, "not valid JSON", before_work=True),
     # photos that are several pictures (defect 11), names that are not UTF-8 (defect 6)

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import __version__
+from ..lesions import AREA_LEVELS_JND, level_suffix
 from ..scoring import (
     AREA_BAND_EDGES_PCT,
     MASI_MAX,
@@ -25,7 +26,7 @@ from ..scoring import (
 )
 
 REGIONS = tuple(REGION_WEIGHTS)  # CONTRACT.md order
-MEASURES = ("area_pct", "melanin_contrast", "patch_diameter_iod")  # scores-table suffixes
+MEASURES = ("area_pct", "darkness_jnd", "patch_diameter_iod")  # scores-table suffixes
 PARTS = {"area": 6, "darkness": 4, "homogeneity": 4}  # grade ranges, Kimbrough-Green 1994
 _GRADES = ("area_score", "darkness", "homogeneity")
 _MIN_PAIRS = 5  # fewer pairs than this: a parameter is not fitted from them (design choice)
@@ -36,8 +37,23 @@ def measure_columns() -> list[str]:
     return [f"{r}_{m}" for r in REGIONS for m in MEASURES]
 
 
-def _measures(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(area_pct, melanin_contrast, patch_diameter_iod), each (n, 4), from a scores table."""
+def level_columns(level_jnd: float) -> list[str]:
+    """The scores-table columns of each region's lesion area at a contrast level (``<region>_area_pct_1p5jnd``)."""
+    return [f"{r}_area_pct_{level_suffix(level_jnd)}" for r in REGIONS]
+
+
+def _area_levels(X) -> dict:
+    """Each lesion-area level the scores table reports for every region: level (JND) -> (n, 4) area %."""
+    return {level: X[level_columns(level)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+            for level in AREA_LEVELS_JND if set(level_columns(level)) <= set(X.columns)}
+
+
+def _measures(X, level_jnd: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area_pct, darkness_jnd, patch_diameter_iod), each (n, 4), from a scores table.
+
+    With ``level_jnd`` the area is the one at that contrast level (its ``_area_pct_<level>jnd``
+    columns), else the detection level's (``_area_pct``).
+    """
     if not isinstance(X, pd.DataFrame):
         raise TypeError("X must be a pandas DataFrame holding a scores table's continuous measures "
                         f"({', '.join(measure_columns()[:3])}, ...)")
@@ -46,6 +62,11 @@ def _measures(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError(f"X lacks the continuous measure column(s) {missing}: pass a scores table "
                          "written by pigmentscan (its extra columns hold them)")
     cube = X[measure_columns()].apply(pd.to_numeric, errors="coerce").to_numpy(float).reshape(len(X), 4, 3)
+    if level_jnd is not None:
+        missing = [c for c in level_columns(level_jnd) if c not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks the lesion areas at {level_jnd:g} JND ({missing[0]}, ...)")
+        return _area_levels(X)[level_jnd], cube[..., 1], cube[..., 2]
     return cube[..., 0], cube[..., 1], cube[..., 2]
 
 
@@ -55,24 +76,25 @@ def _grades(area, contrast, diameter, grading, gain=None):
     return graded["area_pct"], graded["expected_area_score"], graded["expected_darkness"], graded["expected_homogeneity"]
 
 
-def grade_table(X, grading) -> pd.DataFrame:
+def grade_table(X, grading, level_jnd: float | None = None) -> pd.DataFrame:
     """Grade a scores table's continuous measures with ``grading`` for all rows at once.
 
     The same arithmetic as ``scoring.grade_region`` and ``scoring.totals`` per photo. Returns one
     row per row of ``X`` (same index): ``masi``, ``mmasi``, ``masi_raw``, ``mmasi_raw``,
     ``masi_banded``, ``mmasi_banded`` and ``<region>_area_pct`` / ``_area_score`` / ``_darkness`` /
     ``_homogeneity`` (the banded grades); NaN rows where a measure is missing (an error row).
+    ``level_jnd``: grade the lesion area at that contrast level (a calibrated model's).
 
     Examples
     --------
     >>> from pigmentscan.scoring import Grading
     >>> g = Grading(darkness_thresholds=(0, 0.5, 0.7, 1.0), homogeneity_thresholds=(0, 0.1, 0.25, 0.5))
-    >>> row = {f"{r}_{m}": v for r in REGIONS for m, v in zip(MEASURES, (35.0, 0.6, 0.3))}
+    >>> row = {f"{r}_{m}": v for r in REGIONS for m, v in zip(MEASURES, (35.0, 0.6, 0.3))}  # darkness 0.6 JND
     >>> graded = grade_table(pd.DataFrame([row]), g)  # every region: A 3 (30-49 %), D 2, H 3
     >>> graded.loc[0, ["chin_area_score", "chin_darkness", "chin_homogeneity", "masi"]].tolist()  # 3*0.3*3*5 + 0.1*3*5
     [3.0, 2.0, 3.0, 15.0]
     """
-    area, contrast, diameter = _measures(X)
+    area, contrast, diameter = _measures(X, level_jnd)
     graded = region_grades(area, contrast, diameter, grading)
     raw_masi, raw_mmasi = formula(*(graded[f"expected_{k}"] for k in _GRADES))
     banded_masi, banded_mmasi = formula(*(graded[k] for k in _GRADES))
@@ -186,6 +208,13 @@ class MasiCalibrator(BaseEstimator):
     Attributes
     ----------
     grading_ : scoring.Grading
+    detection_level_ : float
+        The contrast (JND) from which skin of a lesion counts as involved for these raters: the
+        level of the scores' ``<region>_area_pct_<level>jnd`` columns that best matches the
+        physicians' area grades (the base model's when they give none); a calibrated model's
+        ``lesion.detection_level_jnd``.
+    area_level_ : float or None
+        That level when it is not the base model's (``predict`` grades its areas), else None.
     area_gain_ : dict
     darkness_thresholds_, homogeneity_thresholds_ : tuple of 4 floats
     masi_scale_, masi_offset_, mmasi_scale_, mmasi_offset_ : float
@@ -231,18 +260,15 @@ class MasiCalibrator(BaseEstimator):
         area, contrast, diameter = area[ok], contrast[ok], diameter[ok]
         target = {k: v[ok] for k, v in target.items()}
         g = base.grading
-        gain = np.array([g.area_gain[r] for r in REGIONS], float)
         cuts = {"darkness": np.array(g.darkness_thresholds), "homogeneity": np.array(g.homogeneity_thresholds)}
-        how = dict.fromkeys(("area_gain", "darkness", "homogeneity"), "base model")
-        # 1. area gain per region from physician area grades
-        grid = np.exp(np.linspace(*np.log(self.area_gain_bounds), 121))
-        for i in range(4):
-            keep = np.isfinite(target["area"][:, i])
-            if keep.sum() >= _MIN_PAIRS:
-                pct = np.minimum(100.0, area[keep, i][None, :] * grid[:, None])
-                bands = np.where(pct < g.min_area_pct, 0, 1 + np.searchsorted(AREA_BAND_EDGES_PCT, pct, side="right"))
-                loss = np.abs(bands - target["area"][keep, i]).mean(axis=1) + 1e-6 * np.abs(np.log(grid))
-                gain[i], how["area_gain"] = grid[int(np.argmin(loss))], "physician_<region>_area"
+        how = dict.fromkeys(("area_gain", "darkness", "homogeneity", "detection_level"), "base model")
+        # 1. the contrast level and the area gain per region, from physician area grades
+        level, gain, how["area_gain"], loss = None, *self._area_gain(area, target["area"], g)
+        for candidate, areas in _area_levels(X).items():
+            candidate_gain, fitted_from, candidate_loss = self._area_gain(areas[ok], target["area"], g)
+            if fitted_from != "base model" and candidate_loss < loss - 1e-9:
+                level, gain, loss, area = candidate, candidate_gain, candidate_loss, areas[ok]
+                how["detection_level"] = "physician_<region>_area"
         # 2. thresholds from physician grades, where both the physician and pigmentscan see a lesion
         involved = np.minimum(100.0, area * gain) >= g.min_area_pct
         for part, measure in (("darkness", contrast), ("homogeneity", diameter)):
@@ -272,18 +298,35 @@ class MasiCalibrator(BaseEstimator):
                     break
         self.grading_ = replace(grading, masi_scale=maps["masi"][0], masi_offset=maps["masi"][1],
                                 mmasi_scale=maps["mmasi"][0], mmasi_offset=maps["mmasi"][1])
+        self.detection_level_ = base.lesion.detection_level_jnd if level is None else float(level)
+        self.area_level_ = level
         self.base_model_ = base
         self.area_gain_ = dict(self.grading_.area_gain)
         self.darkness_thresholds_ = self.grading_.darkness_thresholds
         self.homogeneity_thresholds_ = self.grading_.homogeneity_thresholds
         self.masi_scale_, self.masi_offset_ = self.grading_.masi_scale, self.grading_.masi_offset
         self.mmasi_scale_, self.mmasi_offset_ = self.grading_.mmasi_scale, self.grading_.mmasi_offset
-        self.fitted_from_ = {("area_gain" if k == "area_gain" else k if "/" in k else f"{k}_thresholds"): v
+        self.fitted_from_ = {(k if k in ("area_gain", "detection_level") or "/" in k else f"{k}_thresholds"): v
                              for k, v in how.items()}
         subjects = groups if groups is not None else (X["subject"] if "subject" in X.columns else None)
         self.training_summary_ = self._summary(target, area, contrast, diameter, ok, subjects)
         self.n_features_in_ = len(measure_columns())
         return self
+
+    def _area_gain(self, area, physician_area, g):
+        """Per-region area gains from physician area grades: (gains, what they came from, mean |A - A_phys|)."""
+        gain = np.array([g.area_gain[r] for r in REGIONS], float)
+        grid = np.exp(np.linspace(*np.log(self.area_gain_bounds), 121))
+        how, losses = "base model", []
+        for i in range(4):
+            keep = np.isfinite(physician_area[:, i])
+            if keep.sum() >= _MIN_PAIRS:
+                pct = np.minimum(100.0, area[keep, i][None, :] * grid[:, None])
+                bands = np.where(pct < g.min_area_pct, 0, 1 + np.searchsorted(AREA_BAND_EDGES_PCT, pct, side="right"))
+                loss = np.abs(bands - physician_area[keep, i]).mean(axis=1) + 1e-6 * np.abs(np.log(grid))
+                gain[i], how = grid[int(np.argmin(loss))], "physician_<region>_area"
+                losses.append(float(loss.min()))
+        return gain, how, (float(np.mean(losses)) if losses else np.inf)
 
     def _search_totals(self, free, total, area, contrast, diameter, phys, g, gain, cuts):
         """Coordinate search over ``free`` minimising mean |formula total - physician total|.
@@ -345,9 +388,9 @@ class MasiCalibrator(BaseEstimator):
                 "measure_ranges": dict(zip(MEASURES, map(span, (area, contrast, diameter))))}
 
     def predict(self, X) -> pd.DataFrame:
-        """Calibrated grades and totals of a scores table (see :func:`grade_table`)."""
+        """Calibrated grades and totals of a scores table (see :func:`grade_table`), at the fitted contrast level."""
         check_is_fitted(self, "grading_")
-        return grade_table(X, self.grading_)
+        return grade_table(X, self.grading_, self.area_level_)
 
     def score(self, X, y) -> float:
         """Lin's concordance correlation of the predicted MASI with ``physician_masi`` (else mMASI)."""
@@ -373,7 +416,8 @@ class MasiCalibrator(BaseEstimator):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items() if k != "base_model"}
         calibration = {"pigmentscan_version": __version__, "base_model": base.label, "estimator": params,
                        "fitted_from": dict(self.fitted_from_), "training_set": self.training_summary_, **(extra or {})}
-        model = ScoringModel(name=name, lesion=base.lesion, grading=self.grading_, analysis_iod_px=base.analysis_iod_px,
+        lesion = replace(base.lesion, detection_level_jnd=self.detection_level_)
+        model = ScoringModel(name=name, lesion=lesion, grading=self.grading_, analysis_iod_px=base.analysis_iod_px,
                              region_template=base.region_template, provenance=provenance,
                              description=description or f"Calibrated to physician scores, from {base.label}.",
                              extra={**base.extra, "calibration": calibration},

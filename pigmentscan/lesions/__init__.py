@@ -178,7 +178,7 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     outline = masked_smooth(maps.melanin, measurable.astype(np.float32), params.outline_smoothing_iod * iod_px) * scale
     outline = np.where(measurable, outline - fit.expected_jnd, 0.0)
     levels = sorted(set(AREA_LEVELS_JND) | {params.detection_level_jnd})
-    lesion_at = lesion_masks(excess, measurable, iod_px, levels, detection_level_jnd=params.detection_level_jnd,
+    lesion_at = lesion_masks(excess, measurable, iod_px, levels, support_level_jnd=params.support_level_jnd,
                              min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight,
                              outline_excess_jnd=outline)
     lesion = lesion_at[params.detection_level_jnd]

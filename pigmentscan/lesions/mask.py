@@ -62,12 +62,12 @@ def _with_small_holes_filled(mask, skin, iod_px: float, hole_diameter_iod: float
     return (mask | (small[labels] & holes)) & skin
 
 
-def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, detection_level_jnd: float, min_support: float,
+def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: float, min_support: float,
                  hole_diameter_iod: float, weight=None, outline_excess_jnd=None) -> dict:
     """Lesions at each of ``levels`` (JND): the skin at or above the level, in patches that are lesions.
 
     A patch is a lesion when a pixel of it has :func:`cluster_support` (from
-    ``detection_level_jnd``) of at least ``min_support``. At each level, the lesions are the
+    ``support_level_jnd``) of at least ``min_support``. At each level, the lesions are the
     connected parts of the skin at or above it that hold such a pixel: below the detection
     level a lesion widens into its fainter rim, above it shrinks to its darker core. The
     outline is drawn on ``outline_excess_jnd`` when given (a less smoothed map: smoothing
@@ -80,14 +80,14 @@ def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, detection_level_jnd
 
     Examples
     --------
-    >>> excess = np.zeros((40, 40)); excess[5:15, 5:15] = 2.0; excess[5:15, 15:20] = 0.8; excess[30, 30] = 5.0
-    >>> masks = lesion_masks(excess, np.ones((40, 40), bool), 20.0, (0.75, 1.0), detection_level_jnd=1.0,
-    ...                      min_support=0.3, hole_diameter_iod=0.05)
-    >>> int(masks[1.0].sum()), int(masks[0.75].sum()), bool(masks[1.0][30, 30])  # the lone bright pixel is no lesion
+    >>> excess = np.zeros((40, 40)); excess[5:15, 5:15] = 2.0; excess[5:15, 15:20] = 0.8; excess[30, 30] = 3.0
+    >>> masks = lesion_masks(excess, np.ones((40, 40), bool), 20.0, (0.75, 1.0), support_level_jnd=1.0,
+    ...                      min_support=1.0, hole_diameter_iod=0.05)
+    >>> int(masks[1.0].sum()), int(masks[0.75].sum()), bool(masks[1.0][30, 30])  # the lone pixel is no lesion
     (100, 150, False)
     """
     excess = np.asarray(excess_jnd)
-    supported = (cluster_support(excess, skin, detection_level_jnd, iod_px, weight) >= min_support) & skin
+    supported = (cluster_support(excess, skin, support_level_jnd, iod_px, weight) >= min_support) & skin
     outline = excess if outline_excess_jnd is None else np.asarray(outline_excess_jnd)
     masks = {}
     for level in levels:

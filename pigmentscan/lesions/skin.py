@@ -8,9 +8,13 @@ import cv2
 import numpy as np
 
 from .. import colour
-from ..regions import face_mask, feature_mask, region_masks
-from ._ops import _disk, _gaussian
+from ..regions import FEATURE_LANDMARKS, face_mask, feature_mask, region_masks
+from ._ops import _disk, _gaussian, _label
 from .types import LesionParams
+
+#: Largest patch of skin, IOD², taken as part of the hair that closes it in (parameter: a lit
+#: tuft of a fringe; a lesion surrounded by hair is not measured either way).
+HAIR_ISLAND_IOD2 = 0.02
 
 __all__ = ["SkinMaps", "skin_maps", "typical_od", "non_skin_parts", "masked_smooth"]
 
@@ -48,23 +52,63 @@ def typical_od(od, skin) -> np.ndarray:
     return np.median(smooth[skin], axis=0) if skin.any() else np.median(smooth.reshape(-1, 3), axis=0)
 
 
-def non_skin_parts(rgb, shading, skin, iod_px: float, params: LesionParams) -> tuple[np.ndarray, np.ndarray]:
+def texture_ratio(rgb, skin, iod_px: float) -> np.ndarray:
+    """Fine detail of each pixel's neighbourhood against the face's skin: hair strands are busy, skin is smooth.
+
+    The squared gradient of log luminance (after a 0.005-IOD blur that quiets sensor noise),
+    averaged over 0.03 IOD, divided by its median over ``skin``.
+    """
+    luminance = np.log(rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) + 1.0)
+    luminance = _gaussian(luminance, 0.005 * iod_px)
+    gx, gy = cv2.Sobel(luminance, cv2.CV_32F, 1, 0), cv2.Sobel(luminance, cv2.CV_32F, 0, 1)
+    energy = _gaussian(gx * gx + gy * gy, 0.03 * iod_px)
+    return energy / max(float(np.median(energy[skin])) if skin.any() else 1.0, 1e-9)
+
+
+def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, brow_row: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Pixels of the face that are not measurable skin, and which of them are glare.
 
     Hair, beard and deep shadow are far darker in every channel than the face's skin (a large
-    shading term); where such pixels are dense the whole neighbourhood is hair (a beard, a
-    fringe). Glare is much brighter than the skin, or clipped. Both are widened by 0.02 IOD.
+    shading term). Lighter hair (a blond or brown fringe) is browner than any skin of the face
+    and busy with strands where a lesion is smooth: much melanin (``hair_melanin``) with fine
+    detail (``hair_texture``). Where such pixels are dense the whole neighbourhood is hair (a
+    beard, a fringe), and so is the brown skin above the brows (``brow_row``, a pixel row) joined
+    to it: a fringe's smooth tips (a forehead lesion that runs into the hairline as dark as hair
+    is lost with it). Glare is much brighter than the skin, or clipped. Both are widened by
+    0.02 IOD.
+
+    Parameters
+    ----------
+    amounts : numpy.ndarray, (H, W, 3)
+        Melanin, haemoglobin and shading relative to the face's median skin.
 
     Returns
     -------
     non_skin, glare : numpy.ndarray of bool
     """
-    dark = (shading > params.hair_shading) & skin
+    shading = amounts[..., 2]
+    brown = (amounts[..., 0] > params.hair_melanin) & skin
+    light_hair = brown & (texture_ratio(rgb, skin, iod_px) > params.hair_texture)
+    dark = ((shading > params.hair_shading) | light_hair) & skin
     window = max(3, int(round(0.08 * iod_px)) | 1)
     density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
-    hairy = density > params.hair_density
+    hairy = (density > params.hair_density) & skin
+    # A fringe is hair down to its smooth tips: the brown skin joined to hair found above is hair too.
+    if brow_row is not None:
+        brown[int(max(0, brow_row)):] = False
+    labels, count = _label(brown)
+    joined = np.zeros(count + 1, bool)
+    joined[np.unique(labels[hairy & (labels > 0)])] = True
+    joined[0] = False
     grow = _disk(0.02 * iod_px)
-    covered = cv2.dilate(((dark | hairy) & skin).astype(np.uint8), grow).astype(bool) & skin
+    covered = cv2.dilate(((dark | hairy | joined[labels]) & skin).astype(np.uint8), grow).astype(bool) & skin
+    # Specks of "skin" closed in by hair are lit strands of it.
+    islands, count = _label(skin & ~covered)
+    small = np.bincount(islands.ravel(), minlength=count + 1) < HAIR_ISLAND_IOD2 * iod_px**2
+    small[0] = False
+    enclosed = small[islands] & ~cv2.dilate((~skin).astype(np.uint8), grow).astype(bool)
+    covered |= enclosed
     bright = (shading < params.highlight_shading) | (rgb.max(axis=2) >= 250)
     glare = cv2.dilate((bright & skin).astype(np.uint8), grow).astype(bool) & skin & ~covered
     return covered | glare, glare
@@ -104,6 +148,7 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     amounts = colour.pigment_decomposition(od - typical_od(od, skin).astype(np.float32), basis).astype(np.float32)
-    non_skin, _ = non_skin_parts(rgb, amounts[..., 2], skin, iod_px, params)
+    brow_row = float(np.mean(np.asarray(points_px)[list(FEATURE_LANDMARKS["right_brow"] + FEATURE_LANDMARKS["left_brow"]), 1]))
+    non_skin, _ = non_skin_parts(rgb, amounts, skin, iod_px, params, brow_row=brow_row)
     return SkinMaps(od, amounts[..., 0], amounts[..., 1], amounts[..., 2], basis, skin, skin & ~non_skin, non_skin,
                     polygons)

@@ -141,7 +141,7 @@ def template_maps(template: FaceTemplate, points_px, shape) -> tuple[np.ndarray,
     grid = sampling_grid(template.points_px, points_px, shape)
     warped, inside = warp_with_grid(np.ascontiguousarray(stack.transpose(1, 2, 0)), grid)
     warped = warped.reshape(tuple(shape[:2]) + (stack.shape[0],))
-    return warped[..., :-2], warped[..., -2], inside & (warped[..., -1] > 0.99)
+    return warped[..., :-2], warped[..., -2], inside & (warped[..., -1] > 0.5)
 
 
 def canonical_shape(points_list) -> tuple[np.ndarray, tuple[int, int]]:

@@ -55,14 +55,17 @@ def fit_face_template(faces, params: LesionParams, *, n_modes: int = 6) -> FaceT
     template = FaceTemplate(canonical, 0 * ones, np.zeros((0,) + size, np.float32), np.zeros(0), ones > 0, ones)
 
     def leftovers(template):
-        """Each face's reading less its fitted expectation, on the canonical face, filled in the domain."""
+        """Each face's reading less its fitted expectation, on the canonical face, filled in the domain.
+
+        The domain is where the faces' measurable skin lies, whatever the template's: a domain
+        taken from the last round's template would shrink by a pixel at every round.
+        """
         stack, seen = [], []
         for points, reading, covariates, measurable in readings:
-            patterns, _, inside = template_maps(template, points, reading.shape)
-            skin = measurable & inside
-            fit = normal_skin_expectation(reading, covariates, patterns, template.mode_variance, skin,
+            patterns, _, _ = template_maps(template, points, reading.shape)
+            fit = normal_skin_expectation(reading, covariates, patterns, template.mode_variance, measurable,
                                           width=params.expectation_width, prior_weight=params.mode_prior_weight)
-            values, valid = to_canonical(reading - fit.expected_jnd, skin, points, canonical, size)
+            values, valid = to_canonical(reading - fit.expected_jnd, measurable, points, canonical, size)
             stack.append(values)
             seen.append(valid)
         seen = np.array(seen)

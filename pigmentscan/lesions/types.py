@@ -54,7 +54,13 @@ class LesionParams:
         neighbouring pixels are not independent, so the data term counts about this many pixels
         as one (fitted on the tune faces).
     detection_level_jnd : float
-        Pigment excess at which skin counts as involved: 1 JND (docs/grading_scale.md).
+        Pigment excess at which skin of a lesion counts as involved: 1 JND (docs/grading_scale.md).
+        ``pigmentscan calibrate`` may move it to match a site's raters (the areas at
+        :data:`AREA_LEVELS_JND` in the scores are what each choice gives).
+    support_level_jnd : float
+        Excess from which a patch's support is counted (:func:`~pigmentscan.lesions.mask.cluster_support`):
+        where pigment becomes visible, 1 JND (docs/grading_scale.md). Which patches are lesions
+        does not depend on ``detection_level_jnd``.
     min_support : float
         A patch of involved skin is a lesion when a pixel of it has this much support (extent and
         height of its patch together, :func:`~pigmentscan.lesions.mask.cluster_support`): what clean
@@ -63,6 +69,10 @@ class LesionParams:
         Hair, beard and deep shadow: shading above ``hair_shading`` (OD above the face's
         median, all channels alike) where more than ``hair_density`` of the surrounding 0.08 IOD
         is that dark (parameters).
+    hair_melanin, hair_texture : float
+        Lighter hair: melanin above the face's median skin by more than ``hair_melanin`` (OD)
+        where the fine detail is more than ``hair_texture`` times the skin's
+        (:func:`~pigmentscan.lesions.skin.texture_ratio`) (parameters).
     highlight_shading : float
         Glare: shading below this (brighter than the face's median skin by more than e^2)
         or a clipped channel is not measured (parameter).
@@ -81,9 +91,12 @@ class LesionParams:
     expectation_width: float = 2.5
     mode_prior_weight: float = 50.0
     detection_level_jnd: float = 1.0
+    support_level_jnd: float = 1.0
     min_support: float = 2.4
     hair_shading: float = 1.8
     hair_density: float = 0.3
+    hair_melanin: float = 0.6
+    hair_texture: float = 3.0
     highlight_shading: float = -2.0
     homogeneity_closing_iod: float = 0.03
     hole_diameter_iod: float = 0.03

@@ -18,6 +18,9 @@ PANEL_TILE_PX, PANEL_JPEG_QUALITY = 170, 80
 #: Bytes of panels one report page embeds at most (:func:`fit_panels`): with the figures and
 #: tables, a page of 50 subjects stays under about 3 MB (base64 adds a third).
 PANEL_PAGE_BUDGET = 1_700_000
+#: Change of pigment excess drawn in full colour in a panel, JND (presentation: twice the level at
+#: which pigment becomes visible, docs/grading_scale.md).
+CHANGE_FULL_COLOUR_JND = 2.0
 _LABEL_PX, _LINE_PX = 44, 13
 _LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
 _MARK_COLOURS = {"warn": (200, 110, 0), "error": (90, 90, 90), "other": (200, 20, 40)}
@@ -69,10 +72,9 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
     One column per visit, in order. Rows: the photo warped onto the reference face (the first
     visit with a photo; :func:`warp_to_reference`); the same with the visit's lesion mask tinted
     and the reference's region outlines; where pigment changed since the reference, the
-    difference of the warped ``melanin_contrast`` maps (each against its own photo's normal
+    difference of the warped pigment-excess maps (each against its own photo's expected normal
     skin, so exposure and white-balance drift cancel) on visible skin of the regions: blue where
-    it decreased, red where it increased, full colour at one lesion threshold
-    (``LesionParams.min_contrast`` of the default model).
+    it decreased, red where it increased, full colour at :data:`CHANGE_FULL_COLOUR_JND`.
 
     A visit without a photo keeps its column: grey, with its reason. A photo scored with a
     quality warning is labelled in orange with it; a photo that is not the subject's face (the
@@ -91,14 +93,12 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
     numpy.ndarray
         RGB uint8.
     """
-    from ..scoring import load_model
-
     visits = [tuple(v) + ("ok", "")[len(v) - 2:] if len(v) < 4 else tuple(v) for v in visits]
     base = next(score for _, score, _, _ in visits if score is not None)
     shape, reference = base.analysis_image.shape[:2], base.analysis_points_px
-    scale = float(load_model(None).lesion.min_contrast)
+    scale = CHANGE_FULL_COLOUR_JND
     sigma = 0.02 * float(np.linalg.norm(reference[473] - reference[468]))  # 2 % of the inter-ocular distance
-    base_contrast = cv2.GaussianBlur(base.analysis.melanin_contrast.astype(np.float32), (0, 0), sigma)
+    base_contrast = cv2.GaussianBlur(base.analysis.excess_jnd.astype(np.float32), (0, 0), sigma)
     base_skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & ~base.analysis.non_skin
     columns = []
     for label, score, mark, reason in visits:
@@ -112,7 +112,7 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
         photo, valid = warp(score.analysis_image)
         lesion = warp(score.analysis.lesion_mask.astype(np.uint8), cv2.INTER_NEAREST)[0].astype(bool) & valid
         skin = warp((~score.analysis.non_skin).astype(np.uint8), cv2.INTER_NEAREST)[0].astype(bool) & valid & base_skin
-        change = cv2.GaussianBlur(warp(score.analysis.melanin_contrast.astype(np.float32))[0], (0, 0), sigma) - base_contrast
+        change = cv2.GaussianBlur(warp(score.analysis.excess_jnd.astype(np.float32))[0], (0, 0), sigma) - base_contrast
         photo[~valid] = 255
         tinted = tint_lesions(photo, lesion)
         outline_regions(tinted, base.analysis.region_masks, thickness=1)

@@ -73,15 +73,16 @@ SCHEMA = (
     Field("analysis_iod_px", "number", 40, 1000),
     Field("lesion", "object"), Field("grading", "object"), Field("face_template", "object"),
     Field("smallest_detectable_change", "object"), Field("smallest_detectable_change.source", "text"),
-    Field("smallest_detectable_change.*", "number", 0, 100),
+    Field("smallest_detectable_change.*", "number", 0, None),
     # the lesion stage (pigmentscan.lesions.LesionParams)
     Field("lesion.*_direction", "numbers", 0, 10, length=3),
     Field("lesion.work_iod_px", "number", 20, 1000),  # the lesion stage's working scale, px between the pupils
     Field("lesion.smoothing_iod", "number", 0.005, 0.5),
     Field("lesion.outline_smoothing_iod", "number", 0, 0.5), Field("lesion.contrast_smoothing_iod", "number", 0, 0.2),
     Field("lesion.expectation_width", "number", 1, 10), Field("lesion.mode_prior_weight", "number", 0, 1e6),
-    Field("lesion.detection_level_jnd", "number", 0.1, 10), Field("lesion.min_support", "number", 0, 1000),
-    Field("lesion.hair_shading", "number", 0, 10), Field("lesion.highlight_shading", "number", -10, 0),
+    Field("lesion.detection_level_jnd", "number", 0.1, 10), Field("lesion.support_level_jnd", "number", 0.1, 10), Field("lesion.min_support", "number", 0, 1000),
+    Field("lesion.hair_shading", "number", 0, 10), Field("lesion.hair_melanin", "number", 0, 10),
+    Field("lesion.hair_texture", "number", 0, 1000), Field("lesion.highlight_shading", "number", -10, 0),
     Field("lesion.*_iod", "number", 0, 0.5), Field("lesion.hair_density", "number", 0, 1),
     Field("lesion.*", "number", -100, 100),
     # grading (pigmentscan.scoring.Grading)
