@@ -94,10 +94,10 @@ def _face(path):
 
 def _to_crop(mask, score):
     """A photo-sized mask in the coordinates of the score's analysis crop (the pipeline's own crop)."""
-    from pigmentscan.pipeline import _crop_to_analysis
+    from pigmentscan.pipeline import crop_to_analysis
 
     analysis_iod = score.crop_scale * score.landmarks.iod_px
-    crop, *_ = _crop_to_analysis(mask.astype(np.float32), score.landmarks, analysis_iod)
+    crop, *_ = crop_to_analysis(mask.astype(np.float32), score.landmarks, analysis_iod)
     assert crop.shape == score.analysis_image.shape[:2]
     return crop >= 0.5
 

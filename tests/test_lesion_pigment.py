@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def maps():
-    score = pigmentscan.score_image(REPO / "sample_images" / "grace_hopper_phantom.png")
+    score = pigmentscan.score_image(REPO / "sample_images" / "astronaut_eileen_collins_phantom.png")
     return face_maps(score), score
 
 
@@ -53,7 +53,7 @@ def test_maps_file_round_trip(maps, tmp_path):
     for key in REGION_KEYS:
         assert np.array_equal(back.region_masks[key], small.region_masks[key])
     inside = np.logical_or.reduce(list(small.region_masks.values()))
-    assert np.allclose(back.melanin[inside], small.melanin[inside], atol=2e-3)  # float16
+    assert np.allclose(back.melanin[inside], small.melanin[inside], atol=1e-2)  # float16 of JND (0-10)
     assert (back.model, back.pigmentscan_version) == (small.model, small.pigmentscan_version)
     with pytest.raises(ValueError):
         maps_path(tmp_path, "../../etc/passwd")
