@@ -47,6 +47,7 @@ __all__ = [
     "od_to_srgb",
     "JND_DELTA_E",
     "melanin_delta_e",
+    "lab_to_linear_rgb",
 ]
 
 #: Just-noticeable colour difference, ΔE*ab (MASI.md; Sharma, Digital Color Imaging Handbook 2003).
@@ -150,6 +151,23 @@ def rgb_to_lab(rgb) -> np.ndarray:
     [100.0, 0.0, 0.0]
     """
     return xyz_to_lab(linear_rgb_to_xyz(srgb_to_linear(rgb)))
+
+
+def lab_to_linear_rgb(lab) -> np.ndarray:
+    """CIELAB (D65, 2°) to linear sRGB: the inverse of :func:`rgb_to_lab` before encoding (CIE 015).
+
+    Examples
+    --------
+    >>> lab = rgb_to_lab(np.array([200, 150, 120], dtype=np.uint8))
+    >>> np.allclose(lab_to_linear_rgb(lab), srgb_to_linear(np.array([200, 150, 120], dtype=np.uint8)), atol=1e-4)
+    True
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    # CIE 015: cube above 6/29, the linear segment below.
+    ratio = np.where(f > 6.0 / 29.0, f**3, 3 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
+    return (ratio * D65_WHITE_XYZ) @ np.linalg.inv(SRGB_TO_XYZ).T
 
 
 def ita_deg(lab) -> np.ndarray:

@@ -26,6 +26,7 @@ from .lesions import AREA_LEVELS_JND, FaceAnalysis, analyse_face, level_suffix
 from .parallel import worker_count
 from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
+from .whitebalance import apply_gains, white_balance
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
 
 __all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis"]
@@ -263,12 +264,18 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     rgb, landmarks, reduce, source = _load_face(image, scoring_model.analysis_iod_px, mirrored)
     rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
     crop, crop_landmarks, offset, scale = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
+    balance = None
+    if chart is None or not chart.used:  # no chart: the whites of the eyes set the white balance
+        balance = white_balance(crop, crop_landmarks.points_px)
+        limit = (qc_limits or QualityLimits()).max_white_balance_ratio
+        crop = apply_gains(crop, balance.gains) if balance.sclera_lab is not None and balance.gain_ratio <= limit else crop
     analysis = analyse_face(crop, crop_landmarks.points_px, crop_landmarks.iod_px, scoring_model.lesion,
                             scoring_model.face_template)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
     photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
     photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px)
-    qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits, photo=photo)
+    qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits,
+                        photo=photo, balance=balance)
     if qc.status == "error":
         error = QualityError(source, "; ".join(qc.reasons))
         error.report = qc  # the QC measures, for the error row of a batch

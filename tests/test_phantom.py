@@ -34,8 +34,8 @@ def test_darkness_amounts_give_their_delta_e():
     skin = (65.0, 12.0, 17.0)
     for delta_e in (4.6, 6.9, 10.35, 13.8):
         amount = melanin_for_delta_e(delta_e, skin)
-        from pigmentscan.phantom import _lab_to_linear
-        linear = _lab_to_linear(skin)
+        from pigmentscan.colour import lab_to_linear_rgb
+        linear = lab_to_linear_rgb(skin)
         lab = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear * np.exp(-amount * MELANIN_OD_DIRECTION)))
         assert np.linalg.norm(lab - np.array(skin)) == pytest.approx(delta_e, abs=0.01)
 

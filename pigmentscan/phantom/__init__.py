@@ -63,7 +63,6 @@ from .pigment import (
     JND_DELTA_E,
     MELANIN_OD_DIRECTION,
     REFERENCE_SKIN_LAB,  # noqa: F401 - module-level name of the former phantom.py
-    _lab_to_linear,  # noqa: F401 - kept importable from here (tests/test_phantom.py)
     melanin_for_delta_e,
 )
 from .revisit import random_drift, reacquire

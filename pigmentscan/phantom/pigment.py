@@ -38,15 +38,6 @@ def _spectral_melanin_direction() -> np.ndarray:
 MELANIN_OD_DIRECTION = _spectral_melanin_direction()
 
 
-def _lab_to_linear(lab) -> np.ndarray:
-    """CIELAB (D65) to linear sRGB, the inverse of :func:`pigmentscan.colour.rgb_to_lab` (CIE 015)."""
-    lightness, a, b = lab
-    fy = (lightness + 16.0) / 116.0
-    f = np.array([fy + a / 500.0, fy, fy - b / 200.0])
-    ratio = np.where(f > 6.0 / 29.0, f**3, 3 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
-    return np.linalg.solve(colour.SRGB_TO_XYZ, ratio * colour.D65_WHITE_XYZ)
-
-
 def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
     """Melanin amount (OD along :data:`MELANIN_OD_DIRECTION`) that adds ``delta_e`` ΔE*ab to a skin.
 
@@ -55,7 +46,7 @@ def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
     >>> 0.3 < melanin_for_delta_e(3 * JND_DELTA_E) < 0.7
     True
     """
-    linear = _lab_to_linear(skin_lab)
+    linear = colour.lab_to_linear_rgb(skin_lab)
     reference = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear))
 
     def added(amount):

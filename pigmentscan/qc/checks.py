@@ -31,9 +31,11 @@ def _round(value, digits):
 
 
 def assess_quality(landmarks, coverage: dict, *, limits: QualityLimits | None = None,
-                   photo: PhotoMeasures | None = None) -> QualityReport:
+                   photo: PhotoMeasures | None = None, balance=None) -> QualityReport:
     """Check one photo's pose, face size, region coverage, number of faces, and (given
-    ``photo``, from :func:`measure_photo`) its blur, exposure and colour cast.
+    ``photo``, from :func:`measure_photo`) its blur, exposure and colour cast, and (given
+    ``balance``, the :class:`~pigmentscan.whitebalance.WhiteBalance` applied) whether its
+    colour could be corrected.
 
     ``landmarks`` are in the original photo's pixels; ``coverage`` is the visible-skin
     share of each region. Returns a :class:`QualityReport`: ``status`` ``ok``, ``warn``
@@ -51,6 +53,12 @@ def assess_quality(landmarks, coverage: dict, *, limits: QualityLimits | None = 
                          "qc_sclera_b_star": _round(photo.sclera_b_star, 1),
                          "qc_skin_hue_deg": _round(photo.skin_hue_deg, 1)})
     errors, warnings = [], []
+    if balance is not None:
+        measures.update(balance.to_dict())
+        if balance.gain_ratio > limits.max_white_balance_ratio:
+            errors.append(f"colour cannot be trusted: the whites of the eyes need gains {balance.gain_ratio:.2f} apart "
+                          f"(limit {limits.max_white_balance_ratio:g}) to look white: set the camera's white balance "
+                          "to the light, or photograph a colour chart with the face")
     if abs(yaw) > limits.max_yaw_error_deg:
         errors.append(f"head turned {yaw:+.0f}° (limit ±{limits.max_yaw_error_deg:.0f}°): retake a frontal photo")
     elif abs(yaw) > limits.max_yaw_warn_deg:

@@ -71,6 +71,12 @@ class QualityLimits:
         varies between people, so this catches only strong casts. A cast is a
         warning, never an error: a per-channel camera gain cancels in the melanin
         contrast (:mod:`pigmentscan.colour`), not in the reported CIELAB measures.
+    max_white_balance_ratio : float
+        Largest ratio between the channel gains that bring the whites of the eyes to their usual
+        colour (:func:`pigmentscan.whitebalance.white_balance`) that is corrected; beyond it the
+        colour cannot be trusted: ``error`` (*parameter*: tungsten light on a camera set for
+        daylight needs about 2.5 between red and blue, where the sensor's blue is noisy and its
+        tone curve far from sRGB; the London faces need at most 1.2).
     min_region_coverage : float
         Share of a region that must be visible skin (not hair, beard, glasses,
         highlights or shadow); below it: ``warn`` (*parameter*).
@@ -91,6 +97,7 @@ class QualityLimits:
     max_sclera_a_star: float = 12.0
     min_sclera_b_star: float = -5.0
     max_sclera_b_star: float = 11.0
+    max_white_balance_ratio: float = 1.6
     min_skin_hue_deg: float = 15.0
     max_skin_hue_deg: float = 75.0
     min_region_coverage: float = 0.5

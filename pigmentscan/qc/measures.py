@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from .. import colour
-from ..landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE
-from ..regions import FEATURE_LANDMARKS, polygon_mask, region_polygons
+from ..regions import polygon_mask, region_polygons
+from ..whitebalance import MIN_EYE_OPENING, SCLERA_MAX_DARKER_L_STAR, sclera_lab  # noqa: F401 - QC's colour-cast inputs
 
 __all__ = ["PhotoMeasures", "blur_effect", "blur_measure", "exposure_pct", "skin_hue_deg", "sclera_lab", "measure_photo"]
 
@@ -143,62 +143,6 @@ def skin_hue_deg(lab) -> float:
     """
     lab = np.asarray(lab, dtype=np.float64)
     return float(np.degrees(np.arctan2(lab[2], lab[1])))
-
-
-#: FaceMesh eye landmarks: upper and lower lid mid-points, then the two corners.
-_EYE_OPENING = {"right_eye": (159, 145, 33, 133), "left_eye": (386, 374, 263, 362)}
-_IRIS = {"right_eye": RIGHT_IRIS_CENTRE, "left_eye": LEFT_IRIS_CENTRE}  # centre; the next 4 are its rim
-#: Lid gap / eye width below which an eye counts as closed (open eyes measure about 0.3).
-MIN_EYE_OPENING = 0.2
-#: How much darker (L*) than the skin the "whites" may be before they are taken for
-#: lids or lashes (the London sclerae: 5 darker to 38 lighter than the skin).
-SCLERA_MAX_DARKER_L_STAR = 10.0
-_MIN_SCLERA_PX = 30
-
-
-def sclera_lab(rgb, points_px, *, skin_l_star: float | None = None) -> np.ndarray | None:
-    """CIELAB colour of the whites of the eyes, or ``None`` when they cannot be seen.
-
-    The eye openings (FaceMesh eye contours, shrunk by one pixel to leave the lids and
-    lashes out) minus the iris (a disc 1.15 × its radius from the iris landmarks); of
-    those pixels the brightest 30 % (the sclera, not lashes or shadow), and their
-    median L*, a*, b*. ``None`` when both eyes are closed (lid gap under
-    :data:`MIN_EYE_OPENING` of the eye's width), fewer than 30 pixels remain, or they
-    are over :data:`SCLERA_MAX_DARKER_L_STAR` darker than the skin (``skin_l_star``):
-    a squint, glasses or a small face, where the contour holds lids, not sclera.
-    """
-    points = np.asarray(points_px, dtype=np.float64)
-    shape = rgb.shape[:2]
-    pixels = []
-    for eye, (upper, lower, corner_a, corner_b) in _EYE_OPENING.items():
-        width = np.linalg.norm(points[corner_a] - points[corner_b])
-        if width <= 0 or np.linalg.norm(points[upper] - points[lower]) / width < MIN_EYE_OPENING:
-            continue
-        contour = points[list(FEATURE_LANDMARKS[eye])]
-        (x0, y0), (x1, y1) = _window(contour, shape, margin_px=2)
-        opening = polygon_mask((y1 - y0, x1 - x0), contour - (x0, y0)).astype(np.uint8)
-        opening = cv2.erode(opening, np.ones((3, 3), np.uint8)).astype(bool)
-        centre = points[_IRIS[eye]]
-        radius = np.linalg.norm(points[_IRIS[eye] + 1: _IRIS[eye] + 5] - centre, axis=1).mean()
-        rows, cols = np.nonzero(opening)
-        rows, cols = rows + y0, cols + x0
-        outside_iris = (cols - centre[0]) ** 2 + (rows - centre[1]) ** 2 > (1.15 * radius) ** 2
-        pixels.append(rgb[rows[outside_iris], cols[outside_iris]])
-    pixels = np.concatenate(pixels) if pixels else np.zeros((0, 3), np.uint8)
-    if len(pixels) < _MIN_SCLERA_PX:
-        return None
-    lab = colour.rgb_to_lab(pixels)
-    sclera = np.median(lab[lab[:, 0] >= np.quantile(lab[:, 0], 0.7)], axis=0)
-    if skin_l_star is not None and sclera[0] < skin_l_star - SCLERA_MAX_DARKER_L_STAR:
-        return None
-    return sclera
-
-
-def _window(points, shape, *, margin_px: int):
-    """Integer box ``(x0, y0), (x1, y1)`` round ``points`` plus a margin, inside an image of ``shape``."""
-    x0, y0 = np.maximum(np.floor(points.min(axis=0)).astype(int) - margin_px, 0)
-    x1, y1 = np.minimum(np.ceil(points.max(axis=0)).astype(int) + margin_px + 1, (shape[1], shape[0]))
-    return (int(x0), int(y0)), (int(max(x1, x0 + 1)), int(max(y1, y0 + 1)))
 
 
 @dataclass(frozen=True)
