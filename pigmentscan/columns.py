@@ -5,6 +5,8 @@ Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an 
 A new column needs one line in the list of its table.
 """
 
+from .lesions import AREA_LEVELS_JND, level_suffix
+
 _OD = "OD (optical density, natural log, along the melanin direction)"
 #: Unit of the banded MASI grades: ordinal, so no percent change is formed from them.
 GRADE = "grade (ordinal)"
@@ -38,9 +40,14 @@ _SCORES = _IDENTITY + [
     ("<region>_darkness", "MASI darkness grade D of the region", GRADE, (0, 4), "models/default.json thresholds"),
     ("<region>_homogeneity", "MASI homogeneity grade H of the region", GRADE, (0, 4),
      "models/default.json thresholds"),
-    ("<region>_melanin_contrast", "median melanin of the region's lesion above the normal skin around it "
-                                  "(0 without lesion): the continuous darkness", _OD, (None, None),
-     "Tsumura 1999; pigmentscan.lesions"),
+    ("<region>_darkness_jnd", "median contrast of the region's lesion on the face's own skin (0 without lesion): "
+                              "the continuous darkness", "JND (ΔE*ab 2.3)", (0, None),
+     "docs/grading_scale.md; pigmentscan.lesions"),
+    ("<region>_melanin_contrast", "median melanin of the region's lesion above the face's expected normal skin "
+                                  "(0 without lesion)", _OD, (None, None), "Tsumura 1999; pigmentscan.lesions"),
+    *[(f"<region>_area_pct_{level_suffix(level)}", f"lesion share of the region's visible skin counting pigment "
+       f"from {level:g} JND (what a model detecting from that level gives)", "%", (0, 100),
+       "pigmentscan.lesions; pigmentscan calibrate") for level in AREA_LEVELS_JND],
     ("<region>_delta_e", "colour difference of the lesion's mean colour from normal skin (CIE76)", "ΔE*ab",
      (0, None), "CIE 1976"),
     ("<region>_delta_l_star", "L* of the lesion minus L* of normal skin (negative: darker)", "L* (CIELAB)",
@@ -71,13 +78,21 @@ _SCORES = _IDENTITY + [
      "CIE 1976"),
     ("qc_sclera_b_star", "b* of the whites of the eyes", "b* (CIELAB)", (-128, 127), "CIE 1976"),
     ("qc_skin_hue_deg", "CIELAB hue angle of the normal skin", "degrees", (0, 360), "CIE 1976"),
+    ("qc_wb_gain_r", "gain applied to red (linear light, green 1) so the whites of the eyes look white", "ratio",
+     (0, None), "pigmentscan.whitebalance"),
+    ("qc_wb_gain_b", "gain applied to blue (linear light, green 1)", "ratio", (0, None), "pigmentscan.whitebalance"),
+    ("qc_wb_from_sclera", "true when the white balance was taken from the whites of the eyes (false: none applied)",
+     "boolean", "True, False", "pigmentscan.whitebalance"),
     ("qc_pass", "true when no quality check failed", "boolean", "True, False", "pigmentscan.qc"),
     ("model", "scoring model, name@content-hash", "text", "", "pigmentscan.scoring"),
     ("pigmentscan_version", "pigmentscan version that scored the photo", "text", "", "pigmentscan"),
     ("reference_skin_ita_deg", "individual typology angle of the face's normal skin", "degrees", (-90, 90),
      "Chardon 1991"),
     ("reference_skin_category", "skin-tone band of the ITA (very light ... dark)", "text", "", "Chardon 1991"),
-    ("melanin_noise", "fine-scale noise of the melanin map over quiet skin", _OD, (0, None), "pigmentscan.lesions"),
+    ("normal_skin_spread_jnd", "how far the normal skin's melanin strays from its expectation (robust SD)",
+     "JND (ΔE*ab 2.3)", (0, None), "pigmentscan.lesions.expectation"),
+    ("jnd_per_melanin_od", "just-noticeable differences one OD of melanin makes on this face's skin", "JND per OD",
+     (0, None), "pigmentscan.lesions.excess"),
     ("chart_used", "true when a colour chart was found and the photo corrected to it", "boolean", "True, False",
      "pigmentscan.chart"),
     ("chart_residual_delta_e", "mean colour error of the chart's patches after correction (empty: no chart)",

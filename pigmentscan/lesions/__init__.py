@@ -81,7 +81,7 @@ def face_readings(rgb, maps: SkinMaps, iod_px: float, params: LesionParams):
     scale = jnd_per_melanin(skin_linear, params.melanin_od_direction)
     weights = maps.measurable.astype(np.float32)
     shading = masked_smooth(maps.shading, weights, sigma)
-    covariates = [shading, shading**2, masked_smooth(maps.haemoglobin, weights, sigma)]
+    covariates = [shading, masked_smooth(maps.haemoglobin, weights, sigma)]
     return masked_smooth(maps.melanin, weights, sigma) * scale, covariates, scale, skin_linear
 
 
@@ -137,7 +137,8 @@ class PigmentExcess:
     """Steps 1 and 2 on one face (no resampling): the maps, the expectation and the excess.
 
     ``excess_jnd`` is the smoothed melanin reading above the expectation (JND, 0 off the
-    measurable skin); ``weight`` how much each pixel's excess counts in a patch's mass (``None``
+    measurable skin), what a patch's support is read on; ``outline_jnd`` the same at the finer
+    outline scale, what its outline is drawn on; ``weight`` how much each pixel's excess counts in a patch's mass (``None``
     without a template); ``measurable`` the skin that was read; ``jnd_per_melanin`` and
     ``skin_linear_rgb`` the JND scale and the lighter skin it was taken on.
     """
@@ -145,6 +146,7 @@ class PigmentExcess:
     maps: SkinMaps
     expectation: Expectation
     excess_jnd: np.ndarray
+    outline_jnd: np.ndarray
     weight: np.ndarray | None
     measurable: np.ndarray
     jnd_per_melanin: float
@@ -167,20 +169,20 @@ def pigment_excess(rgb, points_px, iod_px: float, params: LesionParams, template
     fit = normal_skin_expectation(reading, covariates, patterns, variance, measurable,
                                   width=params.expectation_width, prior_weight=params.mode_prior_weight)
     excess = np.where(measurable, reading - fit.expected_jnd, 0.0).astype(np.float32)
-    return PigmentExcess(maps, fit, excess, weight, measurable, scale, skin_linear)
+    # The outline is read on the melanin at a finer scale: smoothing widens a dark patch past its edge.
+    fine = masked_smooth(maps.melanin, measurable.astype(np.float32), params.outline_smoothing_iod * iod_px) * scale
+    outline = np.where(measurable, fine - fit.expected_jnd, 0.0).astype(np.float32)
+    return PigmentExcess(maps, fit, excess, outline, weight, measurable, scale, skin_linear)
 
 
 def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, template) -> FaceAnalysis:
     found = pigment_excess(rgb, points_px, iod_px, params, template)
     maps, fit, excess, weight, measurable = found.maps, found.expectation, found.excess_jnd, found.weight, found.measurable
     scale, skin_linear = found.jnd_per_melanin, found.skin_linear_rgb
-    # The outline: the melanin reading at the outline scale above the same expectation.
-    outline = masked_smooth(maps.melanin, measurable.astype(np.float32), params.outline_smoothing_iod * iod_px) * scale
-    outline = np.where(measurable, outline - fit.expected_jnd, 0.0)
     levels = sorted(set(AREA_LEVELS_JND) | {params.detection_level_jnd})
     lesion_at = lesion_masks(excess, measurable, iod_px, levels, support_level_jnd=params.support_level_jnd,
                              min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight,
-                             outline_excess_jnd=outline)
+                             outline_jnd=found.outline_jnd)
     lesion = lesion_at[params.detection_level_jnd]
     lesion_at = {level: lesion_at[level] for level in AREA_LEVELS_JND}
     # The contrast a physician sees: melanin at the viewing scale above the expectation, on this skin.

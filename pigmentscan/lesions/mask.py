@@ -63,15 +63,15 @@ def _with_small_holes_filled(mask, skin, iod_px: float, hole_diameter_iod: float
 
 
 def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: float, min_support: float,
-                 hole_diameter_iod: float, weight=None, outline_excess_jnd=None) -> dict:
+                 hole_diameter_iod: float, weight=None, outline_jnd=None) -> dict:
     """Lesions at each of ``levels`` (JND): the skin at or above the level, in patches that are lesions.
 
     A patch is a lesion when a pixel of it has :func:`cluster_support` (from
     ``support_level_jnd``) of at least ``min_support``. At each level, the lesions are the
     connected parts of the skin at or above it that hold such a pixel: below the detection
-    level a lesion widens into its fainter rim, above it shrinks to its darker core. The
-    outline is drawn on ``outline_excess_jnd`` when given (a less smoothed map: smoothing
-    widens a dark patch past its edge), the support read on ``excess_jnd``. Holes narrower than
+    level a lesion widens into its fainter rim, above it shrinks to its darker core. The outline is
+    drawn on ``outline_jnd`` when given (a less smoothed map: smoothing widens a dark patch past
+    its edge), the support read on ``excess_jnd``. Holes narrower than
     ``hole_diameter_iod`` (a pore, a hair across a patch) are filled.
 
     Returns
@@ -88,7 +88,7 @@ def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: 
     """
     excess = np.asarray(excess_jnd)
     supported = (cluster_support(excess, skin, support_level_jnd, iod_px, weight) >= min_support) & skin
-    outline = excess if outline_excess_jnd is None else np.asarray(outline_excess_jnd)
+    outline = excess if outline_jnd is None else np.asarray(outline_jnd)
     masks = {}
     for level in levels:
         labels, count = _label((outline >= level) & skin)

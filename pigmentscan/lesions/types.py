@@ -37,12 +37,12 @@ class LesionParams:
         Pixels between the pupils of the copy the stage works on (parameter: every size is a
         fraction of the IOD, and 100 px resolves 0.01 IOD, below the smallest scale read).
     smoothing_iod : float
-        Gaussian sigma of the melanin map the expectation is fitted to and lesions are found on
-        (parameter: spans a pore-and-hair texture scale, well under a lesion's width).
+        Gaussian sigma of the melanin map the expectation is fitted to and a patch's support is
+        read on (parameter: spans a pore-and-hair texture scale, well under a lesion's width).
     outline_smoothing_iod : float
-        Gaussian sigma of the map a lesion's outline is drawn on (parameter: smoothing widens a
-        dark patch past its edge by about its sigma, so the outline is read finer than the
-        lesion is found, but not so fine that skin texture breaks it up).
+        Gaussian sigma of the melanin map a lesion's outline is drawn on (parameter: smoothing
+        widens a dark patch past its edge by about its sigma, so the outline is read finer than
+        the lesion is found, but not so fine that skin texture breaks it up).
     contrast_smoothing_iod : float
         Gaussian sigma of the map a lesion's darkness is read on: the physician's viewing scale
         of docs/grading_scale.md (details under 0.02 IOD blurred away: a FWHM of 0.02 IOD).
