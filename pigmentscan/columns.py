@@ -1,7 +1,9 @@
 """The columns of pigmentscan's CSV outputs, as data: what :mod:`pigmentscan.dictionary` describes.
 
 One entry per column or pattern: (name, meaning, unit, range as (low, high) or text, source).
-Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an arm's name).
+Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an arm's name),
+``<side>`` (right, left: the patient's), ``<half>`` (forehead_right, forehead_left, chin_right,
+chin_left: a region cut at the face's midline for split-face trials).
 A new column needs one line in the list of its table.
 """
 
@@ -93,6 +95,25 @@ _SCORES = _IDENTITY + [
      "pigmentscan.longitudinal.pigment"),
     ("lesion_area_pct", "lesion share of the four regions weighted 0.3/0.3/0.3/0.1 (continuous, no bands)", "%",
      (0, 100), "pigmentscan.longitudinal.lesion_area_pct"),
+    ("hemi_<side>_masi", "hemi-face MASI of the patient's right or left side, as named (split-face trials): "
+                         "0.15·A·(D+H) of its forehead half + 0.3·A·(D+H) of its malar region + 0.05·A·(D+H) of its "
+                         "chin half, over the expected grades, not calibrated; the two sides add up to MASI when each "
+                         "half grades like its region",
+     "points", (0, 24), "Kimbrough-Green 1994 weights shared out by area; pigmentscan.split_face"),
+    ("hemi_<side>_mmasi", "hemi-face mMASI of the patient's right or left side: 0.15·A·D + 0.3·A·D + 0.05·A·D over "
+                          "its forehead half, malar region and chin half", "points", (0, 12),
+     "Pandya 2011 (mMASI); pigmentscan.split_face"),
+    ("hemi_<side>_lesion_area_pct", "lesion share of the patient's right or left side of the face: its forehead "
+                                    "half, malar region and chin half weighted 0.15/0.3/0.05 (continuous, no bands)",
+     "%", (0, 100), "pigmentscan.split_face"),
+    ("<half>_area_pct", "lesion share of the visible skin of the patient's right or left half of the forehead or chin "
+                        "(the region cut at the face's midline)", "%", (0, 100),
+     "pigmentscan.split_face; pigmentscan.regions.midline_halves"),
+    ("<half>_area_score", "MASI area grade A of the half region (the area bands applied to the half's own skin)", GRADE,
+     (0, 6), "Kimbrough-Green 1994"),
+    ("<half>_darkness", "MASI darkness grade D of the half region", GRADE, (0, 4), "models/default.json thresholds"),
+    ("<half>_homogeneity", "MASI homogeneity grade H of the half region (patches cut at the midline count on each "
+                           "side with their part there)", GRADE, (0, 4), "models/default.json thresholds"),
 ]
 _PHOTO_CHECKS = [
     ("face_distance_iod", "median landmark distance to the subject's other photos after 3-D alignment (pose, "
