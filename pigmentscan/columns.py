@@ -115,6 +115,26 @@ _SCORES = _IDENTITY + [
     ("<half>_homogeneity", "MASI homogeneity grade H of the half region (patches cut at the midline count on each "
                            "side with their part there)", GRADE, (0, 4), "models/default.json thresholds"),
 ]
+
+#: Split-face trials (pigmentscan.longitudinal.split_face): the between-side columns of each hemi-face
+#: measure, as (measure, unit, largest absolute change of one side).
+_SIDE_MEASURES = [("masi", "points", 24), ("mmasi", "points", 12), ("lesion_area_pct", "%", 100)]
+_SIDE_CHANGES = [("treated_side", "the patient's side treated in a split-face trial: --treated-side, else the "
+                                  "subject's arm when it names one side (empty: not known)", "text",
+                  "right, left, empty", "manifest arm or --treated-side; pigmentscan.longitudinal.split_face")]
+for _m, _unit, _top in _SIDE_MEASURES:
+    _SIDE_CHANGES += [
+        (f"hemi_{_m}_change_right_minus_left", f"change of the right side's hemi_{_m} from baseline minus the left "
+                                              "side's (patient's sides)", _unit, (-2 * _top, 2 * _top),
+         "pigmentscan.longitudinal.split_face"),
+        (f"hemi_treated_{_m}_change", f"change of the treated side's hemi_{_m} from baseline", _unit, (-_top, _top),
+         "pigmentscan.longitudinal.split_face"),
+        (f"hemi_untreated_{_m}_change", f"change of the untreated side's hemi_{_m} from baseline", _unit,
+         (-_top, _top), "pigmentscan.longitudinal.split_face"),
+        (f"hemi_{_m}_change_treated_minus_untreated", f"change of the treated side's hemi_{_m} minus the untreated "
+                                                      "side's (negative: the treated side improved more)", _unit,
+         (-2 * _top, 2 * _top), "pigmentscan.longitudinal.split_face"),
+    ]
 _PHOTO_CHECKS = [
     ("face_distance_iod", "median landmark distance to the subject's other photos after 3-D alignment (pose, "
                           "size and position removed)", "inter-ocular distances", (0, None),
@@ -144,7 +164,7 @@ _CHANGES = _IDENTITY + _PHOTO_CHECKS + [
      "True, False, empty", "Weir 2005; pigmentscan.longitudinal"),
     ("detected_change", "improved, worsened, mixed or none beyond the smallest detectable change", "text",
      "improved, worsened, mixed, none, empty", "pigmentscan.longitudinal.detect_changes"),
-]
+] + _SIDE_CHANGES
 _PHOTOS = _SCORES + _PHOTO_CHECKS + [
     ("used", "true when the photo is in the changes (scored, and not another face)", "boolean", "True, False",
      "pigmentscan.longitudinal"),
@@ -161,6 +181,15 @@ _SUMMARY = [
      "pigmentscan.longitudinal"),
     ("worsened_fraction", "share of subjects worsened beyond the smallest detectable change", "fraction", (0, 1),
      "pigmentscan.longitudinal"),
+]
+_SPLIT_FACE = [
+    ("visit_order", "place of the visit in the study's order (0 = first)", "index", (0, None),
+     "pigmentscan.io.visit_order_key"),
+    ("visit", "visit label(s) at this place in the order", "text", "", "manifest"),
+    ("n", "subjects with a hemi-MASI change on both sides at this visit (all arms pooled)", "count", (0, None),
+     "pigmentscan.longitudinal.split_face_summary"),
+    ("n_treated_side", "of them, the subjects whose treated side is known", "count", (0, None),
+     "pigmentscan.longitudinal.split_face_summary"),
 ]
 _ARMS = [
     ("visit", "visit label(s)", "text", "", "manifest"),
@@ -248,6 +277,7 @@ TABLES = {
     "photos": (_PHOTOS, [], None),
     "changes": (_CHANGES, _CHANGE_RULES, "scores"),
     "summary": (_SUMMARY, _SUMMARY_RULES, "changes"),
+    "split_face": (_SPLIT_FACE, _SUMMARY_RULES, "changes"),
     "arms": (_ARMS, [], None),
     "sdc": (_SDC, [], None),
     "agreement": (_AGREEMENT, _AGREEMENT_RULES, None),
