@@ -39,7 +39,8 @@ EXAMPLES = {
     "batch": "pigmentscan batch trial/manifest.csv --out trial/out   # re-run it to resume",
     "calibrate": "pigmentscan calibrate site/manifest.csv --scores trial/out/scores.csv --out site_model.json",
     "validate": "pigmentscan validate trial/out/scores.csv --reference trial/manifest.csv --out validation/",
-    "compare": "pigmentscan compare trial/out/scores.csv --retest retest/out/scores.csv --out changes/",
+    "compare": "pigmentscan compare trial/out/scores.csv --retest retest/out/scores.csv --out changes/\n"
+               "  pigmentscan compare trial/out/scores.csv --split-face --out changes/   # arms name the treated side",
 }
 
 
@@ -175,12 +176,16 @@ def _cmd_compare(args) -> int:
     from .longitudinal import compare_files
     from .longitudinal.changes import sdc_mapping
 
+    if args.treated_side and not args.split_face:
+        print("pigmentscan compare: --treated-side needs --split-face", file=sys.stderr)
+        return 2
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
         with _outputs(folders=[("--out", args.out)], inputs=[args.scores, args.retest]):
             comparison = compare_files(args.scores, args.out, sdc=args.sdc, panels=args.panels, retest=args.retest,
                                        detect_by=detect_by, maps=args.maps, model=args.model, identity=args.identity,
-                                       progress=sys.stderr.isatty())
+                                       progress=sys.stderr.isatty(), split_face=args.split_face,
+                                       treated_side=args.treated_side)
     except ValueError as error:  # --detect-by names a measure without an SDC
         print(f"pigmentscan compare: {error}", file=sys.stderr)
         return 2
@@ -289,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--panels", action=argparse.BooleanOptionalAction, default=True,
                          help="before/after photo panels aligned on the baseline face (re-analyses the photos; "
                               "default: on)")
+    compare.add_argument("--split-face", action="store_true",
+                         help="split-face trial: each side's hemi-face MASI change from baseline and the difference "
+                              "between the sides (right - left; treated - untreated when the treated side is known), "
+                              "in changes.csv, summary.csv, split_face.csv and the report")
+    compare.add_argument("--treated-side", choices=("right", "left"),
+                         help="with --split-face: the patient's side treated in every subject (default: each "
+                              "subject's arm when it names one side, e.g. 'right' or 'TXA left')")
     compare.set_defaults(run=_cmd_compare)
     return parser
 

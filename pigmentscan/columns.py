@@ -1,7 +1,9 @@
 """The columns of pigmentscan's CSV outputs, as data: what :mod:`pigmentscan.dictionary` describes.
 
 One entry per column or pattern: (name, meaning, unit, range as (low, high) or text, source).
-Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an arm's name).
+Patterns: ``<region>`` (forehead, right_malar, left_malar, chin), ``<arm>`` (an arm's name),
+``<side>`` (right, left: the patient's), ``<half>`` (forehead_right, forehead_left, chin_right,
+chin_left: a region cut at the face's midline for split-face trials).
 A new column needs one line in the list of its table.
 """
 
@@ -108,7 +110,46 @@ _SCORES = _IDENTITY + [
      "pigmentscan.longitudinal.pigment"),
     ("lesion_area_pct", "lesion share of the four regions weighted 0.3/0.3/0.3/0.1 (continuous, no bands)", "%",
      (0, 100), "pigmentscan.longitudinal.lesion_area_pct"),
+    ("hemi_<side>_masi", "hemi-face MASI of the patient's right or left side, as named (split-face trials): "
+                         "0.15·A·(D+H) of its forehead half + 0.3·A·(D+H) of its malar region + 0.05·A·(D+H) of its "
+                         "chin half, over the expected grades, not calibrated; the two sides add up to MASI when each "
+                         "half grades like its region",
+     "points", (0, 24), "Kimbrough-Green 1994 weights shared out by area; pigmentscan.split_face"),
+    ("hemi_<side>_mmasi", "hemi-face mMASI of the patient's right or left side: 0.15·A·D + 0.3·A·D + 0.05·A·D over "
+                          "its forehead half, malar region and chin half", "points", (0, 12),
+     "Pandya 2011 (mMASI); pigmentscan.split_face"),
+    ("hemi_<side>_lesion_area_pct", "lesion share of the patient's right or left side of the face: its forehead "
+                                    "half, malar region and chin half weighted 0.15/0.3/0.05 (continuous, no bands)",
+     "%", (0, 100), "pigmentscan.split_face"),
+    ("<half>_area_pct", "lesion share of the visible skin of the patient's right or left half of the forehead or chin "
+                        "(the region cut at the face's midline)", "%", (0, 100),
+     "pigmentscan.split_face; pigmentscan.regions.midline_halves"),
+    ("<half>_area_score", "MASI area grade A of the half region (the area bands applied to the half's own skin)", GRADE,
+     (0, 6), "Kimbrough-Green 1994"),
+    ("<half>_darkness", "MASI darkness grade D of the half region", GRADE, (0, 4), "models/default.json thresholds"),
+    ("<half>_homogeneity", "MASI homogeneity grade H of the half region (patches cut at the midline count on each "
+                           "side with their part there)", GRADE, (0, 4), "models/default.json thresholds"),
 ]
+
+#: Split-face trials (pigmentscan.longitudinal.split_face): the between-side columns of each hemi-face
+#: measure, as (measure, unit, largest absolute change of one side).
+_SIDE_MEASURES = [("masi", "points", 24), ("mmasi", "points", 12), ("lesion_area_pct", "%", 100)]
+_SIDE_CHANGES = [("treated_side", "the patient's side treated in a split-face trial: --treated-side, else the "
+                                  "subject's arm when it names one side (empty: not known)", "text",
+                  "right, left, empty", "manifest arm or --treated-side; pigmentscan.longitudinal.split_face")]
+for _m, _unit, _top in _SIDE_MEASURES:
+    _SIDE_CHANGES += [
+        (f"hemi_{_m}_change_right_minus_left", f"change of the right side's hemi_{_m} from baseline minus the left "
+                                              "side's (patient's sides)", _unit, (-2 * _top, 2 * _top),
+         "pigmentscan.longitudinal.split_face"),
+        (f"hemi_treated_{_m}_change", f"change of the treated side's hemi_{_m} from baseline", _unit, (-_top, _top),
+         "pigmentscan.longitudinal.split_face"),
+        (f"hemi_untreated_{_m}_change", f"change of the untreated side's hemi_{_m} from baseline", _unit,
+         (-_top, _top), "pigmentscan.longitudinal.split_face"),
+        (f"hemi_{_m}_change_treated_minus_untreated", f"change of the treated side's hemi_{_m} minus the untreated "
+                                                      "side's (negative: the treated side improved more)", _unit,
+         (-2 * _top, 2 * _top), "pigmentscan.longitudinal.split_face"),
+    ]
 _PHOTO_CHECKS = [
     ("face_distance_iod", "median landmark distance to the subject's other photos after 3-D alignment (pose, "
                           "size and position removed)", "inter-ocular distances", (0, None),
@@ -138,7 +179,7 @@ _CHANGES = _IDENTITY + _PHOTO_CHECKS + [
      "True, False, empty", "Weir 2005; pigmentscan.longitudinal"),
     ("detected_change", "improved, worsened, mixed or none beyond the smallest detectable change", "text",
      "improved, worsened, mixed, none, empty", "pigmentscan.longitudinal.detect_changes"),
-]
+] + _SIDE_CHANGES
 _PHOTOS = _SCORES + _PHOTO_CHECKS + [
     ("used", "true when the photo is in the changes (scored, and not another face)", "boolean", "True, False",
      "pigmentscan.longitudinal"),
@@ -155,6 +196,15 @@ _SUMMARY = [
      "pigmentscan.longitudinal"),
     ("worsened_fraction", "share of subjects worsened beyond the smallest detectable change", "fraction", (0, 1),
      "pigmentscan.longitudinal"),
+]
+_SPLIT_FACE = [
+    ("visit_order", "place of the visit in the study's order (0 = first)", "index", (0, None),
+     "pigmentscan.io.visit_order_key"),
+    ("visit", "visit label(s) at this place in the order", "text", "", "manifest"),
+    ("n", "subjects with a hemi-MASI change on both sides at this visit (all arms pooled)", "count", (0, None),
+     "pigmentscan.longitudinal.split_face_summary"),
+    ("n_treated_side", "of them, the subjects whose treated side is known", "count", (0, None),
+     "pigmentscan.longitudinal.split_face_summary"),
 ]
 _ARMS = [
     ("visit", "visit label(s)", "text", "", "manifest"),
@@ -242,6 +292,7 @@ TABLES = {
     "photos": (_PHOTOS, [], None),
     "changes": (_CHANGES, _CHANGE_RULES, "scores"),
     "summary": (_SUMMARY, _SUMMARY_RULES, "changes"),
+    "split_face": (_SPLIT_FACE, _SUMMARY_RULES, "changes"),
     "arms": (_ARMS, [], None),
     "sdc": (_SDC, [], None),
     "agreement": (_AGREEMENT, _AGREEMENT_RULES, None),

@@ -27,7 +27,7 @@ import pandas as pd
 from . import __version__
 from .columns import GRADE, TABLES
 from .io import atomic_write_text
-from .regions import REGION_KEYS
+from .regions import REGION_KEYS, SPLIT_REGIONS
 
 __all__ = ["ColumnInfo", "TABLES", "describe_column", "data_dictionary", "undescribed_columns",
            "dictionary_path", "write_dictionary"]
@@ -64,7 +64,8 @@ def _range(bounds) -> str:
     return f"{low:g} to {high:g}"
 
 
-_PLACEHOLDERS = {"<region>": "(?:" + "|".join(REGION_KEYS) + ")", "<arm>": ".+"}
+_PLACEHOLDERS = {"<region>": "(?:" + "|".join(REGION_KEYS) + ")", "<arm>": ".+", "<side>": "(?:right|left)",
+                 "<half>": "(?:" + "|".join(SPLIT_REGIONS) + ")_(?:right|left)"}
 _PATTERN_CACHE: dict = {}
 
 

@@ -28,6 +28,7 @@ from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
 from .whitebalance import apply_gains, white_balance
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
+from .split_face import SplitFace, split_face
 
 __all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis"]
 
@@ -86,6 +87,10 @@ class FaceScore:
     masi_banded, mmasi_banded : float
         The formulas applied to the regions' banded grades (``area_score``, ``darkness``,
         ``homogeneity``), uncalibrated: the totals of the grades as listed.
+    split_face : SplitFace or None
+        Hemi-face MASI and mMASI of the patient's right and left sides, for split-face trials
+        (:mod:`pigmentscan.split_face`): each malar region with that side's half of the forehead
+        and chin, cut at the face's midline.
     """
 
     source: str
@@ -105,6 +110,7 @@ class FaceScore:
     chart: ChartCorrection | None = None
     masi_banded: float = float("nan")
     mmasi_banded: float = float("nan")
+    split_face: SplitFace | None = None
 
     @property
     def status(self) -> str:
@@ -139,6 +145,7 @@ class FaceScore:
             "masi_banded": self.masi_banded,
             "mmasi_banded": self.mmasi_banded,
             "regions": {key: score.to_dict() for key, score in self.regions.items()},
+            "split_face": None if self.split_face is None else self.split_face.to_dict(),
             "qc": self.qc.to_dict(),
             "reference_skin": self.analysis.reference.to_dict(),
             "landmarks": self.landmarks.to_dict(),
@@ -284,6 +291,8 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
         key: grade_region(key, analysis.measures[key], scoring_model.grading) for key in REGION_KEYS
     }
     total = totals(regions, scoring_model.grading)
+    hemi = split_face(analysis, crop_landmarks.points_px, crop_landmarks.iod_px, regions, scoring_model.grading,
+                      closing_iod=scoring_model.lesion.homogeneity_closing_iod)
     return FaceScore(
         source=source,
         regions=regions,
@@ -296,6 +305,7 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
         crop_offset_px=offset,
         crop_scale=scale,
         chart=chart,
+        split_face=hemi,
         **total,
     )
 
@@ -323,6 +333,8 @@ def score_row(score: FaceScore, **identity) -> dict:
     chart = score.chart  # colour chart step (pigmentscan.chart); a chart found but not used keeps its residual
     row.update({"chart_used": bool(chart is not None and chart.used),
                 "chart_residual_delta_e": np.nan if chart is None else _round(chart.residual_delta_e, 3)})
+    if score.split_face is not None:  # hemi-face scores for split-face trials (pigmentscan.split_face)
+        row.update(score.split_face.columns())
     return row
 
 

@@ -21,6 +21,11 @@ uses the mirror-image landmarks (checked pairwise on the London set).
 From every region the eyes, brows, lips and nostrils are subtracted with a margin
 that scales with the inter-ocular distance, so results do not depend on resolution.
 The regions share no pixel.
+
+For split-face trials the forehead and chin are cut in two at the face's midline
+(:func:`face_midline`, :func:`midline_halves`): the polyline through FaceMesh's midline
+landmarks, so a tilted or slightly turned head is cut along its own midline, not an image
+column.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ __all__ = [
     "face_mask",
     "region_masks",
     "region_polygons",
+    "MIDLINE_LANDMARKS",
+    "SPLIT_REGIONS",
+    "face_midline",
+    "midline_halves",
 ]
 
 TEMPLATE_VERSION = "masi-regions-v1"
@@ -86,6 +95,22 @@ FOREHEAD_EXTENSION_IOD = 0.25
 _FOREHEAD_TOP_EDGE, _FACE_TOP, _FACE_BOTTOM = 9, 10, 152
 
 _SUBPIXEL_BITS = 4
+
+#: FaceMesh landmarks on the face's midline, from the top of the mesh to the chin: mid-forehead
+#: (10, 151, 9), glabella and nasion (8, 168), nose bridge and tip (6 ... 2), upper lip (164, 0, 11, 12,
+#: 13), lower lip (14 ... 17), chin (18, 200, 199, 175, 152). Checked on the sample faces: each lies
+#: within 0.01 IOD of the line through the others (the mesh's symmetry plane).
+MIDLINE_LANDMARKS = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 164, 0, 11, 12, 13, 14, 15, 16, 17,
+                     18, 200, 199, 175, 152)
+#: The regions that straddle the midline, cut in two for split-face trials (the malar regions are
+#: one side each already).
+SPLIT_REGIONS = ("forehead", "chin")
+#: How far the midline is extended past its end landmarks along the face's axis, in inter-ocular
+#: distances: past the forehead's extension above landmark 10 (:data:`FOREHEAD_EXTENSION_IOD`)
+#: and below the jaw line, so that it cuts every region through.
+_MIDLINE_EXTENSION_IOD = 1.0
+# Face outline landmarks of the patient's right (FaceMesh's low-index side) and left (MASI.md "Sides").
+_RIGHT_CHEEK_EDGE, _LEFT_CHEEK_EDGE = 234, 454
 
 
 def polygon_mask(shape, polygon_px, *, convex_hull: bool = False) -> np.ndarray:
@@ -184,3 +209,95 @@ def region_masks(shape, points_px, iod_px: float, *, exclude=None, features=None
         taken |= mask
         masks[key] = mask
     return masks
+
+
+def _face_axes(points_px) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors ``(up, right)``: up the face (chin 152 to mesh top 10) and towards the patient's right."""
+    up = points_px[_FACE_TOP] - points_px[_FACE_BOTTOM]
+    up = up / max(float(np.linalg.norm(up)), 1e-9)
+    across = np.array([-up[1], up[0]])
+    if float(np.dot(points_px[_RIGHT_CHEEK_EDGE] - points_px[_LEFT_CHEEK_EDGE], across)) < 0:
+        across = -across
+    return up, across
+
+
+def face_midline(points_px, iod_px: float) -> np.ndarray:
+    """The face's midline: a polyline from above the forehead to below the chin, in pixels.
+
+    It runs through the FaceMesh midline landmarks (:data:`MIDLINE_LANDMARKS`), taken in order
+    along the face's axis (landmark 152, the chin, to 10, the top of the mesh), and is extended
+    past both ends by ``_MIDLINE_EXTENSION_IOD`` inter-ocular distances along that axis, so that
+    it cuts the forehead (which reaches above the mesh) and the chin through. Following the
+    landmarks rather than one straight line keeps it on the face's own midline when the head is
+    tilted or turned a little.
+
+    Parameters
+    ----------
+    points_px : numpy.ndarray, shape (478, 2)
+        FaceMesh landmarks in pixels.
+    iod_px : float
+        Inter-ocular distance in pixels.
+
+    Returns
+    -------
+    numpy.ndarray, shape (k, 2)
+        x, y of the polyline's vertices, top of the face first.
+
+    Examples
+    --------
+    >>> points = np.zeros((478, 2)); points[:, 0] = 50.0
+    >>> points[list(MIDLINE_LANDMARKS), 1] = np.linspace(10, 90, len(MIDLINE_LANDMARKS))  # top (10) at y = 10
+    >>> points[234, 0], points[454, 0] = 20.0, 80.0
+    >>> line = face_midline(points, 30.0)
+    >>> line[0].tolist(), line[-1].tolist()  # extended by 1 IOD (30 px) past the top and the chin
+    ([50.0, -20.0], [50.0, 120.0])
+    """
+    points_px = np.asarray(points_px, dtype=np.float64)
+    up, _ = _face_axes(points_px)
+    line = points_px[list(MIDLINE_LANDMARKS)]
+    line = line[np.argsort(-(line @ up), kind="stable")]  # top of the face first
+    reach = _MIDLINE_EXTENSION_IOD * iod_px * up
+    return np.vstack([line[:1] + reach, line, line[-1:] - reach])
+
+
+def midline_halves(shape, points_px, iod_px: float) -> dict[str, np.ndarray]:
+    """The image cut in two at the face's midline (:func:`face_midline`): the patient's right and left.
+
+    The right half is the side of the midline where FaceMesh's low-index face outline (landmark
+    234) lies (pixels on the midline included): the patient's right, image left in a non-mirrored photo (MASI.md "Sides"), the
+    side :data:`REGION_LANDMARKS`'s ``right_malar`` is drawn on. Beyond the midline's ends the
+    cut continues straight along the face's axis. Every pixel is in exactly one half.
+
+    Parameters
+    ----------
+    shape : tuple
+        Image shape; only (height, width) are used.
+    points_px : numpy.ndarray, shape (478, 2)
+        FaceMesh landmarks in pixels of that image.
+    iod_px : float
+        Inter-ocular distance in pixels.
+
+    Returns
+    -------
+    dict
+        ``{"right": mask, "left": mask}``, boolean masks of ``shape[:2]``; ``left`` is ``~right``.
+
+    Examples
+    --------
+    >>> points = np.zeros((478, 2)); points[:, 0] = 50.0
+    >>> points[list(MIDLINE_LANDMARKS), 1] = np.linspace(10, 90, len(MIDLINE_LANDMARKS))
+    >>> points[234, 0], points[454, 0] = 20.0, 80.0  # the patient's right cheek at image left
+    >>> halves = midline_halves((100, 100), points, 30.0)
+    >>> bool(halves["right"][50, 10]), bool(halves["left"][50, 90])
+    (True, True)
+    >>> int(halves["right"].sum()), int(halves["left"].sum())  # columns 0-50: the pixels on the line go right
+    (5100, 4900)
+    """
+    points_px = np.asarray(points_px, dtype=np.float64)
+    line = face_midline(points_px, iod_px)
+    up, right = _face_axes(points_px)
+    far = 4.0 * (max(shape[:2]) + float(np.abs(points_px).max()) + iod_px)  # past the image on every side
+    top, bottom = line[0] + far * up, line[-1] - far * up
+    polygon = np.vstack([top, line, bottom, bottom + far * right, top + far * right])
+    right_half = polygon_mask(shape, polygon)
+    return {"right": right_half, "left": ~right_half}

@@ -305,7 +305,7 @@ def test_whole_numbers_are_written_alike_by_reused_and_new_rows(tmp_path):
     with open(tmp_path / "out" / "scores.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     whole = [c for c in rows[0] if c.endswith(("_area_score", "_darkness", "_homogeneity")) or c == "qc_n_faces"]
-    assert len(whole) == 13
+    assert len(whole) == 13 + 12  # the regions' grades and qc_n_faces; the split-face halves' grades (4 x 3)
     for row in rows[:2]:  # the reused row and the new one
         for column in whole:
             assert re.fullmatch(r"\d+", row[column]), (column, row[column])

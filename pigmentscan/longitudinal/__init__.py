@@ -14,7 +14,8 @@ Modules: :mod:`.changes` (change from baseline per subject and visit), :mod:`.pi
 pigment left in each subject's baseline lesions, from the face maps a batch writes: a paired
 measure, each photo aligned on the baseline face), :mod:`.reliability`
 (smallest detectable change from test-retest photos), :mod:`.statistics`
-(group summaries, between-arm tests, :func:`compare`), :mod:`.output` (figures, report, files).
+(group summaries, between-arm tests, :func:`compare`), :mod:`.split_face` (split-face trials: each
+side's hemi-face change and the difference between the sides), :mod:`.output` (figures, report, files).
 """
 
 # RESPONDER_THRESHOLDS and CONFIDENCE: module constants of the former longitudinal.py, still importable here.
@@ -22,8 +23,10 @@ from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detect_changes
 from .reliability import RetestReliability, smallest_detectable_change
 from .pigment import LesionPigmentChange, add_lesion_pigment, lesion_pigment_change
 from .output import compare_files, write_comparison_report
-from .statistics import CONFIDENCE, Comparison, compare, compare_arms, group_summary  # noqa: F401
+from .statistics import CONFIDENCE, Comparison, compare, compare_arms, group_summary, split_face_summary  # noqa: F401
+from .split_face import add_side_differences, side_of_arm
 
 __all__ = ["Comparison", "RetestReliability", "changes_from_baseline", "detect_changes", "lesion_area_pct",
            "smallest_detectable_change", "group_summary", "compare_arms", "compare", "write_comparison_report",
-           "compare_files", "LesionPigmentChange", "lesion_pigment_change", "add_lesion_pigment"]
+           "compare_files", "LesionPigmentChange", "lesion_pigment_change", "add_lesion_pigment",
+           "split_face_summary", "add_side_differences", "side_of_arm"]

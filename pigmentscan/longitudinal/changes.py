@@ -14,6 +14,7 @@ from ..errors import ManifestError
 from ..qc import worst_status
 from ..regions import REGION_KEYS
 from ..scoring.grading import REGION_WEIGHTS
+from .split_face import add_side_differences, hemi_measures
 
 #: Responder thresholds, improvement from baseline as a fraction. >=50 % is the usual melasma-trial
 #: responder definition (MASI.md "Photos in trials"; e.g. tranexamic-acid RCTs); >=75 % is the
@@ -245,7 +246,8 @@ def _baseline_note(sub: pd.DataFrame, by_label: bool) -> str:
     return ""
 
 
-def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> pd.DataFrame:
+def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None, split_face: bool = False,
+                          treated_side: str | None = None) -> pd.DataFrame:
     """Change of each measure from each subject's baseline visit.
 
     Parameters
@@ -266,6 +268,14 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         The measures ``beyond_sdc`` and ``detected_change`` look at (default: see
         :func:`detection_measures`; ``lesion_pigment_pct``, else ``lesion_area_pct``, when it
         has an SDC).
+    split_face : bool
+        Split-face trial: also follow each side's hemi-face measures (``hemi_right_masi``,
+        ``hemi_left_masi``, their ``mmasi`` and ``lesion_area_pct``; :mod:`pigmentscan.split_face`)
+        and add the between-side columns of :func:`~pigmentscan.longitudinal.split_face.add_side_differences`.
+        The scores must have ``hemi_right_masi`` and ``hemi_left_masi``.
+    treated_side : {"right", "left"}, optional
+        With ``split_face``: the treated side of every subject (default: each subject's ``arm``
+        when it names a side, else unknown).
 
     Returns
     -------
@@ -282,7 +292,9 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         ``<m>_change`` (visit - baseline), ``<m>_change_pct`` (change / baseline * 100, NaN when
         baseline is 0; not for the ordinal darkness grades, nor for ``lesion_pigment_pct``, which
         is already % of the baseline); for masi and mmasi ``<m>_responder_50`` / ``_75``
-        (improvement >= 50 % / 75 %, nullable boolean, NA at baseline).
+        (improvement >= 50 % / 75 %, nullable boolean, NA at baseline); with ``split_face`` the
+        same ``<m>`` columns of each ``hemi_<side>_<measure>``, then ``treated_side`` and the
+        between-side differences (:func:`~pigmentscan.longitudinal.split_face.add_side_differences`).
         A subject without a usable baseline keeps its values, has a ``note`` and NaN changes.
 
     Examples
@@ -292,6 +304,14 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
     [0.0, -6.0]
     """
     frame, measures, by_label = _prepare(scores)
+    if split_face:
+        hemi = hemi_measures(frame.columns)
+        if not {"hemi_right_masi", "hemi_left_masi"} <= set(hemi):
+            raise ManifestError(None, "no hemi-face columns (hemi_right_masi, hemi_left_masi): a split-face comparison "
+                                      "needs scores from a pigmentscan that reports them (score the photos again)")
+        for column in hemi:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+        measures = measures + hemi
     has_arm, has_date = "arm" in frame.columns, "_date" in frame.columns
     rows = []
     for subject, sub in frame.groupby("subject", sort=True):
@@ -334,6 +354,8 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None) -> 
         for threshold in RESPONDER_THRESHOLDS if m in ("masi", "mmasi") else ():
             flag = pd.Series(improvement >= threshold - _EPS, dtype="boolean")
             changes[f"{m}_responder_{round(threshold * 100)}"] = flag.mask(improvement.isna() | changes["is_baseline"])
+    if split_face:
+        changes = add_side_differences(changes, treated_side=treated_side)
     if sdc is not None:
         changes = detect_changes(changes, sdc, detect_by)
     return changes.sort_values(["subject", "visit_order"], kind="stable").reset_index(drop=True)

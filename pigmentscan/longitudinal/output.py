@@ -45,8 +45,8 @@ def _write_table(frame: pd.DataFrame, path: Path, table: str) -> Path:
 
 
 def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[str, bytes] | None = None) -> dict:
-    """Write ``changes.csv``, ``summary.csv``, [``arms.csv``], ``photos.csv`` (each with its
-    ``.columns.json`` data dictionary), the figures (PNG) and ``report.html``.
+    """Write ``changes.csv``, ``summary.csv``, [``arms.csv``], ``photos.csv``, [``split_face.csv``]
+    (each with its ``.columns.json`` data dictionary), the figures (PNG) and ``report.html``.
 
     Every file is written atomically, only under ``out_dir``, byte-identical for the same input.
 
@@ -62,8 +62,8 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     Returns
     -------
     dict of str -> pathlib.Path
-        Keys: changes, summary, [arms], photos, trajectories, trajectories_by_subject[_2, ...],
-        [group_change], report.
+        Keys: changes, summary, [arms], photos, [split_face], trajectories,
+        trajectories_by_subject[_2, ...], [group_change], report.
     """
     from ..report import figure_png_bytes, fit_panels
 
@@ -75,7 +75,7 @@ def write_comparison_report(comparison: Comparison, out_dir, *, panels: Mapping[
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     tables = {"changes": comparison.changes, "summary": comparison.summary, "arms": comparison.arms,
-              "photos": comparison.photos}
+              "photos": comparison.photos, "split_face": comparison.split_face}
     for name, frame in tables.items():
         if frame is not None and (name != "arms" or len(frame)):
             paths[name] = _write_table(frame, out / f"{name}.csv", name)
@@ -161,7 +161,8 @@ def choose_sdc(scores: pd.DataFrame, *, sdc=None, retest: RetestReliability | No
 
 
 def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=None, detect_by=None,
-                  maps: bool = True, model=None, identity: bool = True, progress: bool = False) -> Comparison:
+                  maps: bool = True, model=None, identity: bool = True, progress: bool = False,
+                  split_face: bool = False, treated_side: str | None = None) -> Comparison:
     """Read a scores CSV, compare visits and write the report into ``out_dir``.
 
     Parameters
@@ -186,6 +187,9 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
         Check that each subject's photos show one face (:func:`~.identity.check_identity`).
     progress : bool
         Progress bars on stderr while photos are read again.
+    split_face, treated_side
+        A split-face trial: each side's hemi-face change and the difference between the sides
+        (``split_face.csv``; see :func:`compare` and :mod:`pigmentscan.longitudinal.split_face`).
 
     Raises
     ------
@@ -199,7 +203,8 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
         measured = smallest_detectable_change_file(retest, maps=maps, identity=identity, progress=progress)
     try:
         chosen, source = choose_sdc(scores, sdc=sdc, retest=measured, retest_name=Path(retest or "").name, model=model)
-        comparison = compare(scores, sdc=chosen, detect_by=detect_by, sdc_source=source)
+        comparison = compare(scores, sdc=chosen, detect_by=detect_by, sdc_source=source, split_face=split_face,
+                             treated_side=treated_side)
     except ManifestError as error:
         if error.source is not None:
             raise

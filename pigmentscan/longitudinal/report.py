@@ -68,6 +68,55 @@ def _masi_lines(comparison: Comparison) -> list[str]:
     return lines
 
 
+def _interval(row, column: str, digits: int = 1) -> str:
+    """``-2.3 (-3.1 to -1.5)``: a mean and its interval from a summary row; empty without a mean."""
+    mean = row.get(f"{column}_mean", math.nan)
+    if pd.isna(mean):
+        return ""
+    low, high = row.get(f"{column}_ci_low", math.nan), row.get(f"{column}_ci_high", math.nan)
+    return f"{mean:+.{digits}f}" + ("" if pd.isna(low) else f" ({low:+.{digits}f} to {high:+.{digits}f})")
+
+
+def split_face_lines(comparison: Comparison) -> list[str]:
+    """The split-face headline: each side's mean hemi-MASI change at the last visit, and the difference."""
+    table = comparison.split_face
+    if table is None or table.empty:
+        return []
+    post = table[(table["visit_order"] > 0) & (table["n"] > 0)]
+    if post.empty:
+        return ["Split face: no subject has a hemi-face change from baseline on both sides."]
+    r = post.iloc[-1]
+    text = (f"Split face, at {r['visit']} (n = {r['n']}): hemi-MASI changed by {r['hemi_right_masi_change_mean']:+.1f} "
+            f"on the right and {r['hemi_left_masi_change_mean']:+.1f} on the left (patient's sides); right - left "
+            f"{_interval(r, 'hemi_masi_change_right_minus_left')}")
+    if r.get("n_treated_side", 0) > 0 and pd.notna(r.get("hemi_masi_change_treated_minus_untreated_mean", math.nan)):
+        text += (f"; treated - untreated {_interval(r, 'hemi_masi_change_treated_minus_untreated')} "
+                 f"({r['n_treated_side']} subjects whose treated side is known; negative: the treated side "
+                 "improved more)")
+    else:
+        text += "; the treated side is not known (--treated-side, or an arm naming the side)"
+    return [text + "."]
+
+
+def split_face_table(comparison: Comparison) -> pd.DataFrame:
+    """The report's split-face table: per visit, each side's mean change and the differences (95 % intervals)."""
+    table = comparison.split_face
+    if (table["visit_order"] > 0).any():  # the baseline's changes are 0 by definition
+        table = table[table["visit_order"] > 0]
+    out = pd.DataFrame({"visit": table["visit"], "n": table["n"]})
+    columns = {"hemi_right_masi_change": "right hemi-MASI change", "hemi_left_masi_change": "left hemi-MASI change",
+               "hemi_masi_change_right_minus_left": "right - left",
+               "hemi_masi_change_treated_minus_untreated": "treated - untreated",
+               "hemi_lesion_area_pct_change_treated_minus_untreated": "treated - untreated, lesion area (points)"}
+    records = table.to_dict("records")
+    for column, name in columns.items():
+        if f"{column}_mean" in table.columns and table[f"{column}_mean"].notna().any():
+            out[name] = [_interval(r, column, 2) for r in records]
+    if "treated - untreated" in out.columns:
+        out["n (treated side known)"] = table["n_treated_side"]
+    return out
+
+
 def noise_sentence(comparison: Comparison, *, short: bool = False) -> str:
     """Which smallest detectable change judged the changes, and where it came from (or that none did)."""
     if comparison.sdc is None and short:
@@ -90,6 +139,7 @@ def headline(comparison: Comparison) -> list[str]:
     detected = _detection_line(changes) if comparison.sdc is not None else None
     lines += [detected] if detected else []
     lines += _masi_lines(comparison)
+    lines += split_face_lines(comparison)
     arms = comparison.arms
     tested = arms[arms["measure"].eq("masi_change") & arms["p_value"].notna()] if len(arms) else arms
     for _, r in tested.tail(1).iterrows():
@@ -131,6 +181,9 @@ def _subject_table(comparison: Comparison) -> tuple[pd.DataFrame, list[str]]:
                "qc_status": "status", "masi": "MASI", "masi_change": "MASI change", "masi_change_pct": "MASI % change"}
     if measure != "masi":
         columns[f"{measure}_change"] = MEASURE_NAMES.get(measure, measure).split(" (")[0] + " change"
+    columns |= {"hemi_right_masi_change": "right hemi-MASI change", "hemi_left_masi_change": "left hemi-MASI change",
+                "treated_side": "treated side",
+                "hemi_masi_change_treated_minus_untreated": "treated - untreated"}  # split face, when compared so
     columns["detected_change"] = "beyond noise"
     table = changes.reindex(columns=[c for c in columns if c in changes.columns]).rename(columns=columns)
     note = changes["note"].where(~changes["subject"].duplicated(), "")  # a subject's note once, on its first row
@@ -183,6 +236,15 @@ def comparison_page(comparison: Comparison, figures: dict, *, subject_figures=()
         report.table(check, long_columns=("reason",), row_classes=[  # not used though scored: another face
             "failed" if status == "error" else ("flagged" if used == "no" else "")
             for status, used in zip(check["status"], check["used"])])
+    if comparison.split_face is not None:
+        report.heading("Split face: each side")
+        report.paragraph("Hemi-face MASI (0-24) of each side: its malar region with its half of the forehead and of "
+                         "the chin, cut at the face's midline; right and left are the patient's. Change = visit - "
+                         "baseline per side; the differences are taken within each subject, so their intervals are "
+                         "paired (95 % Student-t). Treated - untreated needs the treated side (--treated-side, or "
+                         "an arm that names the side); negative means the treated side improved more. All subjects "
+                         "pooled; summary.csv has them per arm.")
+        report.table(split_face_table(comparison), formats={"n": "{:.0f}", "n (treated side known)": "{:.0f}"})
     report.heading("Each subject")
     for data in subject_figures:
         report.image(data, alt="change from baseline per subject, with the noise band")

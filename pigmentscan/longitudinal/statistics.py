@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, photo_table, sdc_mapping
+from .split_face import SIDE_MEASURES, hemi_measures
 
 #: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
 CONFIDENCE = 0.95
@@ -37,7 +38,7 @@ def _visit_name(group: pd.DataFrame) -> str:
 
 
 def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct"),
-                  confidence: float = CONFIDENCE) -> pd.DataFrame:
+                  confidence: float = CONFIDENCE, differences=()) -> pd.DataFrame:
     """Mean change and percent change with t intervals, and responder shares, per visit (and arm).
 
     Parameters
@@ -48,6 +49,10 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
         Measures to summarise (those absent from ``changes`` are skipped).
     confidence : float
         Level of the two-sided Student-t intervals.
+    differences : sequence of str
+        Columns of ``changes`` that are changes already (a split face's
+        ``hemi_masi_change_right_minus_left`` ...): their ``_mean``, ``_ci_low``, ``_ci_high``
+        (those absent are skipped).
 
     Returns
     -------
@@ -69,6 +74,8 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
             for c in (f"{m}_responder_{round(t * 100)}" for t in RESPONDER_THRESHOLDS):
                 if c in group.columns:
                     row[f"{c}_fraction"] = _fraction(group[c])
+        for c in (c for c in differences if c in group.columns):
+            row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group[c], confidence)
         if "beyond_sdc" in group.columns:
             row["beyond_sdc_fraction"] = _fraction(group["beyond_sdc"])
             for kind in ("improved", "worsened"):
@@ -140,13 +147,71 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
     return pd.DataFrame(rows)
 
 
+def side_difference_columns(changes: pd.DataFrame) -> list[str]:
+    """The between-side columns of a split-face comparison present in ``changes``, in order."""
+    names = [name for m in SIDE_MEASURES for name in (
+        f"hemi_{m}_change_right_minus_left", f"hemi_treated_{m}_change", f"hemi_untreated_{m}_change",
+        f"hemi_{m}_change_treated_minus_untreated")]
+    return [c for c in names if c in changes.columns]
+
+
+def split_face_summary(changes: pd.DataFrame, *, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Each side's change and the difference between sides per visit, pooled over every subject.
+
+    A split-face trial's comparison is within subjects: the mean of the per-subject differences
+    with its Student-t interval is the paired t interval of the difference between sides. Arms
+    are pooled (an arm is often just the side treated); :func:`group_summary` gives them apart.
+
+    Parameters
+    ----------
+    changes : pandas.DataFrame
+        Output of :func:`changes_from_baseline` with ``split_face=True``; subjects with a
+        ``note`` are left out.
+    confidence : float
+        Level of the two-sided Student-t intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per visit: ``visit_order``, ``visit``, ``n`` (subjects with both sides'
+        hemi-MASI change), ``n_treated_side`` (of them, those whose treated side is known) and,
+        for each hemi-face measure, ``<c>_mean``, ``<c>_ci_low``, ``<c>_ci_high`` of the columns
+        ``hemi_right_<m>_change``, ``hemi_left_<m>_change`` and the between-side columns
+        (:func:`~pigmentscan.longitudinal.split_face.add_side_differences`).
+
+    Examples
+    --------
+    >>> changes = pd.DataFrame({"visit_order": [1, 1], "visit": "week 12", "note": "",
+    ...     "arm": ["right", "left"], "hemi_right_masi_change": [-4.0, -1.0],
+    ...     "hemi_left_masi_change": [-1.0, -3.0]})
+    >>> from pigmentscan.longitudinal.split_face import add_side_differences
+    >>> row = split_face_summary(add_side_differences(changes)).iloc[0]
+    >>> [float(row[f"hemi_masi_change_{c}_mean"]) for c in ("right_minus_left", "treated_minus_untreated")]
+    [-0.5, -2.5]
+    """
+    columns = [c for m in SIDE_MEASURES for c in (f"hemi_right_{m}_change", f"hemi_left_{m}_change")
+               if c in changes.columns] + side_difference_columns(changes)
+    rows = []
+    for order, group in changes[changes["note"].eq("")].groupby("visit_order", sort=True):
+        both = group["hemi_right_masi_change"].notna() & group["hemi_left_masi_change"].notna()
+        known = both & group["treated_side"].notna() if "treated_side" in group.columns else both & False
+        row = {"visit_order": order, "visit": _visit_name(group), "n": int(both.sum()),
+               "n_treated_side": int(known.sum())}
+        for c in columns:
+            row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group.loc[both, c], confidence)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=None if rows else ["visit_order", "visit", "n", "n_treated_side"])
+
+
 @dataclass(frozen=True, eq=False)
 class Comparison:
     """``changes`` (subject x visit), ``summary`` (visit [x arm]), ``arms`` (between-arm tests,
     empty with fewer than two arms), the ``sdc`` used (MASI points, or ``{measure: sdc}``; None:
     no noise judgement), the measures ``detect_by`` that decide ``detected_change``, ``photos``
     (every photo with its QC and identity check, :func:`~.changes.photo_table`) and
-    ``sdc_source``, where the SDC came from (or why there is none), in words."""
+    ``sdc_source``, where the SDC came from (or why there is none), in words; for a split-face
+    comparison, ``split_face``, each side's change and the difference between sides per visit
+    (:func:`split_face_summary`; None otherwise)."""
 
     changes: pd.DataFrame
     summary: pd.DataFrame
@@ -155,6 +220,7 @@ class Comparison:
     detect_by: tuple = ()
     photos: pd.DataFrame | None = None
     sdc_source: str = ""
+    split_face: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready: tables as lists of records, NaN / NA as None."""
@@ -163,22 +229,34 @@ class Comparison:
 
         return {"sdc": self.sdc, "sdc_source": self.sdc_source, "detect_by": list(self.detect_by),
                 "changes": records(self.changes), "summary": records(self.summary), "arms": records(self.arms),
-                "photos": records(self.photos)}
+                "photos": records(self.photos),
+                "split_face": None if self.split_face is None else records(self.split_face)}
 
 
-def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None, sdc_source: str = "") -> Comparison:
+def compare(scores: pd.DataFrame, *, sdc=None, detect_by=None, sdc_source: str = "", split_face: bool = False,
+            treated_side: str | None = None) -> Comparison:
     """Changes from baseline, their group summary, the between-arm tests and the photos' checks.
 
     ``sdc`` and ``detect_by`` as in :func:`changes_from_baseline`: MASI points, ``{measure: sdc}``
     or a :class:`~pigmentscan.longitudinal.RetestReliability`. ``sdc_source`` says in words where
-    the SDC comes from (shown in the report).
+    the SDC comes from (shown in the report). ``split_face`` (a split-face trial) and
+    ``treated_side`` as in :func:`changes_from_baseline`: each side's hemi-face change is
+    followed, the summary has the sides and their difference per arm, and
+    :attr:`Comparison.split_face` pooled over every subject (:func:`split_face_summary`).
     """
-    changes = changes_from_baseline(scores, sdc=sdc, detect_by=detect_by)
+    changes = changes_from_baseline(scores, sdc=sdc, detect_by=detect_by, split_face=split_face,
+                                    treated_side=treated_side)
     photos = photo_table(scores)
+    if split_face:
+        measures = ("masi", "mmasi", "lesion_area_pct", "lesion_pigment_pct") + tuple(hemi_measures(changes.columns))
+        summary = group_summary(changes, measures=measures, differences=side_difference_columns(changes))
+        sides = split_face_summary(changes)
+    else:
+        summary, sides = group_summary(changes), None
     if sdc is None:
-        return Comparison(changes, group_summary(changes), compare_arms(changes), photos=photos,
-                          sdc_source=sdc_source or "none given")
+        return Comparison(changes, summary, compare_arms(changes), photos=photos,
+                          sdc_source=sdc_source or "none given", split_face=sides)
     mapping = sdc_mapping(sdc)
     kept = mapping if isinstance(getattr(sdc, "sdc", sdc), Mapping) else mapping["masi"]
-    return Comparison(changes, group_summary(changes), compare_arms(changes), kept,
-                      detection_measures(mapping, detect_by), photos, sdc_source or "given by the caller")
+    return Comparison(changes, summary, compare_arms(changes), kept,
+                      detection_measures(mapping, detect_by), photos, sdc_source or "given by the caller", sides)
