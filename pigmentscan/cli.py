@@ -17,7 +17,7 @@ import sys
 from collections import namedtuple
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import OutputError, PigmentScanError
 
 __all__ = ["main", "build_parser"]
@@ -104,7 +104,7 @@ def _add_qc_limits(command) -> None:
 def _cmd_score(args) -> int:
     from .io import display_path, find_images, write_table
     from .pipeline import score_images
-    from .report import overlay_paths
+    from .overlay import overlay_paths
 
     images = find_images(args.paths)
     if not images:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..dictionary import write_dictionary
 from ..errors import IncompleteBatchError, ManifestError
 from ..face_maps import MAPS_DIR
@@ -84,7 +84,7 @@ def quality_limits_label(limits: QualityLimits | None = None) -> str:
 
 
 def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
-    from ..report import overlay_paths
+    from ..overlay import overlay_paths
 
     images = [path or f"row_{i + 2}" for i, path in enumerate(manifest["image_path"])]
     return overlay_paths(overlay_dir, images)

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .. import __version__
+from .._version import __version__
 from ..lesions import AREA_LEVELS_JND, level_suffix
 from ..scoring import (
     AREA_BAND_EDGES_PCT,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..dictionary import write_dictionary
 from ..io import atomic_write_bytes, atomic_write_text, write_table
 from . import summary
