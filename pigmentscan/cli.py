@@ -172,8 +172,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .longitudinal import compare_files
-    from .longitudinal.changes import sdc_mapping
+    from .longitudinal import compare_files, sdc_mapping
 
     detect_by = None if args.detect_by is None else [m.strip() for m in args.detect_by.split(",") if m.strip()]
     try:
@@ -199,7 +198,7 @@ def _cmd_compare(args) -> int:
 
 
 def _sdc_argument(text: str):
-    from .longitudinal.reliability import parse_sdc
+    from .longitudinal import parse_sdc
 
     try:
         return parse_sdc(text)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import MapsError
 from .io import display_path, npz_bytes, read_npz
+from .landmarks import inter_ocular_distance
 from .regions import REGION_KEYS
 
 __all__ = ["FaceMaps", "face_maps", "maps_path", "read_face_maps", "face_maps_bytes", "MAPS_IOD_PX", "MAPS_DIR"]
@@ -132,7 +133,7 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, 
     """
     analysis = score.analysis
     points = score.analysis_points_px
-    crop_iod = float(np.linalg.norm(points[473] - points[468]))
+    crop_iod = inter_ocular_distance(points)
     factor = min(1.0, float(iod_px) / crop_iod)
     if analysis.melanin is None:
         raise ValueError(f"{score.source}: the analysis kept no melanin map")
@@ -149,7 +150,7 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, 
     return FaceMaps(melanin=resized(analysis.melanin), lesion_mask=mask(analysis.lesion_mask),
                     skin_mask=mask(~analysis.non_skin),
                     region_masks={k: mask(analysis.region_masks[k]) for k in REGION_KEYS},
-                    points_px=points, iod_px=float(np.linalg.norm(points[473] - points[468])),
+                    points_px=points, iod_px=inter_ocular_distance(points),
                     source=display_path(Path(str(score.source)).name if source is None else source),
                     model=score.model, pigmentscan_version=score.pigmentscan_version, image_sha256=image_sha256)
 

@@ -29,7 +29,8 @@ from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
 from .regions import REGION_KEYS
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
 
-__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis"]
+__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis",
+           "rows_to_frame"]
 
 _REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
 _REGION_EXTRAS = ("darkness_jnd", "melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki",

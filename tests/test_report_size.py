@@ -12,7 +12,7 @@ import pigmentscan
 from pigmentscan.data import sample_images
 from pigmentscan.longitudinal import compare, write_comparison_report
 from pigmentscan.report import comparison_panel
-from pigmentscan.report.panels import _LABEL_PX
+from pigmentscan.report.panels import PANEL_LABEL_PX
 
 from report_trial import chromium, page_layout
 
@@ -57,7 +57,7 @@ def test_a_failed_visit_keeps_a_grey_column_with_its_reason_in_the_panel():
     visits = [("baseline", photos[0]), ("week 4", None, "error", "no face found"), ("week 8", photos[1])]
     panel = comparison_panel(visits, tile_height=120)
     width, rows = (panel.shape[1] - 2 * 6) // 3, panel.shape[0] // 3  # three columns, three rows of tiles
-    label = _LABEL_PX  # each tile's label above its picture
+    label = PANEL_LABEL_PX  # each tile's label above its picture
     for row in range(3):
         pictures = panel[row * rows + label:(row + 1) * rows]
         failed = pictures[:, width + 6:2 * width + 6].astype(int)

@@ -17,7 +17,7 @@ from skimage.color import rgb2lab
 
 from pigmentscan import regions
 from pigmentscan.io import load_rgb
-from pigmentscan.landmarks import detect_landmarks
+from pigmentscan.landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, detect_landmarks
 from pigmentscan.simulation import (SimulatedFace, add_erythema, draw_case, draw_params, mirror, relight, retake,
                                     simulate_melasma)
 from pigmentscan.simulation.design import solve_amount
@@ -230,8 +230,8 @@ def test_mirror_swaps_the_patient_sides(hopper):
     assert np.array_equal(flipped.truth_mask, face.truth_mask[:, ::-1])
     assert flipped.regions["right_malar"] == face.regions["left_malar"]
     assert flipped.regions["left_malar"] == face.regions["right_malar"]
-    # the detector on the flipped photo puts the patient's right iris (468) on the image's left
-    assert flipped.landmarks.points_px[468, 0] < flipped.landmarks.points_px[473, 0]
+    # the detector on the flipped photo puts the patient's right iris on the image's left
+    assert flipped.landmarks.points_px[RIGHT_IRIS_CENTRE, 0] < flipped.landmarks.points_px[LEFT_IRIS_CENTRE, 0]
 
 
 # --------------------------------------------------------------------------- real faces

@@ -38,13 +38,15 @@ def _spectral_melanin_direction() -> np.ndarray:
 MELANIN_OD_DIRECTION = _spectral_melanin_direction()
 
 
-def _lab_to_linear(lab) -> np.ndarray:
-    """CIELAB (D65) to linear sRGB, the inverse of :func:`pigmentscan.colour.rgb_to_lab` (CIE 015)."""
-    lightness, a, b = lab
-    fy = (lightness + 16.0) / 116.0
-    f = np.array([fy + a / 500.0, fy, fy - b / 200.0])
-    ratio = np.where(f > 6.0 / 29.0, f**3, 3 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
-    return np.linalg.solve(colour.SRGB_TO_XYZ, ratio * colour.D65_WHITE_XYZ)
+def lab_to_linear(lab) -> np.ndarray:
+    """CIELAB (D65) of one colour to linear sRGB, the inverse of :func:`pigmentscan.colour.rgb_to_lab` (CIE 015).
+
+    Examples
+    --------
+    >>> np.allclose(colour.xyz_to_lab(colour.linear_rgb_to_xyz(lab_to_linear([65.0, 12.0, 17.0]))), [65, 12, 17])
+    True
+    """
+    return np.linalg.solve(colour.SRGB_TO_XYZ, colour.lab_to_xyz(np.asarray(lab, float)))
 
 
 def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
@@ -55,7 +57,7 @@ def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
     >>> 0.3 < melanin_for_delta_e(3 * JND_DELTA_E) < 0.7
     True
     """
-    linear = _lab_to_linear(skin_lab)
+    linear = lab_to_linear(skin_lab)
     reference = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear))
 
     def added(amount):

@@ -13,12 +13,15 @@ from ..overlay import REGION_COLOURS, overlay_paths, render_overlay, write_overl
 from .page import HtmlReport, figure_png_bytes, save_figure
 from .panels import (  # noqa: F401
     PANEL_MAX_SUBJECTS,
+    PanelVisit,
     comparison_panel,
     comparison_panels,
     fit_panels,
+    panel_visits,
     warp_to_reference,
 )
 from .scores import scores_report
 
 __all__ = ["HtmlReport", "figure_png_bytes", "save_figure", "render_overlay", "overlay_paths", "write_overlay",
-           "warp_to_reference", "comparison_panel", "comparison_panels", "fit_panels", "scores_report"]
+           "warp_to_reference", "comparison_panel", "comparison_panels", "panel_visits", "PanelVisit", "fit_panels",
+           "scores_report"]
