@@ -1,8 +1,13 @@
 """pigmentscan: objective Melasma Area and Severity Index (MASI) from facial photographs.
 
 >>> import pigmentscan
->>> score = pigmentscan.score_image("photo.jpg")          # doctest: +SKIP
->>> table = pigmentscan.score_images(["a.jpg", "b.jpg"])  # doctest: +SKIP
+>>> photos = pigmentscan.data.sample_images("grace_hopper*")  # a photo, and the face with simulated melasma
+>>> score = pigmentscan.score_image(photos[0])
+>>> sorted(score.regions) == sorted(["forehead", "right_malar", "left_malar", "chin"])
+True
+>>> table = pigmentscan.score_images(photos)  # one row per photo: the scores table of CONTRACT.md
+>>> len(table), table["status"].isin(["ok", "warn"]).all()
+(2, True)
 
 Importing the package loads only the errors and the version: the names below, and every
 subpackage (``pigmentscan.io``, ``pigmentscan.report``, ...), are imported on first use (PEP 562),

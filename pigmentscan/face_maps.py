@@ -127,9 +127,11 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, 
 
     Examples
     --------
-    >>> maps = face_maps(score_image("sample_images/face_1.jpg"))  # doctest: +SKIP
-    >>> maps.iod_px  # doctest: +SKIP
-    50.0
+    >>> from pigmentscan import score_image
+    >>> from pigmentscan.data import sample_images
+    >>> maps = face_maps(score_image(sample_images("grace_hopper.jpg")[0]))
+    >>> abs(maps.iod_px - MAPS_IOD_PX) < 1, sorted(maps.region_masks) == sorted(REGION_KEYS)
+    (True, True)
     """
     analysis = score.analysis
     points = score.analysis_points_px

@@ -145,8 +145,8 @@ def face_crop(image, *, model=None, mirrored: bool = False):
     Examples
     --------
     >>> crop, landmarks = face_crop("sample_images/grace_hopper.jpg")
-    >>> round(landmarks.iod_px)  # the default model's analysis scale
-    200
+    >>> round(landmarks.iod_px) == load_model().analysis_iod_px  # the pupils at the model's analysis scale
+    True
     """
     scoring_model = load_model(model)
     rgb, landmarks, _, _ = load_face(image, scoring_model.analysis_iod_px, mirrored=mirrored)

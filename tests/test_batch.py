@@ -225,6 +225,7 @@ def test_cli_batch_exit_status(tmp_path, faces):
     assert not (tmp_path / "o2" / "overlays").exists()
 
 
+@pytest.mark.slow
 def test_qc_limits_file_gives_error_rows_and_reruns_keep_to_their_limits(tmp_path, capsys):
     """``pigmentscan batch --qc-limits FILE``: a sample photo whose skin is ~5 % burnt out white
     warns under the default limits (warn beyond 2 %, error beyond 15 %) and is an error row under

@@ -236,6 +236,7 @@ def test_mirror_swaps_the_patient_sides(hopper):
 
 # --------------------------------------------------------------------------- real faces
 
+@pytest.mark.faces  # its face photo is a fixture of ../shared/faces chosen by name (request.getfixturevalue)
 @pytest.mark.parametrize("skin_tone", ["light", "dark"])
 @pytest.mark.parametrize("darkness", [1.5, 4.0])
 def test_contrast_matches_the_asked_jnd_on_light_and_dark_skin(request, skin_tone, darkness):
