@@ -31,7 +31,7 @@ STAGES = [
     ("  of which FaceMesh", "solution_base.py", "process"),
     ("chart screen (may_show_chart)", "chart_screen.py", "may_show_chart"),
     ("chart search (cv2.mcc)", "~", "<method 'process' of 'cv2.mcc.CCheckerDetector' objects>"),
-    ("crop to analysis scale", "pipeline.py", "crop_to_analysis"),
+    ("crop to analysis scale", "crop.py", "crop_to_analysis"),
     ("lesion analysis (analyse_face)", "/lesions", "analyse_face"),  # lesions.py or a lesions package
     ("QC measures (measure_photo)", "qc/measures.py", "measure_photo"),
     ("QC checks (assess_quality)", "qc/checks.py", "assess_quality"),

@@ -100,15 +100,6 @@ def _bradford(source_white, target_white) -> np.ndarray:
     return np.linalg.inv(BRADFORD) @ np.diag(gain) @ BRADFORD
 
 
-def _lab_to_xyz(lab, white) -> np.ndarray:
-    """CIELAB to XYZ (CIE 015:2018), the inverse of :func:`pigmentscan.colour.xyz_to_lab`."""
-    lab = np.asarray(lab, float)
-    fy = (lab[..., 0] + 16.0) / 116.0
-    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
-    delta = 6.0 / 29.0
-    return np.where(f > delta, f**3, 3 * delta**2 * (f - 4.0 / 29.0)) * np.asarray(white, float)
-
-
 def reference_linear_rgb() -> np.ndarray:
     """The 24 reference patches in linear sRGB (D65), shape (24, 3).
 
@@ -120,7 +111,7 @@ def reference_linear_rgb() -> np.ndarray:
     >>> np.round(colour.linear_to_srgb(reference_linear_rgb()[18]) * 255).astype(int).tolist()
     [241, 242, 235]
     """
-    xyz_d65 = _lab_to_xyz(REFERENCE_LAB_D50, D50_WHITE_XYZ) @ _bradford(D50_WHITE_XYZ, colour.D65_WHITE_XYZ).T
+    xyz_d65 = colour.lab_to_xyz(REFERENCE_LAB_D50, D50_WHITE_XYZ) @ _bradford(D50_WHITE_XYZ, colour.D65_WHITE_XYZ).T
     return xyz_d65 @ np.linalg.inv(colour.SRGB_TO_XYZ).T
 
 

@@ -17,7 +17,7 @@ import sys
 from collections import namedtuple
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import OutputError, PigmentScanError
 
 __all__ = ["main", "build_parser"]
@@ -105,7 +105,7 @@ def _add_qc_limits(command) -> None:
 def _cmd_score(args) -> int:
     from .io import display_path, find_images, write_table
     from .pipeline import score_images
-    from .report import overlay_paths
+    from .overlay import overlay_paths
 
     images = find_images(args.paths)
     if not images:
@@ -173,8 +173,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .longitudinal import compare_files
-    from .longitudinal.changes import sdc_mapping
+    from .longitudinal import compare_files, sdc_mapping
 
     if args.treated_side and not args.split_face:
         print("pigmentscan compare: --treated-side needs --split-face", file=sys.stderr)
@@ -204,7 +203,7 @@ def _cmd_compare(args) -> int:
 
 
 def _sdc_argument(text: str):
-    from .longitudinal.reliability import parse_sdc
+    from .longitudinal import parse_sdc
 
     try:
         return parse_sdc(text)

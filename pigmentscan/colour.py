@@ -142,6 +142,21 @@ def xyz_to_lab(xyz, white=D65_WHITE_XYZ) -> np.ndarray:
     return lab
 
 
+def lab_to_xyz(lab, white=D65_WHITE_XYZ) -> np.ndarray:
+    """CIELAB to CIE XYZ (CIE 015:2018), the inverse of :func:`xyz_to_lab`.
+
+    Examples
+    --------
+    >>> np.allclose(lab_to_xyz(xyz_to_lab(np.array([0.2, 0.3, 0.1]))), [0.2, 0.3, 0.1])
+    True
+    """
+    lab = np.asarray(lab, float)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    delta = 6.0 / 29.0
+    return np.where(f > delta, f**3, 3 * delta**2 * (f - 4.0 / 29.0)) * np.asarray(white, float)
+
+
 def rgb_to_lab(rgb) -> np.ndarray:
     """sRGB (uint8 or float in [0, 1]) to CIELAB (D65, 2°).
 
@@ -162,12 +177,7 @@ def lab_to_linear_rgb(lab) -> np.ndarray:
     >>> np.allclose(lab_to_linear_rgb(lab), srgb_to_linear(np.array([200, 150, 120], dtype=np.uint8)), atol=1e-4)
     True
     """
-    lab = np.asarray(lab, dtype=np.float64)
-    fy = (lab[..., 0] + 16.0) / 116.0
-    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
-    # CIE 015: cube above 6/29, the linear segment below.
-    ratio = np.where(f > 6.0 / 29.0, f**3, 3 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
-    return (ratio * D65_WHITE_XYZ) @ np.linalg.inv(SRGB_TO_XYZ).T
+    return lab_to_xyz(np.asarray(lab, dtype=np.float64)) @ np.linalg.inv(SRGB_TO_XYZ).T
 
 
 def ita_deg(lab) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .columns import GRADE, TABLES
 from .io import atomic_write_text
 from .regions import REGION_KEYS, SPLIT_REGIONS

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import MapsError
 from .io import display_path, npz_bytes, read_npz
+from .landmarks import inter_ocular_distance
 from .regions import REGION_KEYS
 
 __all__ = ["FaceMaps", "face_maps", "maps_path", "read_face_maps", "face_maps_bytes", "MAPS_IOD_PX", "MAPS_DIR"]
@@ -126,13 +127,15 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, 
 
     Examples
     --------
-    >>> maps = face_maps(score_image("sample_images/face_1.jpg"))  # doctest: +SKIP
-    >>> maps.iod_px  # doctest: +SKIP
-    50.0
+    >>> from pigmentscan import score_image
+    >>> from pigmentscan.data import sample_images
+    >>> maps = face_maps(score_image(sample_images("grace_hopper.jpg")[0]))
+    >>> abs(maps.iod_px - MAPS_IOD_PX) < 1, sorted(maps.region_masks) == sorted(REGION_KEYS)
+    (True, True)
     """
     analysis = score.analysis
     points = score.analysis_points_px
-    crop_iod = float(np.linalg.norm(points[473] - points[468]))
+    crop_iod = inter_ocular_distance(points)
     factor = min(1.0, float(iod_px) / crop_iod)
     if analysis.melanin is None:
         raise ValueError(f"{score.source}: the analysis kept no melanin map")
@@ -149,7 +152,7 @@ def face_maps(score, *, iod_px: float = MAPS_IOD_PX, source: str | None = None, 
     return FaceMaps(melanin=resized(analysis.melanin), lesion_mask=mask(analysis.lesion_mask),
                     skin_mask=mask(~analysis.non_skin),
                     region_masks={k: mask(analysis.region_masks[k]) for k in REGION_KEYS},
-                    points_px=points, iod_px=float(np.linalg.norm(points[473] - points[468])),
+                    points_px=points, iod_px=inter_ocular_distance(points),
                     source=display_path(Path(str(score.source)).name if source is None else source),
                     model=score.model, pigmentscan_version=score.pigmentscan_version, image_sha256=image_sha256)
 

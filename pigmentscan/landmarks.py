@@ -23,8 +23,11 @@ from .resample import halved, halvings_to_fit
 
 __all__ = [
     "N_LANDMARKS",
+    "N_MESH_LANDMARKS",
+    "inter_ocular_distance",
     "RIGHT_IRIS_CENTRE",
     "LEFT_IRIS_CENTRE",
+    "DETECT_MAX_SIDE_PX",
     "FaceLandmarks",
     "detect_landmarks",
     "head_pose_deg",
@@ -32,6 +35,8 @@ __all__ = [
 
 #: FaceMesh with ``refine_landmarks=True``: 468 mesh points + 10 iris points.
 N_LANDMARKS = 478
+#: Points of the face mesh proper (the iris points follow them).
+N_MESH_LANDMARKS = 468
 #: Iris centres (MediaPipe FaceMesh topology); the subject's right is the low index.
 RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = 468, 473
 # Landmarks used for the head's axes: cheek extremes (subject right 234, left 454),
@@ -50,6 +55,19 @@ _MAX_FACES = 4
 _lock = threading.Lock()
 _face_mesh = None
 _face_mesh_pid = None  # a forked child must not reuse its parent's graph (its threads are gone)
+
+
+def inter_ocular_distance(points_px) -> float:
+    """Distance between the iris centres of FaceMesh landmarks (478, 2 or 3), in their x-y units.
+
+    Examples
+    --------
+    >>> points = np.zeros((N_LANDMARKS, 2)); points[LEFT_IRIS_CENTRE] = (3.0, 4.0)
+    >>> inter_ocular_distance(points)
+    5.0
+    """
+    points = np.asarray(points_px, float)
+    return float(np.linalg.norm(points[LEFT_IRIS_CENTRE, :2] - points[RIGHT_IRIS_CENTRE, :2]))
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,7 @@ class FaceLandmarks:
     @property
     def iod_px(self) -> float:
         """Inter-ocular (inter-pupillary) distance in pixels: iris centre to iris centre."""
-        return float(np.linalg.norm(self.points_px[LEFT_IRIS_CENTRE] - self.points_px[RIGHT_IRIS_CENTRE]))
+        return inter_ocular_distance(self.points_px)
 
     @property
     def pose_deg(self) -> tuple[float, float, float]:

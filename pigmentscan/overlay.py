@@ -1,19 +1,27 @@
-"""One score drawn on its face: the overlay picture (:func:`render_overlay`) and its notebook view.
+"""One score drawn on its face: the overlay picture (:func:`render_overlay`), its notebook view and its file.
 
-Pure drawing on arrays (no files): the pipeline's :class:`~pigmentscan.FaceScore` shows itself
-in a notebook with :func:`score_html`, and :mod:`pigmentscan.report` writes the same picture as
-overlay files.
+The pipeline's :class:`~pigmentscan.FaceScore` shows itself in a notebook with :func:`score_html`;
+:func:`pigmentscan.score_images` and a batch write the same picture as overlay files
+(:func:`overlay_paths` names them, :func:`write_overlay` writes one). This module sits below the
+pipeline (and :mod:`pigmentscan.report` re-exports it), so scoring never imports the reports.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import os
+import re
+from collections import Counter
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-__all__ = ["REGION_COLOURS", "tint_lesions", "outline_regions", "render_overlay", "score_html"]
+from .io import write_png
+
+__all__ = ["REGION_COLOURS", "tint_lesions", "outline_regions", "render_overlay", "score_html", "overlay_paths",
+           "write_overlay"]
 
 #: Outline colour (RGB) of each region in overlays.
 REGION_COLOURS = {"forehead": (255, 170, 0), "right_malar": (0, 200, 255), "left_malar": (60, 255, 60), "chin": (255, 90, 255)}
@@ -113,3 +121,50 @@ def score_html(score) -> str:
             "<table><thead><tr><th>region</th><th>area %</th><th>A</th><th>D</th><th>H</th>"
             f"<th>melanin contrast (OD)</th></tr></thead><tbody>{rows}</tbody></table></div>"
             f"<small>model {html.escape(score.model)}; right malar = the patient's right</small></div>")
+
+
+# --------------------------------------------------------------------------- overlay files
+
+#: Characters kept in overlay file names: letters and digits of any script, ``_ . -`` and space.
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def _safe_stem(text: str, fallback: str) -> str:
+    """A file stem that cannot leave its folder: no separators, no leading dot, ≤ 120 characters."""
+    stem = _UNSAFE_NAME.sub("_", text).strip(" .")[:120].strip(" .")
+    return stem or fallback
+
+
+def overlay_paths(overlay_dir, images) -> list:
+    """One distinct overlay file name per photo in ``overlay_dir``: ``<stem>.png``.
+
+    Photos whose stems collide (``visit1/S01.jpg`` and ``visit2/S01.jpg``; compared
+    ignoring case, as on macOS and Windows) get the parent folder's name in front, and
+    a number behind if that still collides; arrays get ``image_<n>.png``. Characters
+    other than letters, digits, ``_ . -`` and space become ``_`` and leading dots go, so
+    a name such as ``../../x.jpg`` or ``a\\..\\x.jpg`` stays inside ``overlay_dir``.
+    """
+    overlay_dir = Path(overlay_dir)
+    is_path = [isinstance(p, (str, os.PathLike)) for p in images]
+    stems = [_safe_stem(Path(p).stem, f"image_{i}") if ok else f"image_{i}"
+             for i, (p, ok) in enumerate(zip(images, is_path))]
+    counts = Counter(stem.casefold() for stem in stems)
+    taken: set[str] = set()
+    paths = []
+    for i, (stem, image, ok) in enumerate(zip(stems, images, is_path)):
+        if ok and counts[stem.casefold()] > 1:
+            stem = _safe_stem(f"{Path(image).parent.name}_{stem}", stem)
+        name = stem
+        while name.casefold() in taken:
+            name = f"{stem}_{i}" if name == stem else f"{name}_"
+        taken.add(name.casefold())
+        path = overlay_dir / f"{name}.png"
+        if path.parent != overlay_dir:  # cannot happen with the names above; never write elsewhere
+            raise ValueError(f"overlay name {name!r} would leave {overlay_dir}")
+        paths.append(path)
+    return paths
+
+
+def write_overlay(path, score) -> Path:
+    """Render :func:`render_overlay` and write it as a PNG without metadata, atomically."""
+    return write_png(path, render_overlay(score))

@@ -3,8 +3,8 @@
 This is the public entry point (re-exported as ``pigmentscan.score_image`` and
 ``pigmentscan.score_images``). One photo is analysed at a normalised face scale: the
 face is cropped and resampled so the pupils are ``analysis_iod_px`` apart (200 px by
-default), which makes every result independent of camera resolution and keeps the
-work per photo small.
+default; :mod:`pigmentscan.crop`), which makes every result independent of camera resolution
+and keeps the work per photo small.
 """
 
 from __future__ import annotations
@@ -13,34 +13,26 @@ import os
 import sys
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .chart import ChartCorrection, chart_correction
+from .crop import crop_to_analysis, load_face
 from .errors import PigmentScanError
-from .io import check_outputs, display_path, image_header, load_rgb, remove_stale
-from .landmarks import FaceLandmarks, detect_landmarks
+from .io import check_outputs, display_path, remove_stale
+from .landmarks import FaceLandmarks
 from .lesions import AREA_LEVELS_JND, FaceAnalysis, analyse_face, level_suffix
+from .overlay import overlay_paths, score_html, write_overlay
 from .parallel import worker_count
 from .qc import QualityLimits, QualityReport, assess_quality, measure_photo
-from .regions import FOREHEAD_EXTENSION_IOD, REGION_KEYS
+from .regions import REGION_KEYS
 from .whitebalance import apply_gains, white_balance
 from .scoring import RegionScore, ScoringModel, grade_region, load_model, totals
 from .split_face import SplitFace, split_face
 
-__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis"]
-
-#: Margin around the landmarks kept in the analysis crop, in inter-ocular distances.
-CROP_MARGIN_IOD = 0.3
-#: Shortest side a large JPEG is first decoded at (DCT-scaled by 2, 4 or 8 while it
-#: stays this long), for both the landmarks and the analysis. A frontal face photo
-#: framed head and shoulders has its pupils about 12-16 % of the short side apart
-#: (the London set 16 %, benchmarks/speed.py's frames 12.7 %), so at 1500 px they are
-#: at least the 180 px the analysis scale needs (90 % of 200) and one decode serves
-#: both; a smaller face is decoded a second time, at the finer scale it needs.
-DECODE_MIN_SIDE_PX = 1500
+__all__ = ["FaceScore", "score_image", "score_images", "score_row", "SCORE_COLUMNS", "error_row", "face_crop", "crop_to_analysis",
+           "rows_to_frame"]
 
 _REGION_COLUMNS = ("area_pct", "area_score", "darkness", "homogeneity")
 _REGION_EXTRAS = ("darkness_jnd", "melanin_contrast", "delta_e", "delta_l_star", "delta_melanin_takiwaki",
@@ -124,8 +116,6 @@ class FaceScore:
 
     def _repr_html_(self) -> str:
         """A notebook's view: the overlay beside the table of regions (:func:`pigmentscan.overlay.score_html`)."""
-        from .overlay import score_html
-
         return score_html(self)
 
     @property
@@ -155,66 +145,6 @@ class FaceScore:
         }
 
 
-def _largest_reduce(size_px: float, minimum_px: float) -> int:
-    """Largest JPEG DCT scaling (1, 2, 4 or 8) that keeps ``size_px / reduce >= minimum_px``."""
-    reduce = 1
-    while reduce < 8 and size_px / (reduce * 2) >= minimum_px:
-        reduce *= 2
-    return reduce
-
-
-def _load_face(image, analysis_iod_px: float, mirrored: bool):
-    """Decode a photo at the smallest scale that still holds the face at the analysis scale.
-
-    JPEGs decode in the DCT domain at 1/2, 1/4 or 1/8 of their size far faster than
-    in full. A large JPEG is decoded once with its short side at least
-    DECODE_MIN_SIDE_PX; landmarks are found on a halved copy of that (see
-    :func:`~pigmentscan.landmarks.detect_landmarks`), and the same decode is analysed
-    when its pupils are at least 90 % of ``analysis_iod_px`` apart. Only a face too
-    small for that is decoded again, at the largest reduction that keeps them so.
-    Returns (rgb, landmarks in rgb's pixels, reduce, source).
-    """
-
-    def oriented(rgb):
-        return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
-
-    is_path = isinstance(image, (str, os.PathLike))
-    header = image_header(image) if is_path else None
-    if header is None or header.format != "JPEG":
-        rgb, source = load_rgb(image)
-        rgb = oriented(rgb)
-        return rgb, detect_landmarks(rgb, source=source), 1, source
-    first_reduce = _largest_reduce(min(header.width, header.height), DECODE_MIN_SIDE_PX)
-    rgb, source = load_rgb(image, reduce=first_reduce)
-    rgb = oriented(rgb)
-    landmarks = detect_landmarks(rgb, source=source)
-    reduce = _largest_reduce(landmarks.iod_px * header.width / rgb.shape[1], 0.9 * analysis_iod_px)
-    if reduce >= first_reduce:  # the face is large enough in this decode
-        return rgb, landmarks, first_reduce, source
-    finer, _ = load_rgb(image, reduce=reduce)
-    finer = oriented(finer)
-    return finer, landmarks.transformed(finer.shape[1] / rgb.shape[1], image_shape=finer.shape[:2]), reduce, source
-
-
-def crop_to_analysis(rgb, landmarks: FaceLandmarks, analysis_iod_px: float):
-    """The face cropped and resampled so the pupils are ``analysis_iod_px`` apart.
-
-    Returns ``(crop, crop_landmarks, (x0, y0), scale)``: ``crop = resize(rgb[y0:, x0:], scale)``.
-    Works on any image the landmarks belong to (a photo, a mask as float).
-    """
-    points = landmarks.points_px
-    margin = CROP_MARGIN_IOD * landmarks.iod_px
-    top_extra = FOREHEAD_EXTENSION_IOD * landmarks.iod_px
-    x0 = int(max(0, np.floor(points[:, 0].min() - margin)))
-    y0 = int(max(0, np.floor(points[:, 1].min() - margin - top_extra)))
-    x1 = int(min(rgb.shape[1], np.ceil(points[:, 0].max() + margin)))
-    y1 = int(min(rgb.shape[0], np.ceil(points[:, 1].max() + margin)))
-    scale = analysis_iod_px / landmarks.iod_px
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    crop = cv2.resize(rgb[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=interpolation)
-    return crop, landmarks.transformed(scale, (x0, y0), crop.shape[:2]), (x0, y0), scale
-
-
 def face_crop(image, *, model=None, mirrored: bool = False):
     """The face of a photo at the analysis scale, as :func:`score_image` sees it (no colour chart step).
 
@@ -223,11 +153,11 @@ def face_crop(image, *, model=None, mirrored: bool = False):
     Examples
     --------
     >>> crop, landmarks = face_crop("sample_images/grace_hopper.jpg")
-    >>> round(landmarks.iod_px)  # the default model's analysis scale
-    200
+    >>> round(landmarks.iod_px) == load_model().analysis_iod_px  # the pupils at the model's analysis scale
+    True
     """
     scoring_model = load_model(model)
-    rgb, landmarks, _, _ = _load_face(image, scoring_model.analysis_iod_px, mirrored)
+    rgb, landmarks, _, _ = load_face(image, scoring_model.analysis_iod_px, mirrored=mirrored)
     crop, crop_landmarks, _, _ = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
     return crop, crop_landmarks
 
@@ -262,13 +192,17 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     Examples
     --------
     >>> import pigmentscan
-    >>> score = pigmentscan.score_image("sample_images/grace_hopper.jpg")  # doctest: +SKIP
-    >>> round(score.masi, 1), score.regions["right_malar"].area_score  # doctest: +SKIP
+    >>> from pigmentscan.data import sample_images
+    >>> score = pigmentscan.score_image(sample_images("grace_hopper.jpg")[0])
+    >>> sorted(score.regions)
+    ['chin', 'forehead', 'left_malar', 'right_malar']
+    >>> score.status in ("ok", "warn"), 0 <= score.masi <= 48, 0 <= score.regions["right_malar"].area_score <= 6
+    (True, True, True)
     """
     from .errors import QualityError
 
     scoring_model: ScoringModel = load_model(model)
-    rgb, landmarks, reduce, source = _load_face(image, scoring_model.analysis_iod_px, mirrored)
+    rgb, landmarks, reduce, source = load_face(image, scoring_model.analysis_iod_px, mirrored=mirrored)
     rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
     crop, crop_landmarks, offset, scale = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
     balance = None
@@ -357,8 +291,6 @@ def _score_one(task):
         score = score_image(image, model=scoring_model, qc_limits=qc_limits)
         row = score_row(score, **identity)
         if overlay_path is not None:
-            from .report import write_overlay
-
             write_overlay(overlay_path, score)
     except Exception as error:  # noqa: BLE001 - a batch never dies on one photo (PigmentScanError or a bug)
         if overlay_path is not None:
@@ -398,8 +330,6 @@ def score_images(images, *, model=None, jobs: int = 1, overlay_dir=None,
         Before any photo is scored, if an overlay would replace one of the photos
         (:func:`pigmentscan.io.check_outputs`) or ``overlay_dir`` cannot be written.
     """
-    from .report import overlay_paths
-
     scoring_model = load_model(model)
     images = list(images)
     targets = overlay_paths(overlay_dir, images) if overlay_dir is not None else [None] * len(images)

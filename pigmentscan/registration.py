@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .landmarks import N_MESH_LANDMARKS
+
 __all__ = ["warp_to_reference", "sampling_grid", "warp_with_grid"]
 
 # The face oval (FaceMesh FACEMESH_FACE_OVAL) pushed outwards by these factors about the face
@@ -19,7 +21,7 @@ _OVAL_PUSH = (1.35, 1.6)
 def _with_rings(points_px) -> np.ndarray:
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
 
-    mesh = np.asarray(points_px, float)[:468]  # the mesh without the iris points
+    mesh = np.asarray(points_px, float)[:N_MESH_LANDMARKS]  # the mesh without the iris points
     oval = mesh[sorted({i for edge in FACEMESH_FACE_OVAL for i in edge})]
     centre = mesh.mean(axis=0)
     return np.vstack([mesh] + [centre + push * (oval - centre) for push in _OVAL_PUSH])

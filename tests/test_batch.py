@@ -19,11 +19,11 @@ import pytest
 from pigmentscan.batch import (
     LIMITS_COLUMN,
     SHA_COLUMN,
-    _exclusive,
     file_sha256,
     read_journal,
     run_batch,
 )
+from pigmentscan.batch.journal import exclusive_folder
 from pigmentscan.errors import PigmentScanError
 from pigmentscan.io import read_scores
 from pigmentscan.pipeline import SCORE_COLUMNS
@@ -192,8 +192,8 @@ def test_partial_last_line_is_cut_and_a_second_batch_is_refused(tmp_path):
     assert journal.read_text() == "image,status\na.jpg,ok\n"
     journal.write_text("image,sta")
     assert read_journal(journal) == [] and journal.read_text() == ""
-    with _exclusive(tmp_path), pytest.raises(PigmentScanError, match="another pigmentscan batch"):
-        with _exclusive(tmp_path):
+    with exclusive_folder(tmp_path), pytest.raises(PigmentScanError, match="another pigmentscan batch"):
+        with exclusive_folder(tmp_path):
             pass
 
 
@@ -225,6 +225,7 @@ def test_cli_batch_exit_status(tmp_path, faces):
     assert not (tmp_path / "o2" / "overlays").exists()
 
 
+@pytest.mark.slow
 def test_qc_limits_file_gives_error_rows_and_reruns_keep_to_their_limits(tmp_path, capsys):
     """``pigmentscan batch --qc-limits FILE``: a sample photo whose skin is ~5 % burnt out white
     warns under the default limits (warn beyond 2 %, error beyond 15 %) and is an error row under

@@ -28,7 +28,7 @@ from pigmentscan.calibration import (
     measure_columns,
     physician_totals,
 )
-from pigmentscan.calibration.estimator import _ordinal_thresholds
+from pigmentscan.calibration.fits import ordinal_thresholds
 from pigmentscan.errors import ManifestError
 from pigmentscan.scoring import load_model, model_from_dict
 
@@ -180,7 +180,7 @@ def test_ordinal_thresholds_is_the_exact_least_absolute_error_fit():
     for _ in range(20):
         x = np.round(rng.uniform(0, 1, 9), 1)  # ties included
         y = rng.integers(1, 5, 9).astype(float)
-        cuts = _ordinal_thresholds(x, y, prior=(0.3, 0.6, 0.9))
+        cuts = ordinal_thresholds(x, y, prior=(0.3, 0.6, 0.9))
         fitted = np.abs(1 + np.searchsorted(cuts, x, side="right") - y).sum()
         values = np.unique(x)
         gaps = np.concatenate([[values[0] - 1], (values[1:] + values[:-1]) / 2, [values[-1] + 1]])

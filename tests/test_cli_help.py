@@ -32,11 +32,16 @@ def test_validate_help_lists_the_reference_columns(capsys):
         assert column in text
 
 
-def test_jobs_has_one_default_everywhere():
+def test_jobs_has_one_default_everywhere_and_the_help_says_which(capsys):
     parser = build_parser()
     defaults = {parser.parse_args([c, "x.csv", "--out", "o"] + (["--reference", "m.csv"] if c == "validate" else []))
                 .__dict__.get("jobs") for c in ("score", "batch", "calibrate")}
-    assert defaults == {DEFAULT_JOBS} and DEFAULT_JOBS == (os.cpu_count() or 1)
+    assert defaults == {DEFAULT_JOBS}
+    for command in ("score", "batch", "calibrate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert f"default: all cores, {os.cpu_count() or 1} here" in text  # what the help promises is what runs
 
 
 def test_score_shows_progress_on_request_and_is_quiet_off_a_terminal(tmp_path, capsys):

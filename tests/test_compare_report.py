@@ -21,6 +21,8 @@ from pigmentscan.scoring import load_model
 from report_trial import PROBLEMS, chromium, page_layout, write_trial
 
 SDC_SOURCE = "phantom retests: made up for this test"
+# Every test reads the trial the module's fixture scores, compares and validates (about 20 s).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 import pigmentscan
 from pigmentscan.errors import MapsError
 from pigmentscan.face_maps import FaceMaps, face_maps, face_maps_bytes, maps_path, read_face_maps
+from pigmentscan.landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE
 from pigmentscan.longitudinal import add_lesion_pigment, changes_from_baseline, lesion_pigment_change
 from pigmentscan.longitudinal.pigment import MIN_BASELINE_LESION_PCT
 from pigmentscan.regions import REGION_KEYS
@@ -40,7 +41,8 @@ def test_maps_are_the_analysis_at_a_quarter_of_its_scale(maps):
     for key in REGION_KEYS:
         assert small.region_masks[key].any()
     # landmarks on the small grid: the pupils are iod_px apart
-    assert np.linalg.norm(small.points_px[473] - small.points_px[468]) == pytest.approx(small.iod_px, rel=1e-6)
+    iod = np.linalg.norm(small.points_px[LEFT_IRIS_CENTRE] - small.points_px[RIGHT_IRIS_CENTRE])
+    assert iod == pytest.approx(small.iod_px, rel=1e-6)
 
 
 def test_maps_file_round_trip(maps, tmp_path):

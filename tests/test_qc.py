@@ -36,6 +36,7 @@ from pigmentscan.regions import region_masks
 from helpers import read_rgb
 
 NEW_CHECKS = ("soft", "blurred", "exposed", "colour cast")
+LIMITS = QualityLimits()  # the limits score_image applies when given none
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,8 @@ def test_clean_photos_pass_the_image_checks(face_path, name):
     assert not any(word in reasons(score) for word in NEW_CHECKS + ("head turned", "faces")), reasons(score)
     qc = score.qc.measures
     assert qc["qc_blur"] < 0.55 and qc["qc_clipped_pct"] < 0.5 and qc["qc_crushed_pct"] < 0.5
-    assert 15 < qc["qc_skin_hue_deg"] < 75 and abs(qc["qc_sclera_b_star"]) < 9
+    assert LIMITS.min_skin_hue_deg < qc["qc_skin_hue_deg"] < LIMITS.max_skin_hue_deg
+    assert abs(qc["qc_sclera_b_star"]) < 9
     if name in ("038_03.jpg", "063_03.jpg", "068_03.jpg", "135_03.jpg"):
         assert score.status == "ok" and qc["qc_pass"]
 
@@ -125,10 +127,11 @@ def test_turned_head_warns_then_errors(face):
     rgb, landmarks = face
     warn = pigmentscan.score_image(turned(rgb, landmarks, 0.55))
     assert warn.status == "warn" and "head turned" in reasons(warn), reasons(warn)
-    assert 15 < abs(warn.qc.measures["qc_yaw_deg"]) <= 30
-    with pytest.raises(QualityError, match=r"head turned [-+]\d+° \(limit ±30°\): retake a frontal photo") as info:
+    assert LIMITS.max_yaw_warn_deg < abs(warn.qc.measures["qc_yaw_deg"]) <= LIMITS.max_yaw_error_deg
+    with pytest.raises(QualityError, match=rf"head turned [-+]\d+° \(limit ±{LIMITS.max_yaw_error_deg:g}°\): "
+                                           "retake a frontal photo") as info:
         pigmentscan.score_image(turned(rgb, landmarks, 0.15))
-    assert abs(info.value.report.measures["qc_yaw_deg"]) > 30
+    assert abs(info.value.report.measures["qc_yaw_deg"]) > LIMITS.max_yaw_error_deg
 
 
 # --------------------------------------------------------------------------- sharpness
@@ -167,7 +170,7 @@ def test_small_sharp_face_is_not_called_blurred(face_path):
     score = pigmentscan.score_image(small)
     assert "face small" in reasons(score)
     assert "soft" not in reasons(score) and "blurred" not in reasons(score)
-    assert score.qc.measures["qc_blur"] < 0.6
+    assert score.qc.measures["qc_blur"] < LIMITS.max_blur_warn
 
 
 # --------------------------------------------------------------------------- exposure
@@ -190,8 +193,9 @@ def test_over_exposed_photo_warns_then_errors(face):
     rgb, _ = face
     warn = pigmentscan.score_image(brighter(rgb, 1.3))
     assert warn.status == "warn" and "over-exposed" in reasons(warn), reasons(warn)
-    assert 2 < warn.qc.measures["qc_clipped_pct"] <= 15
-    with pytest.raises(QualityError, match=r"over-exposed or glare: \d+ % of the skin is burnt out white \(limit 15 %\)"):
+    assert LIMITS.max_clipped_pct_warn < warn.qc.measures["qc_clipped_pct"] <= LIMITS.max_clipped_pct_error
+    with pytest.raises(QualityError, match=rf"over-exposed or glare: \d+ % of the skin is burnt out white "
+                                           rf"\(limit {LIMITS.max_clipped_pct_error:g} %\)"):
         pigmentscan.score_image(brighter(rgb, 1.45))
 
 

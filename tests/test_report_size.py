@@ -7,12 +7,13 @@ import re
 import cv2
 import numpy as np
 import pandas as pd
+import pytest
 
 import pigmentscan
 from pigmentscan.data import sample_images
 from pigmentscan.longitudinal import compare, write_comparison_report
-from pigmentscan.report import comparison_panel
-from pigmentscan.report.panels import _LABEL_PX
+from pigmentscan.report import comparison_panel, comparison_panels, panel_visits
+from pigmentscan.report.panels import PANEL_LABEL_PX
 
 from report_trial import chromium, page_layout
 
@@ -34,6 +35,7 @@ def _scores() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.mark.slow
 def test_fifty_subjects_with_panels_stay_under_3_mb(tmp_path):
     photos = [pigmentscan.score_image(p) for p in sample_images("grace_hopper*")]
     # a panel as compare makes it: four visits at full size, JPEG (about 100 kB each)
@@ -57,7 +59,7 @@ def test_a_failed_visit_keeps_a_grey_column_with_its_reason_in_the_panel():
     visits = [("baseline", photos[0]), ("week 4", None, "error", "no face found"), ("week 8", photos[1])]
     panel = comparison_panel(visits, tile_height=120)
     width, rows = (panel.shape[1] - 2 * 6) // 3, panel.shape[0] // 3  # three columns, three rows of tiles
-    label = _LABEL_PX  # each tile's label above its picture
+    label = PANEL_LABEL_PX  # each tile's label above its picture
     for row in range(3):
         pictures = panel[row * rows + label:(row + 1) * rows]
         failed = pictures[:, width + 6:2 * width + 6].astype(int)
@@ -65,3 +67,20 @@ def test_a_failed_visit_keeps_a_grey_column_with_its_reason_in_the_panel():
         assert grey.mean() > 0.8 and (failed < 150).any()  # grey, with its reason written on it
         photo = pictures[:, :width].astype(int)
         assert (np.abs(photo - 225) < 3).all(axis=2).mean() < 0.3  # the photos are photos
+
+
+def test_panels_are_drawn_from_the_scores_given():
+    """comparison_panels scores nothing: it draws the FaceScores the caller computed once (compare's
+    panel_scores), and a photo it was given no score for keeps a grey column."""
+    photos = [pigmentscan.score_image(p) for p in sample_images("grace_hopper*")]
+    scores = pd.DataFrame({"image": ["b.jpg", "a.jpg", "c.jpg", "d.jpg"], "subject": ["S", "S", "S", "T"],
+                           "visit": ["week 4", "baseline", "week 8", "baseline"], "status": "ok", "error": ""})
+    visits = panel_visits(scores)
+    assert list(visits) == ["S"]  # T has one visit: no panel
+    assert [(v.label, v.index, v.baseline) for v in visits["S"]] == [
+        ("baseline", 1, True), ("week 4", 0, False), ("week 8", 2, False)]
+    panels = comparison_panels(scores, {1: photos[0], 0: photos[1], 2: "no face found"})
+    picture = cv2.imdecode(np.frombuffer(panels["S"], np.uint8), cv2.IMREAD_COLOR)
+    drawn = comparison_panel([("baseline", photos[0]), ("week 4", photos[1]), ("week 8", None, "error", "x")])
+    assert picture.shape == drawn.shape  # the three visits, the failed one a grey column
+    assert comparison_panels(scores, {}) == {}  # nothing scored: nothing to draw

@@ -17,7 +17,7 @@ from skimage.color import rgb2lab
 
 from pigmentscan import regions
 from pigmentscan.io import load_rgb
-from pigmentscan.landmarks import detect_landmarks
+from pigmentscan.landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, detect_landmarks
 from pigmentscan.simulation import (SimulatedFace, add_erythema, draw_case, draw_params, mirror, relight, retake,
                                     simulate_melasma)
 from pigmentscan.simulation.design import solve_amount
@@ -230,12 +230,13 @@ def test_mirror_swaps_the_patient_sides(hopper):
     assert np.array_equal(flipped.truth_mask, face.truth_mask[:, ::-1])
     assert flipped.regions["right_malar"] == face.regions["left_malar"]
     assert flipped.regions["left_malar"] == face.regions["right_malar"]
-    # the detector on the flipped photo puts the patient's right iris (468) on the image's left
-    assert flipped.landmarks.points_px[468, 0] < flipped.landmarks.points_px[473, 0]
+    # the detector on the flipped photo puts the patient's right iris on the image's left
+    assert flipped.landmarks.points_px[RIGHT_IRIS_CENTRE, 0] < flipped.landmarks.points_px[LEFT_IRIS_CENTRE, 0]
 
 
 # --------------------------------------------------------------------------- real faces
 
+@pytest.mark.faces  # its face photo is a fixture of ../shared/faces chosen by name (request.getfixturevalue)
 @pytest.mark.parametrize("skin_tone", ["light", "dark"])
 @pytest.mark.parametrize("darkness", [1.5, 4.0])
 def test_contrast_matches_the_asked_jnd_on_light_and_dark_skin(request, skin_tone, darkness):

@@ -31,7 +31,7 @@ checked (:func:`pigmentscan.io.check_outputs`): no overlay may replace a photo, 
 may not be a link, the folder must be writable.
 """
 
-from .journal import SCORES_NAME, Journal, _exclusive, read_journal  # noqa: F401 - _exclusive: tests/test_batch.py
+from .journal import SCORES_NAME, Journal, read_journal  # noqa: F401
 from .run import (  # noqa: F401
     IDENTITY_COLUMNS,
     LIMITS_COLUMN,

@@ -226,8 +226,15 @@ class Journal:
 
 
 @contextlib.contextmanager
-def _exclusive(folder: Path):
-    """One batch at a time per output folder (advisory lock; no-op where fcntl is missing)."""
+def exclusive_folder(folder: Path):
+    """One batch at a time per output folder: a context manager holding an advisory lock on
+    ``folder/.batch.lock`` (a no-op where fcntl is missing).
+
+    Raises
+    ------
+    PigmentScanError
+        Naming the folder, when another batch holds it.
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
@@ -244,7 +251,7 @@ def _exclusive(folder: Path):
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """``kill`` (SIGTERM) stops the batch like Ctrl-C: workers are shut down, the journal stays."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..dictionary import write_dictionary
 from ..errors import IncompleteBatchError, ManifestError
 from ..face_maps import MAPS_DIR
@@ -21,7 +21,7 @@ from ..io import check_outputs, protect_inputs, read_manifest
 from ..parallel import worker_count
 from ..qc import QualityLimits
 from ..scoring import ScoringModel, load_model
-from .journal import SCORES_NAME, Journal, _exclusive, _sigterm_as_interrupt
+from .journal import SCORES_NAME, Journal, exclusive_folder, sigterm_as_interrupt
 from .workers import SHA_COLUMN, Task, WorkersLost, error_row_of, run_dask, run_local
 
 #: Manifest columns copied into every scores row.
@@ -84,7 +84,7 @@ def quality_limits_label(limits: QualityLimits | None = None) -> str:
 
 
 def _overlay_names(overlay_dir: Path, manifest) -> list[Path]:
-    from ..report import overlay_paths
+    from ..overlay import overlay_paths
 
     images = [path or f"row_{i + 2}" for i, path in enumerate(manifest["image_path"])]
     return overlay_paths(overlay_dir, images)
@@ -188,7 +188,7 @@ def run_batch(manifest_csv, out_dir, *, model=None, jobs: int | None = None, sch
     identity_columns = [c for c in IDENTITY_COLUMNS if c in manifest.columns]
     stamp = {LIMITS_COLUMN: quality_limits_label(qc_limits)}
 
-    with _exclusive(out), _sigterm_as_interrupt(), protect_inputs([manifest_csv]), \
+    with exclusive_folder(out), sigterm_as_interrupt(), protect_inputs([manifest_csv]), \
             contextlib.closing(Journal(scores_path, drop=set(IDENTITY_COLUMNS) - set(identity_columns))) as journal:
         earlier = _reusable(journal, scoring_model.label, stamp[LIMITS_COLUMN])
         ordinals = array("q", [-1]) * len(manifest)

@@ -115,7 +115,7 @@ def score_task(task: Task, model, qc_limits=None) -> dict:
         score = score_image(task.image, model=model, qc_limits=qc_limits)
         row = score_row(score, **task.identity) | {SHA_COLUMN: sha}
         if task.overlay is not None:
-            from ..report import write_overlay
+            from ..overlay import write_overlay
 
             write_overlay(task.overlay, score)
         if task.maps_dir is not None and sha:

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .. import __version__
+from .._version import __version__
 from ..lesions import AREA_LEVELS_JND, level_suffix
 from ..scoring import (
     AREA_BAND_EDGES_PCT,
@@ -24,6 +24,7 @@ from ..scoring import (
     model_from_dict,
     region_grades,
 )
+from .fits import ordinal_thresholds, totals_line
 
 REGIONS = tuple(REGION_WEIGHTS)  # CONTRACT.md order
 MEASURES = ("area_pct", "darkness_jnd", "patch_diameter_iod")  # scores-table suffixes
@@ -131,51 +132,6 @@ def _targets(y, n: int) -> dict:
     return out
 
 
-def _ordinal_thresholds(x, y, prior) -> tuple:
-    """Three cut points on ``x`` for grades 1-4 minimising Σ|grade(x) - y| (exact dynamic programme).
-
-    Tied ``x`` share a grade; a tiny squared-error term breaks ties between equally good fits. A cut
-    lies halfway between the last value below and the first value above it; a cut no data places
-    (nobody above or below) keeps its ``prior``, clamped next to the data.
-    """
-    levels = np.arange(1.0, 5.0)
-    values, inverse = np.unique(x, return_inverse=True)
-    err = levels[None, :] - y[:, None]
-    cost = np.zeros((values.size, 4))
-    np.add.at(cost, inverse, np.abs(err) + 1e-6 * err**2)
-    best, back = cost[0].copy(), np.zeros((values.size, 4), dtype=int)
-    for i in range(1, values.size):  # best[k]: least cost of the first i values, value i at grade k
-        back[i] = [int(np.argmin(best[: k + 1])) for k in range(4)]
-        best = best[back[i]] + cost[i]
-    level = np.empty(values.size, dtype=int)
-    level[-1] = int(np.argmin(best))
-    for i in range(values.size - 1, 0, -1):
-        level[i - 1] = back[i][level[i]]
-    cuts = []
-    for k in range(1, 4):
-        below, above = values[level < k], values[level >= k]
-        if below.size and above.size:
-            cuts.append((below.max() + above.min()) / 2)
-        else:
-            # a value equal to a cut reaches it (searchsorted side="right"): stay strictly above `below`
-            cuts.append(float(np.clip(prior[k - 1], np.nextafter(below.max(), np.inf) if below.size else -np.inf,
-                                      above.min() if above.size else np.inf)))
-    return tuple(float(c) for c in np.maximum.accumulate(cuts))
-
-
-def _line(x, y, how: str) -> tuple[float, float]:
-    """(scale, offset) mapping formula totals ``x`` onto physician totals ``y``."""
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return 1.0, float(np.mean(y - x))
-    r = float(np.corrcoef(x, y)[0, 1])
-    scale = np.std(y) / np.std(x) * (1.0 if how == "agreement" else r)
-    if r <= 0 or not 0.2 <= scale <= 5:  # no usable relation: correct the bias only
-        return 1.0, float(np.mean(y - x))
-    return float(scale), float(np.mean(y) - scale * np.mean(x))
-
-
 def physician_totals(y) -> pd.DataFrame:
     """Physician MASI and mMASI per row: as reported, else the formula of the reported components."""
     target = _targets(y, len(y))
@@ -274,7 +230,7 @@ class MasiCalibrator(BaseEstimator):
         for part, measure in (("darkness", contrast), ("homogeneity", diameter)):
             keep = involved & (np.nan_to_num(target[part]) >= 0.5)
             if keep.sum() >= _MIN_PAIRS:
-                fitted = _ordinal_thresholds(measure[keep], np.clip(target[part][keep], 1, 4), cuts[part][1:])
+                fitted = ordinal_thresholds(measure[keep], np.clip(target[part][keep], 1, 4), cuts[part][1:])
                 cuts[part], how[part] = np.array([min(cuts[part][0], fitted[0]), *fitted]), f"physician_<region>_{part}"
         # 3. from a total, what the components did not give
         total = next((t for t in ("masi", "mmasi") if np.isfinite(target[t]).sum() >= _MIN_PAIRS), None)
@@ -294,7 +250,7 @@ class MasiCalibrator(BaseEstimator):
             maps[name], how[f"{name}_scale/offset"] = (getattr(g, f"{name}_scale"), getattr(g, f"{name}_offset")), "base model"
             for source, values in ((f"physician_{name}", target[name]), ("formula of physician components", from_components[name])):
                 if np.isfinite(values).sum() >= _MIN_PAIRS and self.totals_fit != "none":
-                    maps[name], how[f"{name}_scale/offset"] = _line(raw[name], values, self.totals_fit), f"{source} ({self.totals_fit})"
+                    maps[name], how[f"{name}_scale/offset"] = totals_line(raw[name], values, self.totals_fit), f"{source} ({self.totals_fit})"
                     break
         self.grading_ = replace(grading, masi_scale=maps["masi"][0], masi_offset=maps["masi"][1],
                                 mmasi_scale=maps["mmasi"][0], mmasi_offset=maps["mmasi"][1])

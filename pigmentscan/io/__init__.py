@@ -4,8 +4,10 @@ Everything that touches the file system lives here (and in ``report`` / ``cli``)
 the rest of the package works on numpy arrays.
 
 - :mod:`pigmentscan.io.images`: photos in (hostile files refused with a clear reason);
-- :mod:`pigmentscan.io.tables`: the manifest and scores tables, visit ordering, and
-  :func:`write_table`, the one CSV writer;
+- :mod:`pigmentscan.io.tables`: the manifest and scores tables, and :func:`write_table`, the one
+  CSV writer;
+- :mod:`pigmentscan.io.visits`: visit labels in time order and each subject's baseline
+  (:func:`visit_order`, the one rule of compare, validate and the report's panels);
 - :mod:`pigmentscan.io.files`: inputs opened only when they are regular files, atomic writes
   that follow the umask, metadata-free PNGs, npz archives without pickles, finding photos;
 - :mod:`pigmentscan.io.outputs`: :func:`check_outputs`, the output-path guard of every command.
@@ -17,9 +19,11 @@ from .files import (IMAGE_SUFFIXES, atomic_open, atomic_write_bytes, atomic_writ
 from .images import MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE_PX, ImageHeader, as_rgb_array, image_header, load_rgb, read_image
 from .outputs import check_outputs
 from .tables import (FORMULA_TRIGGERS, SCORES_TEXT_COLUMNS, escape_formula, format_cell, read_manifest, read_scores,
-                     table_line, unescape_formula, visit_order_key, write_table)
+                     table_line, unescape_formula, write_table)
+from .visits import BASELINE_KEY, visit_order, visit_order_key
 
 __all__ = [
+    "BASELINE_KEY",
     "IMAGE_SUFFIXES",
     "MAX_IMAGE_PIXELS",
     "MIN_IMAGE_SIDE_PX",
@@ -50,6 +54,7 @@ __all__ = [
     "remove_stale",
     "table_line",
     "unescape_formula",
+    "visit_order",
     "visit_order_key",
     "write_png",
     "write_table",

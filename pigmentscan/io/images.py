@@ -192,8 +192,7 @@ def _scale16(values: np.ndarray) -> np.ndarray:
 
 
 def _decode_16bit(data: bytes, size: tuple[int, int]) -> Image.Image:
-    """Decode a 16-bit RGB(A) PNG/TIFF of the given size with OpenCV (Pillow keeps
-    only 8 bits, unrounded)."""
+    """Decode a 16-bit RGB(A) PNG/TIFF of ``size`` with OpenCV (Pillow keeps only 8 bits, unrounded)."""
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if (bgr is None or bgr.ndim != 3 or bgr.shape[2] not in (3, 4)
             or bgr.dtype != np.uint16 or bgr.shape[1::-1] != size):

@@ -1,4 +1,4 @@
-"""Reading the manifest and scores tables of CONTRACT.md, ordering visit labels, and writing every CSV.
+"""Reading the manifest and scores tables of CONTRACT.md, and writing every CSV.
 
 Every CSV pigmentscan writes goes through :func:`write_table` (and a running batch's journal
 through :func:`table_line`, its one-line form): atomic, UTF-8, one line per row, numbers in one
@@ -20,6 +20,8 @@ import pandas as pd
 
 from ..errors import ManifestError
 from .files import atomic_open, display_path, open_input
+from .visits import visit_order_key
+
 _REGIONS = ("forehead", "right_malar", "left_malar", "chin")  # CONTRACT.md region keys
 # Physician score ranges: MASI 0-48, area 0-6, darkness and homogeneity 0-4
 # (Kimbrough-Green 1994); mMASI 0-24 (Pandya 2011).
@@ -29,66 +31,6 @@ _SCORE_RANGES = {"physician_masi": 48, "physician_mmasi": 24} | {
 _MANIFEST_TEXT = ("image", "subject", "visit", "date", "arm")
 #: Columns of a scores CSV that are text whatever they hold (subject "001" stays "001").
 SCORES_TEXT_COLUMNS = _MANIFEST_TEXT + ("status", "error", "model", "pigmentscan_version")
-# Visit labels. Days per unit: day 1, week 7, month 30, year 365; None: a visit number.
-_UNITS = {
-    **dict.fromkeys(("d", "day", "days"), 1), **dict.fromkeys(("w", "wk", "week", "weeks"), 7),
-    **dict.fromkeys(("m", "mo", "month", "months"), 30),
-    **dict.fromkeys(("y", "year", "years"), 365),
-    **dict.fromkeys(("v", "visit", "visite", "visita", "t"), None)}
-_BASELINE = {"baseline", "base line", "bl", "base"}
-_SCREENING = {"screening", "screen", "scr"}
-_NUMBER = r"[-+]?\d+(?:\.\d+)?"
-_UNIT_FIRST = re.compile(rf"(?P<unit>[a-z]+)(?:-| ?[#.:]? ?)(?P<num>{_NUMBER})")  # week-4, day -7
-_UNIT_LAST = re.compile(rf"(?P<num>{_NUMBER}) ?-? ?(?P<unit>[a-z]+)")
-
-
-def visit_order_key(label) -> tuple[int, float]:
-    """Sort key of a visit label: ``sorted(visits, key=visit_order_key)``.
-
-    Order: screening; anything before day 0 (``"day -14"``, negative numbers);
-    baseline (``"baseline"``, ``"BL"``, ``"V0"``, ``"visit 0"``, ``"day 0"``, ``0``);
-    numbered visits by number (``2``, ``"V2"``, ``"visit 3"``, ``"T1"``); time points by
-    days (``"day 14"``, ``"week 4"``, ``"W12"``, ``"4 weeks"``, ``"month 3"``; a week is 7
-    days, a month 30). Labels meaning the same time get the same key (``"week 4"`` and
-    ``"day 28"``). A study should use one scheme: visit numbers and time points are not
-    on one scale, so all numbered visits sort before all time points.
-
-    Raises
-    ------
-    ValueError
-        If the label fits none of these forms.
-
-    Examples
-    --------
-    >>> sorted(["week 12", "baseline", "week 4", "screening"], key=visit_order_key)
-    ['screening', 'baseline', 'week 4', 'week 12']
-    """
-    per_day = None
-    if isinstance(label, (int, float, np.integer, np.floating)) and not isinstance(label, bool):
-        number = float(label)
-    else:
-        text = " ".join(str(label).lower().replace("_", " ").split())
-        if text in _SCREENING:
-            return (0, -math.inf)
-        if text in _BASELINE:
-            return (1, 0.0)
-        match = _UNIT_FIRST.fullmatch(text) or _UNIT_LAST.fullmatch(text)
-        if match and match["unit"] in _UNITS:
-            number, per_day = float(match["num"]), _UNITS[match["unit"]]
-        elif re.fullmatch(_NUMBER, text):
-            number = float(text)
-        else:
-            raise ValueError(f"visit label {label!r} cannot be ordered: use a number, "
-                             "'baseline' or 'screening', 'V2' / 'visit 2', or a time "
-                             "such as 'day 14', 'week 4' or 'month 3'")
-    if not math.isfinite(number):
-        raise ValueError(f"visit label {label!r} cannot be ordered: not a finite number")
-    value = number * (per_day or 1)
-    if value < 0:
-        return (0, value)
-    if value == 0:
-        return (1, 0.0)
-    return (2 if per_day is None else 3, value)
 
 
 def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...], *,

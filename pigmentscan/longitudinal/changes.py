@@ -20,6 +20,11 @@ from .split_face import add_side_differences, hemi_measures
 #: responder definition (MASI.md "Photos in trials"; e.g. tranexamic-acid RCTs); >=75 % is the
 #: stricter grade reported beside it (by analogy with PASI-75 in psoriasis trials).
 RESPONDER_THRESHOLDS = (0.50, 0.75)
+#: Confidence level of every interval of a comparison: the two-sided Student-t intervals of group
+#: means, mean +- t(n-1) * sd / sqrt(n) (statistics.py), and the coverage of the smallest detectable
+#: change, SDC = z * sqrt(2) * SEM with z = 1.96 at 95 % (reliability.py; Weir 2005, J Strength Cond
+#: Res 19:231-40; de Vet et al. 2006, J Clin Epidemiol 59:1033-9).
+CONFIDENCE = 0.95
 # Float slack so that exactly 75 % counts (1.4 -> 0.35 gives 0.7499999999999999). Not clinical.
 _EPS = 1e-9
 _ID_COLUMNS = ("subject", "visit", "arm", "date")
@@ -49,8 +54,21 @@ def _text(value) -> str | None:
     return str(value).strip() or None
 
 
-def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
-    """Clean identifiers, mark usable rows, order visits (``_rank``, comparable within a subject)."""
+def comparable_scores(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
+    """The scores as every comparison reads them: ``(frame, measures, by_label)``.
+
+    ``frame`` is a copy of ``scores`` with the identifiers as text, the measures as numbers, and
+    private columns: ``_usable`` (scored, and not another face), ``_rank`` and ``_baseline_rank``
+    (the visit's place and the subject's baseline, :func:`pigmentscan.io.visit_order`), ``_label``
+    (the visit's name) and, with dates, ``_date``. ``measures`` are the columns compared;
+    ``by_label`` is True when the visits are ordered by their labels (else by date).
+
+    Raises
+    ------
+    ManifestError
+        Without ``subject``, ``visit`` or ``masi``, with rows lacking a subject, or with visits that
+        neither their labels nor dates can order.
+    """
     for column in ("subject", "visit", "masi"):
         if column not in scores.columns:
             raise ManifestError(None, f"no '{column}' column: compare needs subject, visit and masi for every photo")
@@ -76,29 +94,26 @@ def _prepare(scores: pd.DataFrame) -> tuple[pd.DataFrame, list[str], bool]:
     frame["_same_face"] = _flag(frame, "same_face")
     frame["_usable"] = frame["_status"].ne("error").to_numpy() & ~frame["_same_face"].eq(False).fillna(False).to_numpy()
 
-    keys, bad = [], []
-    for label in frame["visit"]:
-        try:
-            keys.append(None if label is None else _io.visit_order_key(label))
-        except ValueError:
-            keys.append(None)
-            bad.append(label)
-    dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601") if has_date else None
-    if dates is not None:
-        frame["_date"] = dates
-    if all(k is not None for k in keys):
-        ranks = {key: i for i, key in enumerate(sorted(set(keys)))}
-        frame["_rank"], frame["_label"] = [ranks[k] for k in keys], frame["visit"]
-        # A subject lacks a baseline when its first visit is after both day 0 and the study's first visit.
-        limit = max(min(keys), _io.visit_order_key("baseline"))
-        frame["_late"] = [k > limit for k in keys]
-        return frame, measures, True
-    if dates is not None and dates.notna().all():
-        frame["_rank"] = (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
-        frame["_label"] = frame["visit"].where(frame["visit"].notna(), dates.dt.strftime("%Y-%m-%d"))
-        return frame, measures, False
-    what = f"visit labels {sorted(set(bad))[:5]} cannot be ordered" if bad else "some rows have no visit"
-    raise ManifestError(None, f"{what}: use labels like 'baseline', 'week 4', 'V2', or add an ISO 'date' column")
+    order = _io.visit_order(frame["subject"], frame["visit"], frame["date"] if has_date else None)
+    by_label = order.attrs["by"] == "visit"
+    if not order.attrs["by"]:
+        bad = sorted({str(label) for label in frame["visit"].dropna() if not _orders(label)})
+        what = f"visit labels {bad[:5]} cannot be ordered" if bad else "some rows have no visit"
+        raise ManifestError(None, f"{what}: use labels like 'baseline', 'week 4', 'V2', or add an ISO 'date' column")
+    frame["_rank"], frame["_baseline_rank"] = order["visit_rank"], order["baseline_rank"]
+    if has_date:
+        frame["_date"] = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+    frame["_label"] = frame["visit"] if by_label else frame["visit"].where(
+        frame["visit"].notna(), frame["_date"].dt.strftime("%Y-%m-%d"))
+    return frame, measures, by_label
+
+
+def _orders(label) -> bool:
+    try:
+        _io.visit_order_key(label)
+    except ValueError:
+        return False
+    return True
 
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -148,7 +163,7 @@ def photo_table(scores: pd.DataFrame) -> pd.DataFrame:
     >>> photo_table(scores)[["image", "used"]].values.tolist()
     [['a.jpg', True], ['b.jpg', False]]
     """
-    frame, _, _ = _prepare(scores)
+    frame, _, _ = comparable_scores(scores)
     frame["used"] = frame["_usable"].astype(bool)
     columns = [c for c in ("subject", "arm", "visit", "date", "image", "status", "error", "used", "face_distance_iod",
                            "skin_tone_difference_deg", "same_face", "identity_note", "lesion_pigment_pct",
@@ -158,7 +173,7 @@ def photo_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 def visit_means(scores: pd.DataFrame) -> pd.DataFrame:
     """Each subject's usable photos of one visit averaged: ``subject``, ``visit``, ``n_images``, measures."""
-    frame, measures, _ = _prepare(scores)
+    frame, measures, _ = comparable_scores(scores)
     usable = frame[frame["_usable"]]
     grouped = usable.groupby(["subject", "_rank"], sort=True)
     means = grouped[measures].mean()
@@ -230,12 +245,12 @@ def detect_changes(changes: pd.DataFrame, sdc, detect_by=None) -> pd.DataFrame:
     return changes
 
 
-def _baseline_note(sub: pd.DataFrame, by_label: bool) -> str:
+def _baseline_note(sub: pd.DataFrame) -> str:
     """Why a subject (its rows in visit order) has no changes, or empty."""
-    first = sub[sub["_rank"].eq(sub["_rank"].iloc[0])]
+    if sub["_baseline_rank"].iloc[0] < 0:
+        return f"no baseline visit (first visit: {sub['_label'].iloc[0]})"
+    first = sub[sub["_rank"].eq(sub["_baseline_rank"].iloc[0])]
     used = first[first["_usable"]]
-    if by_label and sub["_late"].iloc[0]:
-        return f"no baseline visit (first visit: {sub['visit'].iloc[0]})"
     if used.empty:
         if first["_same_face"].eq(False).fillna(False).any():  # the photo's own row says why (qc_reasons)
             return "baseline photo not used: not the same face as the subject's other photos"
@@ -303,7 +318,7 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None, spl
     >>> changes_from_baseline(scores)["masi_change"].tolist()
     [0.0, -6.0]
     """
-    frame, measures, by_label = _prepare(scores)
+    frame, measures, by_label = comparable_scores(scores)
     if split_face:
         hemi = hemi_measures(frame.columns)
         if not {"hemi_right_masi", "hemi_left_masi"} <= set(hemi):
@@ -319,15 +334,16 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None, spl
         arms = sorted(set(sub["arm"].dropna())) if has_arm else []
         if len(arms) > 1:
             raise ManifestError(None, f"subject {subject} is listed in several arms {arms}")
-        first = sub["_rank"].iloc[0]
-        note = _baseline_note(sub, by_label)
+        base_rank = sub["_baseline_rank"].iloc[0]  # -1: the subject has no baseline visit
+        note = _baseline_note(sub)
+        start = sub.loc[sub["_rank"].eq(base_rank), "_date"].min() if has_date and base_rank >= 0 else None
         for rank, at in sub.groupby("_rank", sort=True):  # every visit, its failed photos too: nothing vanishes
             used = at[at["_usable"]]
             row = {"subject": subject, "arm": arms[0] if arms else None, "visit": at["_label"].iloc[0], "_rank": rank,
                    "n_images": len(used), "n_images_failed": len(at) - len(used), **_visit_quality(at), "note": note,
-                   "is_baseline": bool(rank == first) and not note.startswith("no baseline visit")}
-            if has_date:
-                delta = at["_date"].min() - sub["_date"].iloc[0]
+                   "is_baseline": bool(rank == base_rank), "_before_baseline": bool(rank < base_rank)}
+            if has_date:  # days since the baseline (since the first visit when the subject has none)
+                delta = at["_date"].min() - (sub["_date"].iloc[0] if start is None else start)
                 row["date"], row["days_from_baseline"] = at["_date"].min(), delta.days if pd.notna(delta) else math.nan
             rows.append(row | used[measures].mean().to_dict())
     changes = pd.DataFrame(rows).drop(columns=[] if has_arm else ["arm"])
@@ -340,6 +356,7 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None, spl
                                   "rank": changes["_rank"]}).groupby("visit").min().sort_values(["seq", "rank"])
         order = changes["visit"].map({label: i for i, label in enumerate(first_use.index)})
     changes.insert(changes.columns.get_loc("visit") + 1, "visit_order", order.astype(int))
+    before = changes.pop("_before_baseline").astype(bool)
     changes = changes.drop(columns="_rank")
 
     valid = changes["note"].eq("")
@@ -353,7 +370,7 @@ def changes_from_baseline(scores: pd.DataFrame, *, sdc=None, detect_by=None, spl
         improvement = (base - changes[m]) / nonzero
         for threshold in RESPONDER_THRESHOLDS if m in ("masi", "mmasi") else ():
             flag = pd.Series(improvement >= threshold - _EPS, dtype="boolean")
-            changes[f"{m}_responder_{round(threshold * 100)}"] = flag.mask(improvement.isna() | changes["is_baseline"])
+            changes[f"{m}_responder_{round(threshold * 100)}"] = flag.mask(improvement.isna() | changes["is_baseline"] | before)
     if split_face:
         changes = add_side_differences(changes, treated_side=treated_side)
     if sdc is not None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .changes import sdc_mapping
-from .statistics import CONFIDENCE, Comparison, _visit_name
+from .statistics import CONFIDENCE, Comparison, visit_name
 
 #: Subjects per figure of per-subject panels (5 rows of 4): several figures for a large trial.
 SUBJECTS_PER_FIGURE = 20
@@ -56,7 +56,7 @@ def plotted_measure(comparison: Comparison) -> str:
 
 def _visit_ticks(ax, changes: pd.DataFrame, column: str, label: str) -> None:
     if column == "visit_order":
-        ticks = changes.groupby("visit_order")[["visit"]].apply(_visit_name)
+        ticks = changes.groupby("visit_order")[["visit"]].apply(visit_name)
         ax.set_xticks(ticks.index, ticks.tolist(), rotation=30, fontsize=7, ha="right")
     ax.set_xlabel(label, fontsize=8)
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PigmentScanError
+from ..landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, inter_ocular_distance
 from ..qc import QualityLimits
 
 __all__ = ["RIGID_LANDMARKS", "MAX_FACE_DISTANCE_IOD", "MAX_SKIN_TONE_DIFFERENCE_DEG", "face_distance",
@@ -44,7 +45,7 @@ __all__ = ["RIGID_LANDMARKS", "MAX_FACE_DISTANCE_IOD", "MAX_SKIN_TONE_DIFFERENCE
 #: nose from bridge to tip and its wings, the forehead's midline, temples, cheek extremes, the
 #: upper face outline and the iris centres (MediaPipe FaceMesh topology).
 RIGID_LANDMARKS = (33, 133, 362, 263, 70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 168, 6, 197, 195, 5, 4, 1,
-                   98, 327, 10, 151, 9, 127, 356, 234, 454, 162, 389, 468, 473)
+                   98, 327, 10, 151, 9, 127, 356, 234, 454, 162, 389, RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE)
 #: Largest face-shape distance (median landmark distance after alignment, inter-ocular distances)
 #: of two photos of one face; benchmarks/identity.py, docs/identity_check.md.
 MAX_FACE_DISTANCE_IOD = 0.025
@@ -52,7 +53,6 @@ MAX_FACE_DISTANCE_IOD = 0.025
 MAX_SKIN_TONE_DIFFERENCE_DEG = 15.0
 #: Columns :func:`check_identity` adds to a scores table.
 IDENTITY_COLUMNS = ("face_distance_iod", "skin_tone_difference_deg", "same_face", "identity_note")
-_IRISES = (468, 473)  # right, left iris centre (pigmentscan.landmarks)
 
 
 def face_distance(points_a, points_b) -> float:
@@ -86,7 +86,7 @@ def face_distance(points_a, points_b) -> float:
     """
     a = np.asarray(points_a, float)[list(RIGID_LANDMARKS)]
     b = np.asarray(points_b, float)[list(RIGID_LANDMARKS)]
-    iod = float(np.linalg.norm(np.asarray(points_a, float)[_IRISES[1], :2] - np.asarray(points_a, float)[_IRISES[0], :2]))
+    iod = inter_ocular_distance(points_a)
     a0, b0 = a - a.mean(axis=0), b - b.mean(axis=0)
     u, s, vt = np.linalg.svd(b0.T @ a0)
     flip = np.eye(3)

@@ -16,9 +16,9 @@ import pandas as pd
 
 from .. import io as _io
 from ..dictionary import write_dictionary
-from ..errors import ManifestError
+from ..errors import ImageReadError, ManifestError, PigmentScanError
 from ..face_maps import MAPS_DIR
-from .changes import DETECTION_MEASURES, _prepare, sdc_mapping
+from .changes import DETECTION_MEASURES, comparable_scores, sdc_mapping
 from .figures import group_figures, subject_figures
 from .identity import check_identity, face_points
 from .pigment import add_lesion_pigment
@@ -136,7 +136,7 @@ def prepared_scores(scores_csv, *, maps: bool = True, identity: bool = True, pro
 
 def _available(scores: pd.DataFrame) -> list[str]:
     """The measures of DETECTION_MEASURES these scores have values of."""
-    frame, measures, _ = _prepare(scores)
+    frame, measures, _ = comparable_scores(scores)
     return [m for m in DETECTION_MEASURES if m in measures and frame[m].notna().any()]
 
 
@@ -173,8 +173,8 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
     sdc, detect_by
         As in :func:`compare`; ``sdc`` overrides the other sources (:func:`choose_sdc`).
     panels : bool
-        Before/after panels aligned on each baseline face (the photos are analysed again,
-        :func:`pigmentscan.report.comparison_panels`).
+        Before/after panels aligned on each baseline face: each photo a panel shows is scored
+        once (:func:`panel_scores`) and drawn (:func:`pigmentscan.report.comparison_panels`).
     retest : path, optional
         Scores CSV of repeat photos of stable subjects: the smallest detectable changes are
         measured from it (written to ``sdc.csv``).
@@ -215,9 +215,31 @@ def compare_files(scores_csv, out_dir, *, sdc=None, panels: bool = True, retest=
     if panels:
         from ..report import comparison_panels
 
-        pictures = comparison_panels(scores, path.parent, model=model, progress=progress)
+        pictures = comparison_panels(scores, panel_scores(scores, path.parent, model=model, progress=progress))
     write_comparison_report(comparison, out_dir, panels=pictures)
     return comparison
+
+
+def panel_scores(scores: pd.DataFrame, folder, *, model=None, progress: bool = False) -> dict:
+    """Each photo the before/after panels show (:func:`pigmentscan.report.panel_visits`), scored once.
+
+    Returns ``{row index of scores: FaceScore, or why the photo could not be scored}``, what
+    :func:`pigmentscan.report.comparison_panels` draws from; photos are relative to ``folder``.
+    """
+    from ..pipeline import score_image
+    from ..report import panel_visits
+
+    rows = [visit.index for visits in panel_visits(scores).values() for visit in visits if visit.mark != "error"]
+    faces = {}
+    for index in _progress(rows, len(rows), "before/after panels", progress):
+        path = Path(folder) / str(scores.at[index, "image"]).strip()
+        try:
+            if not path.is_file():
+                raise ImageReadError(path, "no such file")
+            faces[index] = score_image(path, model=model)
+        except PigmentScanError as error:
+            faces[index] = error.reason
+    return faces
 
 
 def smallest_detectable_change_file(retest_csv, *, maps: bool = True, identity: bool = True,

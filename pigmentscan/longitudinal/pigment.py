@@ -191,8 +191,8 @@ def _maps_reader(maps) -> Callable:
 def add_lesion_pigment(scores: pd.DataFrame, maps) -> pd.DataFrame:
     """The scores with ``lesion_pigment_pct``: each photo's pigment in its subject's baseline lesions.
 
-    Each subject's reference is its first usable photo of the first visit (the order of
-    :func:`changes_from_baseline`); every usable photo of the subject, the reference included
+    Each subject's reference is its first usable photo of its baseline visit
+    (:func:`pigmentscan.io.visit_order`, as in :func:`changes_from_baseline`); every usable photo of the subject, the reference included
     (100), gets :attr:`LesionPigmentChange.remaining_pct` against it. Then
     :func:`changes_from_baseline` treats ``lesion_pigment_pct`` like any measure
     (``lesion_pigment_pct_change``: percentage points of the baseline pigment), and
@@ -214,10 +214,10 @@ def add_lesion_pigment(scores: pd.DataFrame, maps) -> pd.DataFrame:
         reference has no maps, maps from another model, or too little to compare) and
         ``lesion_pigment_note`` (why it is NaN).
     """
-    from .changes import _prepare
+    from .changes import comparable_scores
 
     read = _maps_reader(maps)
-    frame, _, _ = _prepare(scores)
+    frame, _, _ = comparable_scores(scores)
     values = pd.Series(np.nan, index=scores.index, dtype=float)
     notes = pd.Series("", index=scores.index, dtype=object)
     for _, sub in frame[frame["_usable"]].groupby("subject", sort=True):
@@ -229,9 +229,11 @@ def add_lesion_pigment(scores: pd.DataFrame, maps) -> pd.DataFrame:
             except PigmentScanError as error:
                 notes[index] = str(error)
                 loaded[index] = None
-        reference, missing = loaded[sub.index[0]], "no maps for the subject's baseline photo"
-        if sub["_rank"].iloc[0] != frame.loc[frame["subject"] == sub["subject"].iloc[0], "_rank"].min():
-            reference, missing = None, "the subject's baseline photo was not scored"
+        at_baseline = sub.index[sub["_rank"].eq(sub["_baseline_rank"])]
+        reference, missing = (loaded[at_baseline[0]], "no maps for the subject's baseline photo") if len(at_baseline) \
+            else (None, "the subject's baseline photo was not scored")
+        if sub["_baseline_rank"].iloc[0] < 0:
+            missing = "the subject has no baseline visit"
         for index, maps in loaded.items():
             if maps is None or reference is None:
                 notes[index] = notes[index] or ("no maps for this photo" if maps is None else missing)

@@ -15,11 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ManifestError
-from .changes import DETECTION_MEASURES, visit_means
-
-#: Coverage of the smallest detectable change: SDC = z * sqrt(2) * SEM, z = 1.96 for 95 %
-#: (Weir 2005, J Strength Cond Res 19:231-40; de Vet et al. 2006, J Clin Epidemiol 59:1033-9).
-CONFIDENCE = 0.95
+from .changes import CONFIDENCE, DETECTION_MEASURES, visit_means
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .changes import sdc_mapping
 from .figures import MEASURE_NAMES, plotted_measure
-from .statistics import CONFIDENCE, Comparison, _visit_name
+from .statistics import CONFIDENCE, Comparison, visit_name
 
 
 def _arm_counts(changes: pd.DataFrame) -> str:
@@ -44,7 +44,7 @@ def _detection_line(changes: pd.DataFrame) -> str | None:
         return (f"{kinds.get('improved', 0)} of {len(rows)} improved beyond noise, {kinds.get('worsened', 0)} worsened, "
                 f"{kinds.get('none', 0)} within noise" + (f", {kinds.get('mixed', 0)} mixed" if kinds.get("mixed") else ""))
 
-    text = f"At {_visit_name(last)}: {counts(last)}"
+    text = f"At {visit_name(last)}: {counts(last)}"
     if "arm" in last.columns and last["arm"].nunique() > 1:
         text += " (" + "; ".join(f"arm {arm}: {counts(rows)}" for arm, rows in last.groupby("arm", sort=True)) + ")"
     return text + "."

@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .changes import RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, photo_table, sdc_mapping
+from .changes import (CONFIDENCE, RESPONDER_THRESHOLDS, changes_from_baseline, detection_measures, photo_table,
+                      sdc_mapping)
 from .split_face import SIDE_MEASURES, hemi_measures
-
-#: Level of the two-sided Student-t intervals of group means: mean +- t(n-1) * sd / sqrt(n).
-CONFIDENCE = 0.95
 
 
 def _mean_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -32,8 +30,11 @@ def _fraction(flags: pd.Series) -> float:
     return float(flags.astype("Float64").mean()) if flags.notna().any() else math.nan
 
 
-def _visit_name(group: pd.DataFrame) -> str:
-    """Labels sharing one place in the visit order ("week 4" and "day 28") are shown together."""
+def visit_name(group: pd.DataFrame) -> str:
+    """The name of one place in the visit order: its labels together ("day 28 / week 4").
+
+    ``group`` is the rows of the changes at that place (a ``visit`` column).
+    """
     return " / ".join(sorted(set(group["visit"])))
 
 
@@ -66,7 +67,7 @@ def group_summary(changes: pd.DataFrame, *, measures=("masi", "mmasi", "lesion_a
     keys = (["arm"] if "arm" in changes.columns else []) + ["visit_order"]
     rows = []
     for key, group in changes[changes["note"].eq("")].groupby(keys, sort=True, dropna=False):
-        row = dict(zip(keys, key)) | {"visit": _visit_name(group), "n": int(group["masi_change"].notna().sum())}
+        row = dict(zip(keys, key)) | {"visit": visit_name(group), "n": int(group["masi_change"].notna().sum())}
         for m in (m for m in measures if f"{m}_change" in group.columns):
             row[f"{m}_mean"] = float(group[m].mean())
             for c in (c for c in (f"{m}_change", f"{m}_change_pct") if c in group.columns):
@@ -120,7 +121,7 @@ def compare_arms(changes: pd.DataFrame, *, visit=None,
         post = post[post["visit_order"].isin(post.loc[post["visit"] == str(visit), "visit_order"])]
     rows = []
     for order, group in post.groupby("visit_order", sort=True):
-        label = _visit_name(group)
+        label = visit_name(group)
         for measure in measures:
             samples = {arm: group.loc[group["arm"] == arm, measure].dropna().to_numpy(float) for arm in arms}
             present = [arm for arm in arms if samples[arm].size]

@@ -8,7 +8,9 @@ small rotation/scale, JPEG) and :func:`random_drift` draws such a visit.
 Modules: :mod:`.pigment` (melanin direction, darkness in JND), :mod:`.pattern` (the shapes),
 :mod:`.generator` (:func:`make_phantom` and its truth), :mod:`.revisit` (:func:`reacquire`).
 
-The generator is deliberately independent of the analysis in :mod:`pigmentscan.lesions`:
+The generator is deliberately independent of the analysis in :mod:`pigmentscan.lesions`, but for
+the size of the patches, which has one definition that the truth and the measure share
+(:func:`pigmentscan.lesions.patch_diameter_iod`, the MASI homogeneity descriptor below):
 
 - **Pigment physics.** Melanin is added in optical density (OD = −ln linear sRGB) along
   :data:`MELANIN_OD_DIRECTION`, derived here from the spectrum: melanin absorbance
@@ -56,8 +58,9 @@ References
        1991;13:191-208.
 """
 
+from ..lesions import patch_diameter_iod  # the one definition the truth and the measure share
 from .generator import Phantom, make_phantom
-from .pattern import HOMOGENEITY_THRESHOLDS_IOD, patch_diameter_iod
+from .pattern import HOMOGENEITY_THRESHOLDS_IOD
 from .pigment import (
     DARKNESS_BANDS_JND,
     JND_DELTA_E,
@@ -66,6 +69,7 @@ from .pigment import (
     melanin_for_delta_e,
 )
 from .revisit import random_drift, reacquire
+
 
 __all__ = ["MELANIN_OD_DIRECTION", "DARKNESS_BANDS_JND", "HOMOGENEITY_THRESHOLDS_IOD", "JND_DELTA_E",
            "Phantom", "make_phantom", "reacquire", "random_drift", "melanin_for_delta_e", "patch_diameter_iod"]

@@ -10,15 +10,15 @@ import numpy as np
 from .. import colour
 from ..regions import REGION_KEYS, face_mask, region_masks
 from ..scoring import area_score, masi, mmasi
+from ..lesions import patch_diameter_iod
 from .pattern import (
-    _SPILL_IOD,
-    _WORK_IOD_PX,
-    _disk,
-    _draw_area,
-    _feasible_homogeneity,
-    _homogeneity_grade,
-    _pattern,
-    patch_diameter_iod,
+    SPILL_IOD,
+    WORK_IOD_PX,
+    disk,
+    draw_area_fraction,
+    feasible_homogeneity,
+    homogeneity_grade,
+    pattern_profile,
 )
 from .pigment import (
     DARKNESS_BANDS_JND,
@@ -147,7 +147,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     masks = {key: polygons[key] & visible for key in REGION_KEYS}
     areas_iod2 = {key: float(masks[key].sum()) / iod**2 for key in REGION_KEYS}
 
-    fractions = _per_region(area_fraction, "area_fraction", lambda k: _draw_area(rng))
+    fractions = _per_region(area_fraction, "area_fraction", lambda k: draw_area_fraction(rng))
     fractions = {k: float(np.clip(v, 0.0, 1.0)) for k, v in fractions.items()}
     grades = _per_region(darkness, "darkness", lambda k: int(rng.integers(1, 5)))
     grades = {k: (int(grades[k]) if fractions[k] > 0 else 0) for k in REGION_KEYS}
@@ -156,13 +156,13 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         k: float(np.clip(v, 0.0, 1.0)) for k, v in _per_region(pattern_area_fraction, "pattern_area_fraction",
                                                                lambda k: fractions[k]).items()}
     asked_h = _per_region(homogeneity, "homogeneity",
-                          lambda k: int(rng.choice(_feasible_homogeneity(drawn[k], areas_iod2[k]))))
+                          lambda k: int(rng.choice(feasible_homogeneity(drawn[k], areas_iod2[k]))))
     if any(not 0 <= g <= 4 for g in grades.values()) or any(not 1 <= int(h) <= 4 for h in asked_h.values()):
         raise ValueError("darkness must be 0-4 and homogeneity 1-4")
     band_position = {k: float(rng.uniform(0.25, 0.75)) for k in REGION_KEYS}
 
-    # Patterns are drawn on a copy at _WORK_IOD_PX per IOD, then resampled to the photo.
-    factor = _WORK_IOD_PX / iod
+    # Patterns are drawn on a copy at WORK_IOD_PX per IOD, then resampled to the photo.
+    factor = WORK_IOD_PX / iod
     work_shape = (max(8, int(round((y1 - y0) * factor))), max(8, int(round((x1 - x0) * factor))))
 
     def to_work(mask):
@@ -170,13 +170,13 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
 
     work = {key: to_work(masks[key]) for key in REGION_KEYS}
     work_skin = to_work(skin & visible)
-    spill = _disk(2 * _SPILL_IOD * _WORK_IOD_PX)
+    spill = disk(2 * SPILL_IOD * WORK_IOD_PX)
     profiles = np.zeros(work_shape + (4,), np.float32)
     for i, key in enumerate(REGION_KEYS):
-        others = np.logical_or.reduce([cv2.dilate(work[o].astype(np.uint8), _disk(0.04 * _WORK_IOD_PX)).astype(bool)
+        others = np.logical_or.reduce([cv2.dilate(work[o].astype(np.uint8), disk(0.04 * WORK_IOD_PX)).astype(bool)
                                        for o in REGION_KEYS if o != key])
         allowed = cv2.dilate(work[key].astype(np.uint8), spill).astype(bool) & work_skin & ~others
-        profiles[..., i] = _pattern(rng, work[key], allowed, fractions[key], int(asked_h[key]), _WORK_IOD_PX,
+        profiles[..., i] = pattern_profile(rng, work[key], allowed, fractions[key], int(asked_h[key]), WORK_IOD_PX,
                                     drawn_fraction=drawn[key])
     profiles = cv2.resize(profiles, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * visible[..., None]
 
@@ -200,7 +200,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         diameter = patch_diameter_iod(lesion, masks[key], iod) if a_score else 0.0
         truth[key] = {"area_fraction": share, "area_pct": 100.0 * share, "area_score": a_score,
                       "darkness": grades[key] if a_score else 0,
-                      "homogeneity": _homogeneity_grade(diameter) if a_score else 0,
+                      "homogeneity": homogeneity_grade(diameter) if a_score else 0,
                       "melanin_od": amounts[key] if a_score else 0.0, "patch_diameter_iod": diameter}
 
     direction = MELANIN_OD_DIRECTION.astype(np.float32)

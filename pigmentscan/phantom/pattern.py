@@ -11,38 +11,31 @@ from scipy import ndimage
 
 #: Patch diameter (IOD) where H2/H3/H4 start: specks end ~5 mm, 1.5-2 cm, region-sized (Kimbrough-Green 1994).
 HOMOGENEITY_THRESHOLDS_IOD = (0.08, 0.28, 0.6)
-#: Gaps closed before patches are counted, IOD (hair-breadth gaps between specks).
-_CLOSING_IOD = 0.03
 #: Pattern scale (bump diameter, IOD) drawn for each homogeneity asked for.
 _BUMP_DIAMETER_IOD = {1: (0.04, 0.07), 2: (0.10, 0.22), 3: (0.32, 0.5), 4: (0.9, 1.2)}
 #: Working resolution of the pattern generator (px per IOD) and spill beyond the region (IOD).
-_WORK_IOD_PX, _SPILL_IOD, _EDGE_IOD, _MOTTLE = 128.0, 0.06, 0.015, 0.25
+WORK_IOD_PX, SPILL_IOD = 128.0, 0.06
+_EDGE_IOD, _MOTTLE = 0.015, 0.25  # soft edge (IOD) and the mottle's depth: the package docstring, "Shapes"
 #: Area bands (fraction) of the MASI area scores (Kimbrough-Green 1994); band 1 from 2 %.
 _AREA_BANDS = {0: (0.0, 0.0), 1: (0.02, 0.1), 2: (0.1, 0.3), 3: (0.3, 0.5), 4: (0.5, 0.7), 5: (0.7, 0.9), 6: (0.9, 1.0)}
 
 
-def _disk(diameter_px: float) -> np.ndarray:
+def disk(diameter_px: float) -> np.ndarray:
+    """A disc structuring element (OpenCV ellipse) about ``diameter_px`` across, at least 3 px."""
     radius = max(1, int(round(diameter_px / 2)))
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def patch_diameter_iod(mask, region, iod_px: float) -> float:
-    """Area-weighted mean equivalent diameter (IOD) of the patches of ``mask`` inside ``region``.
+def homogeneity_grade(diameter_iod: float) -> int:
+    """The homogeneity grade (1-4) of a pattern whose patches are ``diameter_iod`` across
+    (:func:`pigmentscan.lesions.patch_diameter_iod`), by :data:`HOMOGENEITY_THRESHOLDS_IOD`.
 
-    Gaps narrower than 0.03 IOD are closed first, so specks a hair apart form one patch.
+    Examples
+    --------
+    >>> [homogeneity_grade(d) for d in (0.05, 0.1, 0.3, 0.9)]
+    [1, 2, 3, 4]
     """
-    mask = mask & region
-    if not mask.any():
-        return 0.0
-    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, _disk(_CLOSING_IOD * iod_px)).astype(bool)
-    labels, count = ndimage.label(closed & region)
-    areas = np.bincount(labels.ravel(), minlength=count + 1)[1:].astype(float)
-    return float(np.sum(areas * 2.0 * np.sqrt(areas / np.pi)) / np.sum(areas) / iod_px)
-
-
-def _homogeneity_grade(diameter_iod: float) -> int:
     return 1 + int(np.searchsorted(HOMOGENEITY_THRESHOLDS_IOD, diameter_iod, side="right"))
-
 
 
 def _smooth_noise(rng, shape, sigma_px) -> np.ndarray:
@@ -58,8 +51,12 @@ def _warp(rng, image, amplitude_px, sigma_px):
     return cv2.remap(image, cols + dx, rows + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def _pattern(rng, region, allowed, fraction, homogeneity, iod, drawn_fraction=None):
+def pattern_profile(rng, region, allowed, fraction, homogeneity, iod, drawn_fraction=None):
     """Soft profile in [0, 1] of one region's pigment at working resolution; q ≥ 0.5 is lesion.
+
+    ``region`` and ``allowed`` (where pigment may spill) are boolean masks, ``fraction`` the share
+    of ``region`` to cover, ``homogeneity`` the grade (1-4) whose patch size is drawn, ``iod``
+    the inter-ocular distance in the masks' pixels (:data:`WORK_IOD_PX`); ``rng`` draws everything.
 
     The patches are drawn for ``drawn_fraction`` of the region (default ``fraction``) and cut
     to cover ``fraction``: the same draws with a smaller ``fraction`` give the same patches,
@@ -108,12 +105,13 @@ def _pattern(rng, region, allowed, fraction, homogeneity, iod, drawn_fraction=No
     return profile(high if fraction < 1 else 1e-9)
 
 
-def _draw_area(rng) -> float:
+def draw_area_fraction(rng) -> float:
+    """An area fraction drawn for one region: 8 % clear, else uniform in a uniformly drawn MASI area band."""
     band = int(rng.choice(7, p=[0.08] + [0.92 / 6] * 6))
     return float(rng.uniform(*_AREA_BANDS[band])) if band else 0.0
 
 
-def _feasible_homogeneity(fraction, region_area_iod2) -> list:
+def feasible_homogeneity(fraction, region_area_iod2) -> list:
     """Homogeneity grades a pattern of this area can show in a region of this size."""
     largest = 2 * np.sqrt(fraction * region_area_iod2 / np.pi)  # one patch holding all the area
     grades = [h for h, lo in zip((2, 3, 4), HOMOGENEITY_THRESHOLDS_IOD) if largest > 1.2 * lo]

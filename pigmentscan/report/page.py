@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..io import atomic_write_bytes, atomic_write_text
 
 _CSS = """

@@ -1,17 +1,25 @@
-"""Before/after panels of one subject, every visit warped onto the baseline's face (longitudinal comparison)."""
+"""Before/after panels of one subject, every visit warped onto the baseline's face (longitudinal comparison).
+
+Panels are drawn from scores already computed (:class:`~pigmentscan.FaceScore`), never by scoring:
+:func:`panel_visits` says which photo each panel shows, the caller scores each of them once
+(``compare``: :func:`pigmentscan.longitudinal.compare_files`) and :func:`comparison_panels` draws.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from ..registration import warp_to_reference
+from ..io import visit_order
+from ..landmarks import inter_ocular_distance
 from ..overlay import outline_regions, tint_lesions
+from ..registration import warp_to_reference
 
-#: Subjects given photo panels in one report (presentation limit: each panel re-analyses
-#: every photo of its subject).
+#: Subjects given photo panels in one report (presentation limit: each panel needs every photo
+#: of its subject analysed).
 PANEL_MAX_SUBJECTS = 60
 #: Height of each picture in a panel, and JPEG quality of the panel (a 4-visit panel: 50-100 kB).
 PANEL_TILE_PX, PANEL_JPEG_QUALITY = 170, 80
@@ -21,7 +29,8 @@ PANEL_PAGE_BUDGET = 1_700_000
 #: Change of pigment excess drawn in full colour in a panel, JND (presentation: twice the level at
 #: which pigment becomes visible, docs/grading_scale.md).
 CHANGE_FULL_COLOUR_JND = 2.0
-_LABEL_PX, _LINE_PX = 44, 13
+#: Height of the label above each picture of a panel, and of one line of it, pixels.
+PANEL_LABEL_PX, _LINE_PX = 44, 13
 _LESS, _MORE = np.array([30, 110, 235], np.float32), np.array([215, 60, 20], np.float32)
 _MARK_COLOURS = {"warn": (200, 110, 0), "error": (90, 90, 90), "other": (200, 20, 40)}
 
@@ -41,7 +50,7 @@ def _fitted(text: str, width: int, scale: float) -> str:
 def _tile(picture, lines, height, colours=()):
     tile = cv2.resize(picture, None, fx=height / picture.shape[0], fy=height / picture.shape[0],
                       interpolation=cv2.INTER_AREA)
-    head = np.full((_LABEL_PX, tile.shape[1], 3), 255, np.uint8)
+    head = np.full((PANEL_LABEL_PX, tile.shape[1], 3), 255, np.uint8)
     for i, text in enumerate(lines):
         colour = colours[i] if i < len(colours) else (0, 0, 0)
         cv2.putText(head, _fitted(text, tile.shape[1] - 8, 0.38), (4, 12 + _LINE_PX * i), cv2.FONT_HERSHEY_SIMPLEX,
@@ -66,11 +75,11 @@ def _placeholder(shape, label, reason, height):
     return [_tile(grey, [label, "no usable photo"], height, (_MARK_COLOURS["error"],) * 2)] * 3
 
 
-def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
+def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX, baseline: int | None = 0) -> np.ndarray:
     """Before/after picture of one subject, every visit on the reference face's geometry.
 
-    One column per visit, in order. Rows: the photo warped onto the reference face (the first
-    visit with a photo; :func:`warp_to_reference`); the same with the visit's lesion mask tinted
+    One column per visit, in order. Rows: the photo warped onto the reference face (the
+    baseline's photo, else the first visit with a photo; :func:`warp_to_reference`); the same with the visit's lesion mask tinted
     and the reference's region outlines; where pigment changed since the reference, the
     difference of the warped pigment-excess maps (each against its own photo's expected normal
     skin, so exposure and white-balance drift cancel) on visible skin of the regions: blue where
@@ -87,6 +96,10 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
         ``error`` without a photo, ``other`` for another face) and the reason.
     tile_height : int
         Height of each picture, pixels.
+    baseline : int or None
+        Position in ``visits`` of the subject's baseline visit (:func:`pigmentscan.io.visit_order`);
+        None when it has none. The change row is labelled "vs baseline" when the baseline's photo is
+        the reference, else "vs reference".
 
     Returns
     -------
@@ -94,10 +107,11 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
         RGB uint8.
     """
     visits = [tuple(v) + ("ok", "")[len(v) - 2:] if len(v) < 4 else tuple(v) for v in visits]
-    base = next(score for _, score, _, _ in visits if score is not None)
+    at_baseline = visits[baseline][1] if baseline is not None else None
+    base = at_baseline if at_baseline is not None else next(score for _, score, _, _ in visits if score is not None)
     shape, reference = base.analysis_image.shape[:2], base.analysis_points_px
     scale = CHANGE_FULL_COLOUR_JND
-    sigma = 0.02 * float(np.linalg.norm(reference[473] - reference[468]))  # 2 % of the inter-ocular distance
+    sigma = 0.02 * inter_ocular_distance(reference)  # 2 % of the inter-ocular distance
     base_contrast = cv2.GaussianBlur(base.analysis.excess_jnd.astype(np.float32), (0, 0), sigma)
     base_skin = np.logical_or.reduce(list(base.analysis.region_masks.values())) & ~base.analysis.non_skin
     columns = []
@@ -125,7 +139,7 @@ def comparison_panel(visits, *, tile_height: int = PANEL_TILE_PX) -> np.ndarray:
         columns.append(np.vstack([
             _tile(photo, [label, f"MASI {score.masi:.1f}", status], tile_height, colours),
             _tile(tinted, ["lesions (magenta)", f"mean area {area:.1f} %", status], tile_height, colours),
-            _tile(changed.astype(np.uint8), ["pigment vs " + ("baseline" if visits[0][1] is base else "reference"),
+            _tile(changed.astype(np.uint8), ["pigment vs " + ("baseline" if at_baseline is base else "reference"),
                                              "blue less, red more", status] if score is not base
                   else ["reference photo", "", status], tile_height, colours)]))
     gap = np.full((columns[0].shape[0], 6, 3), 255, np.uint8)
@@ -168,80 +182,95 @@ def fit_panels(panels: dict, budget: int = PANEL_PAGE_BUDGET) -> tuple[dict, flo
     return fitted, scale
 
 
-def _visit_order(row):
-    from ..io import visit_order_key
+class PanelVisit(NamedTuple):
+    """One column of a subject's panel (:func:`panel_visits`)."""
 
-    try:
-        return (0, visit_order_key(row["visit"]), row.get("date", ""))
-    except ValueError:
-        return (1, (0, 0.0), row.get("date", ""))
-
-
-def _marks(rows) -> list:
-    """One photo per visit (a usable one first): (label, row, mark, reason)."""
-    visits = {}
-    for row in sorted(rows, key=_visit_order):
-        label = row["visit"] or row.get("date", "")
-        status = row.get("status", "ok").lower() or "ok"
-        mark = "error" if status == "error" else ("other" if row.get("same_face", "") in ("False", "false") else status)
-        reason = row.get("identity_note", "") if mark == "other" else row.get("error", "")
-        if label not in visits or (visits[label][2] in ("error", "other") and mark not in ("error", "other")):
-            visits[label] = (label, row, mark, reason)
-    return list(visits.values())
+    label: str  #: the visit's label (its date when it has none)
+    index: object  #: the row of the scores table whose photo the column shows
+    mark: str  #: ``ok``, ``warn``, ``error`` (no usable photo) or ``other`` (another face)
+    reason: str  #: the QC warning, error or identity note behind the mark
+    baseline: bool  #: the subject's baseline visit (:func:`pigmentscan.io.visit_order`)
 
 
-def comparison_panels(scores, folder, *, model=None, max_subjects: int = PANEL_MAX_SUBJECTS,
-                      progress: bool = False) -> dict:
-    """Before/after panels (JPEG bytes, by subject) from a scores table (CONTRACT.md).
+def panel_visits(scores, *, max_subjects: int = PANEL_MAX_SUBJECTS) -> dict:
+    """Which photo each before/after panel shows: ``{subject: [PanelVisit, ...]}``.
 
-    The photos in the ``image`` column (relative to ``folder``, the scores CSV's folder) are
-    scored again for their landmarks, lesion masks and contrast maps. Visits are ordered by
-    :func:`pigmentscan.io.visit_order_key` (then ``date``); one photo per visit (a usable one
-    first). A visit whose photo failed keeps a grey column with its reason; photos with a
-    quality warning, or marked ``same_face`` false, are labelled. A subject gets a panel when
-    it has two visits and one of its photos can be scored. Only the first ``max_subjects``
-    subjects (sorted) get panels.
+    Visits are in time order and each subject's baseline is chosen by
+    :func:`pigmentscan.io.visit_order`, the rule of ``compare`` and ``validate`` (visits it cannot
+    order go last, by date); one photo per visit (a usable one first). A subject gets a panel when
+    it has two visits; only the first ``max_subjects`` subjects (sorted) are considered.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        A scores table (CONTRACT.md) with ``image``, ``subject`` and ``visit``; ``date``,
+        ``status``, ``error``, and the identity columns ``same_face`` / ``identity_note`` are used
+        when present.
+    max_subjects : int
 
     Returns
     -------
-    dict of str to bytes
+    dict of str to list of PanelVisit
     """
-    from ..errors import ImageReadError, PigmentScanError
-    from ..pipeline import score_image
-
     table = scores[[c for c in ("image", "subject", "visit", "date", "status", "error", "same_face", "identity_note")
                     if c in scores.columns]]
     table = table.astype(object).where(table.notna(), "").astype(str)
     table = table[(table["image"].str.strip() != "") & (table["subject"].str.strip() != "")]
-    subjects = [(s, _marks(g.to_dict("records"))) for s, g in sorted(table.groupby("subject"))][:max_subjects]
-    subjects = [(s, visits) for s, visits in subjects if len(visits) >= 2]
-    bar = None
-    if progress:
-        import sys
+    order = visit_order(table["subject"], table["visit"], table["date"] if "date" in table else None)
+    table = table.assign(_rank=order["visit_rank"], _baseline=order["is_baseline"])
+    out = {}
+    for subject, group in sorted(table.groupby("subject"))[:max_subjects]:
+        group = group.assign(_last=group["_rank"].lt(0)).sort_values(["_last", "_rank"] + (["date"] if "date" in group
+                                                                                          else []), kind="stable")
+        visits: dict = {}
+        for index, row in zip(group.index, group.to_dict("records")):
+            label = row["visit"] or row.get("date", "")
+            status = row.get("status", "ok").lower() or "ok"
+            mark = "error" if status == "error" else ("other" if row.get("same_face", "") in ("False", "false")
+                                                      else status)
+            reason = row.get("identity_note", "") if mark == "other" else row.get("error", "")
+            if label not in visits or (visits[label].mark in ("error", "other") and mark not in ("error", "other")):
+                visits[label] = PanelVisit(label, index, mark, reason, bool(row["_baseline"]))
+        if len(visits) >= 2:
+            out[subject] = list(visits.values())
+    return out
 
-        from tqdm import tqdm
 
-        bar = tqdm(total=sum(len(v) for _, v in subjects), desc="before/after panels", unit="photo", file=sys.stderr,
-                   dynamic_ncols=True, leave=False)
+def comparison_panels(scores, faces: Mapping, *, max_subjects: int = PANEL_MAX_SUBJECTS) -> dict:
+    """Before/after panels (JPEG bytes, by subject) of a scores table (CONTRACT.md), from scores already computed.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The scores table; :func:`panel_visits` chooses the subjects, visits and photos.
+    faces : mapping
+        By row index of ``scores``: the :class:`~pigmentscan.FaceScore` of that photo, or why it
+        could not be scored (text). Only the photos :func:`panel_visits` names are looked up;
+        each is scored once by the caller (``compare``:
+        :func:`pigmentscan.longitudinal.output.panel_scores`).
+    max_subjects : int
+
+    Returns
+    -------
+    dict of str to bytes
+        A panel for each subject with two visits of which one photo was scored. A visit whose
+        photo failed keeps a grey column with its reason; photos with a quality warning, or
+        marked ``same_face`` false, are labelled.
+    """
     panels = {}
-    for subject, visits in subjects:
-        scored = []
-        for label, row, mark, reason in visits:
-            score = None
+    for subject, visits in panel_visits(scores, max_subjects=max_subjects).items():
+        scored, baseline = [], None
+        for position, visit in enumerate(visits):
+            score, mark, reason = None, visit.mark, visit.reason
             if mark != "error":
-                path = Path(folder) / row["image"].strip()
-                try:
-                    if not path.is_file():
-                        raise ImageReadError(path, "no such file")
-                    score = score_image(path, model=model)
-                except PigmentScanError as error:
-                    mark, reason = "error", error.reason
-            scored.append((label, score, mark, reason))
-            if bar is not None:
-                bar.update(1)
+                found = faces.get(visit.index, "not scored")
+                if isinstance(found, str):
+                    mark, reason = "error", found
+                else:
+                    score = found
+            baseline = position if visit.baseline else baseline
+            scored.append((visit.label, score, mark, reason))
         if any(score is not None for _, score, _, _ in scored):
-            picture = cv2.cvtColor(comparison_panel(scored), cv2.COLOR_RGB2BGR)
+            picture = cv2.cvtColor(comparison_panel(scored, baseline=baseline), cv2.COLOR_RGB2BGR)
             panels[subject] = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, PANEL_JPEG_QUALITY])[1].tobytes()
-    if bar is not None:
-        bar.close()
     return panels

@@ -14,7 +14,7 @@ import numpy as np
 from .. import colour, regions
 from . import fields, geometry
 from .context import face_context
-from .melasma import SimulatedFace, _face_directions
+from .melasma import SimulatedFace, face_directions
 from .spectra import SkinOptics, illuminant_gains
 
 __all__ = ["ERYTHEMA_KINDS", "LIGHT_KINDS", "add_erythema", "relight", "erythema_amount"]
@@ -98,7 +98,7 @@ def add_erythema(image_or_face, landmarks=None, *, strength: float = 6.0, kind: 
         raise ValueError(f"kind must be one of {ERYTHEMA_KINDS}, got {kind!r}")
     face, context = _split(image_or_face, landmarks)
     rng = np.random.default_rng(seed)
-    directions = face.directions if face is not None else _face_directions(context, optics)
+    directions = face.directions if face is not None else face_directions(context, optics)
     k = np.asarray(directions.haemoglobin)
     small_linear = colour.srgb_to_linear(context.small(context.crop))
     skin_rgb = np.median(small_linear[context.skin_small], axis=0) if context.skin_small.any() else [0.4, 0.27, 0.2]

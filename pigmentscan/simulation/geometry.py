@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from .. import colour, regions
+from ..landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, inter_ocular_distance
 
 __all__ = [
     "WORK_IOD_PX",
@@ -111,7 +112,7 @@ def face_frame(points_px) -> FaceFrame:
     --------
     >>> pts = np.zeros((478, 2)); pts[:, 0] = 50.0
     >>> pts[list(_MIDLINE), 1] = np.linspace(0, 100, len(_MIDLINE))
-    >>> pts[468] = (40, 30); pts[473] = (60, 30)
+    >>> pts[RIGHT_IRIS_CENTRE] = (40, 30); pts[LEFT_IRIS_CENTRE] = (60, 30)
     >>> f = face_frame(pts); [round(c, 6) + 0.0 for c in f.u_axis + f.v_axis]
     [1.0, 0.0, 0.0, 1.0]
     """
@@ -122,11 +123,11 @@ def face_frame(points_px) -> FaceFrame:
     if direction @ (points[152] - points[10]) < 0:
         direction = -direction
     across = np.array([-direction[1], direction[0]])
-    if across @ (points[473] - points[468]) < 0:
+    if across @ (points[LEFT_IRIS_CENTRE] - points[RIGHT_IRIS_CENTRE]) < 0:
         across = -across
-    eyes = (points[468] + points[473]) / 2.0
+    eyes = (points[RIGHT_IRIS_CENTRE] + points[LEFT_IRIS_CENTRE]) / 2.0
     origin = centre + ((eyes - centre) @ direction) * direction
-    iod = float(np.linalg.norm(points[473] - points[468]))
+    iod = inter_ocular_distance(points)
     return FaceFrame(tuple(map(float, origin)), tuple(map(float, across)), tuple(map(float, direction)), iod)
 
 

@@ -162,7 +162,8 @@ def _direction(directions: PigmentDirections, pigment: str) -> np.ndarray:
     return 0.5 * (np.asarray(directions.epidermal) + np.asarray(directions.dermal))
 
 
-def _face_directions(context: FaceContext, optics: SkinOptics) -> PigmentDirections:
+def face_directions(context: FaceContext, optics: SkinOptics) -> PigmentDirections:
+    """The pigment directions (:func:`pigment_directions`) of the face's own skin: its cheeks' median colour."""
     small_linear = colour.srgb_to_linear(context.small(context.crop))
     masks = regions.region_masks(context.small_shape, context.points_crop * context.scale,
                                  context.iod_px * context.scale, exclude=~context.skin_small)
@@ -218,7 +219,7 @@ def simulate_melasma(image, *, seed: int = 0, pattern=None, darkness_jnd=None, t
     params = LesionParams(seed=int(seed), darkness_jnd=float(chosen.pop("darkness_jnd")),
                           involvement=float(chosen.pop("involvement")), **chosen)
     context = face_context(image, landmarks)
-    directions = _face_directions(context, optics)
+    directions = face_directions(context, optics)
     crop = context.crop
     amount = np.zeros(crop.shape[:2], np.float32)
     info = {"coverage": 0.0, "scale": 0.0, "involvement": 0.0, "darkness_jnd": 0.0}

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .. import colour
-from ..landmarks import FaceLandmarks
+from ..landmarks import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, FaceLandmarks
 from . import truth
 from .melasma import SimulatedFace
 
@@ -106,7 +106,7 @@ def retake(face: SimulatedFace, *, seed: int = 0, params: RetakeParams | None = 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
     points = face.landmarks.points_px
     iod = face.landmarks.iod_px
-    centre = tuple(map(float, (points[468] + points[473]) / 2.0))
+    centre = tuple(map(float, (points[RIGHT_IRIS_CENTRE] + points[LEFT_IRIS_CENTRE]) / 2.0))
     matrix = cv2.getRotationMatrix2D(centre, params.rotation_deg, params.scale)
     matrix[:, 2] += np.asarray(params.shift_iod) * iod
     height, width = face.image.shape[:2]

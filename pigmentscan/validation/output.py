@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..dictionary import write_dictionary
 from ..io import atomic_write_bytes, atomic_write_text, write_table
 from . import summary
-from .statistics import _pairs
-from .study import REFERENCE_PREFIX, _table, change_from_baseline, merge_scores
+from .statistics import finite_pairs
+from .study import REFERENCE_PREFIX, validation_table, change_from_baseline, merge_scores
 
 
 def _plots(x, y, label, row):
@@ -152,7 +152,7 @@ def _figures(table, merged, usable, prefix) -> dict:
             pair = (usable[measure], usable[f"{prefix}{measure}"]) if not suffix else \
                 tuple(change_from_baseline(merged, measure, prefix=prefix)[["objective", "physician"]].T.to_numpy())
             label = {"masi": "MASI", "mmasi": "mMASI"}[measure] + (" change from baseline" if suffix else "")
-            for kind, png in zip(("scatter", "bland_altman"), _plots(*_pairs(*pair), label, hit.iloc[0])):
+            for kind, png in zip(("scatter", "bland_altman"), _plots(*finite_pairs(*pair), label, hit.iloc[0])):
                 figures[f"{kind}_{measure}{suffix}"] = (png, f"{kind.replace('_', '-')} plot, {label}")
     return figures
 
@@ -172,7 +172,7 @@ def validate_files(scores_csv, manifest_csv, out_dir, *, note=None, reference_pr
         scores["image_path"] = scores["image"].astype(str)
     sources = {"scores": str(scores_csv), "reference": str(manifest_csv)}
     merged = merge_scores(scores, manifest, sources=sources)
-    table = _table(merged, reference_prefix)
+    table = validation_table(merged, reference_prefix)
     files = {k: {"path": v, "sha256": hashlib.sha256(Path(v).read_bytes()).hexdigest()} for k, v in sources.items()}
     write_validation_report(table, merged, out_dir, note=note, sources=files, reference_prefix=reference_prefix)
     return table

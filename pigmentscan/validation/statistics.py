@@ -20,12 +20,20 @@ _ICC_FORMS = {"ICC(1,1)": ("ICC(1,1)", "ICC(1)"), "ICC1": ("ICC(1,1)", "ICC(1)")
 _NAN = float("nan")
 
 
-def _numeric(values) -> np.ndarray:
+def numeric_values(values) -> np.ndarray:
+    """``values`` flattened to a float array; text that is not a number, None and NA become NaN."""
     return pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce").to_numpy(float)
 
 
-def _pairs(a, b):
-    a, b = _numeric(a), _numeric(b)
+def finite_pairs(a, b):
+    """The pairs of :func:`numeric_values` of ``a`` and ``b`` where both are finite, as two arrays.
+
+    Raises
+    ------
+    ValueError
+        When ``a`` and ``b`` differ in length.
+    """
+    a, b = numeric_values(a), numeric_values(b)
     if a.shape != b.shape:
         raise ValueError(f"measured has {a.size} values but reference has {b.size}")
     keep = np.isfinite(a) & np.isfinite(b)
@@ -129,7 +137,7 @@ def lin_ccc(x, y, *, confidence: float = 0.95) -> Concordance:
     >>> round(lin_ccc([1, 2, 3, 4], [2, 3, 4, 5]).ccc, 4)  # 2*1.25 / (1.25 + 1.25 + 1) = 5/7
     0.7143
     """
-    x, y = _pairs(x, y)
+    x, y = finite_pairs(x, y)
     n = int(x.size)
     mx, my, sx2, sy2 = (x.mean(), y.mean(), x.var(), y.var()) if n >= 3 else (0, 0, 0, 0)
     denom = sx2 + sy2 + (mx - my) ** 2
@@ -193,7 +201,7 @@ def bland_altman(measured, reference, *, limit_z: float = 1.96, confidence: floa
     """
     if limits_se not in ("1999", "1986"):
         raise ValueError(f"limits_se must be '1999' or '1986', not {limits_se!r}")
-    m, r = _pairs(measured, reference)
+    m, r = finite_pairs(measured, reference)
     d, n = m - r, int(m.size)
     if n < 2:
         return BlandAltman(n, float(d.mean()) if n else _NAN, *([_NAN] * 9), limit_z=limit_z)
@@ -224,7 +232,7 @@ def weighted_kappa(measured, reference, *, labels, weights: str = "quadratic") -
     from sklearn.metrics import cohen_kappa_score
 
     labels = [int(v) for v in labels]
-    m, r = _pairs(measured, reference)
+    m, r = finite_pairs(measured, reference)
     if m.size < 2:
         return _NAN
     m, r = (np.clip(np.rint(v), min(labels), max(labels)).astype(int) for v in (m, r))
@@ -252,7 +260,7 @@ def agreement(measured, reference, *, ordinal_labels=None) -> dict:
     >>> a["n"], round(a["icc2_1"], 3), a["bias"], a["mae"]
     (5, 1.0, 0.0, 0.0)
     """
-    m, r = _pairs(measured, reference)
+    m, r = finite_pairs(measured, reference)
     n, d = int(m.size), m - r
     out: dict = {"n": n}
     icc = intraclass_correlation(pd.DataFrame({"measured": m, "reference": r})).set_index("type")

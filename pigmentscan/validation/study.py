@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ManifestError
+from ..io import visit_order
 from ..regions import REGION_KEYS
-from .statistics import _NAN, _numeric, agreement
+from .statistics import agreement, numeric_values
 
 #: Full range of each banded MASI component (Kimbrough-Green 1994): area 0-6, D and H 0-4.
 ORDINAL_LABELS = {"area": tuple(range(7)), "darkness": tuple(range(5)), "homogeneity": tuple(range(5))}
@@ -82,18 +83,12 @@ def merge_scores(scores: pd.DataFrame, reference: pd.DataFrame, *, sources=None)
     return merged
 
 
-def _ordered_visits(values, *, orderable_only: bool = False) -> list:
-    """Visit labels in time order (``visit_order_key``); labels it cannot order go last, by name."""
-    from ..io import visit_order_key
-
-    def key(label):
-        try:
-            return (0, visit_order_key(label), "")
-        except ValueError:
-            return (1, (0, 0.0), str(label))
-
-    labels = sorted(pd.unique(values.dropna()), key=key)
-    return [v for v in labels if key(v)[0] == 0] if orderable_only else labels
+def _ordered_visits(values) -> list:
+    """Visit labels in time order (:func:`pigmentscan.io.visit_order`); labels it cannot order go last, by name."""
+    labels = list(pd.unique(values.dropna()))
+    ranks = visit_order([None] * len(labels), labels)["visit_rank"].tolist()
+    ordered = sorted(zip(ranks, labels), key=lambda pair: (pair[0] < 0, pair[0], str(pair[1])))
+    return [label for _, label in ordered]
 
 
 #: Prefix of the reference columns in a manifest (CONTRACT.md: physician_masi, ...).
@@ -103,9 +98,11 @@ REFERENCE_PREFIX = "physician_"
 def change_from_baseline(merged: pd.DataFrame, measure: str, *, prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
     """Objective and physician change of ``measure`` from baseline, one row per subject and later visit.
 
-    The baseline is the study's first visit by ``pigmentscan.io.visit_order_key``; a subject
-    without a usable baseline photo contributes no change (NaN). Photos of one subject at one visit
-    are averaged. Columns: ``subject``, ``visit``, ``objective``, ``physician``.
+    Each subject's baseline is chosen by :func:`pigmentscan.io.visit_order`, as ``compare`` chooses
+    it (its day-0 visit, else its last visit before day 0; by ``date`` when the labels cannot be
+    ordered); a subject without a baseline visit contributes no change, and one without a usable
+    baseline photo no objective change (NaN). Photos of one subject at one visit are averaged.
+    Columns: ``subject``, ``visit``, ``objective``, ``physician``.
     """
     cols, out = ["subject", "visit", measure, f"{prefix}{measure}"], ["subject", "visit", "objective", "physician"]
     if not set(cols) <= set(merged.columns):
@@ -113,15 +110,20 @@ def change_from_baseline(merged: pd.DataFrame, measure: str, *, prefix: str = RE
     data = merged[cols].apply(lambda c: c if c.name in cols[:2] else pd.to_numeric(c, errors="coerce"))
     data[measure] = data[measure].where(merged["usable"].astype(bool))
     data = data.dropna(subset=cols[:2])
-    visits = _ordered_visits(data["visit"], orderable_only=True)
-    if len(visits) < 2:
-        return pd.DataFrame(columns=out)
-    means = data.groupby(["subject", "visit"], sort=False)[cols[2:]].mean()
-    base = means.xs(visits[0], level="visit")
-    rows = [{"subject": s, "visit": v, "objective": val[cols[2]] - base.at[s, cols[2]],
-             "physician": val[cols[3]] - base.at[s, cols[3]]}
-            for visit in visits[1:] for (s, v), val in means.iterrows() if v == visit and s in base.index]
-    return pd.DataFrame(rows, columns=out)
+    order = visit_order(data["subject"], data["visit"], merged.loc[data.index, "date"] if "date" in merged else None)
+    data = data.assign(_rank=order["visit_rank"], _base=order["baseline_rank"])
+    data = data[data["_rank"].ge(0) & data["_base"].ge(0)]
+    means = data.groupby(["subject", "_rank"], sort=True).agg(
+        visit=("visit", "first"), base=("_base", "first"), objective=(cols[2], "mean"), physician=(cols[3], "mean"))
+    rows = []
+    for (subject, rank), visit in means.iterrows():
+        if rank > visit["base"] and (subject, visit["base"]) in means.index:
+            base = means.loc[(subject, visit["base"])]
+            rows.append({"rank": rank, "subject": subject, "visit": visit["visit"],
+                         "objective": visit["objective"] - base["objective"],
+                         "physician": visit["physician"] - base["physician"]})
+    rows.sort(key=lambda row: row["rank"])  # visit by visit, subjects in order within each
+    return pd.DataFrame(rows, columns=["rank"] + out).drop(columns="rank")
 
 
 def reference_columns(prefix: str = REFERENCE_PREFIX) -> list[str]:
@@ -146,14 +148,21 @@ def _specs(merged, prefix: str = REFERENCE_PREFIX) -> list:
 
 def _row(analysis, visit, spec, objective, physician, subjects) -> dict:
     measure, component, objective_col, physician_col, labels = spec
-    keep = np.isfinite(_numeric(objective)) & np.isfinite(_numeric(physician))
+    keep = np.isfinite(numeric_values(objective)) & np.isfinite(numeric_values(physician))
     return {"analysis": analysis, "visit": str(visit), "measure": measure, "component": component,
             "objective": objective_col, "physician": physician_col,
-            "n_subjects": int(pd.Series(subjects)[keep].nunique()) if subjects is not None else _NAN,
+            "n_subjects": int(pd.Series(subjects)[keep].nunique()) if subjects is not None else np.nan,
             **agreement(objective, physician, ordinal_labels=labels)}
 
 
-def _table(merged: pd.DataFrame, prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
+def validation_table(merged: pd.DataFrame, prefix: str = REFERENCE_PREFIX) -> pd.DataFrame:
+    """The table of :func:`validate` from scores already joined to the reference (:func:`merge_scores`).
+
+    Raises
+    ------
+    ManifestError
+        Naming the reference, when it has none of the :func:`reference_columns` of ``prefix``.
+    """
     specs = _specs(merged, prefix)
     if not specs:
         raise ManifestError(merged.attrs.get("sources", {}).get("reference"),
@@ -195,4 +204,4 @@ def validate(scores: pd.DataFrame, reference: pd.DataFrame, *, reference_prefix:
     >>> validate(s, ref)[["measure", "n", "bias"]].to_dict("records")
     [{'measure': 'masi', 'n': 3, 'bias': 0.0}]
     """
-    return _table(merge_scores(scores, reference), reference_prefix)
+    return validation_table(merge_scores(scores, reference), reference_prefix)

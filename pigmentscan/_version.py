@@ -1,0 +1,6 @@
+"""The version of pigmentscan, in a module of its own so that no stage imports the package root for it.
+
+pyproject.toml reads it from here (``[tool.setuptools.dynamic]``).
+"""
+
+__version__ = "0.2.0"
