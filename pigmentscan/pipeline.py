@@ -205,7 +205,7 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
     rgb, landmarks, reduce, source = load_face(image, scoring_model.analysis_iod_px, mirrored=mirrored)
     rgb, chart = chart_correction(rgb)  # a ColorChecker in the photo: its colours corrected to the chart's reference
     crop, crop_landmarks, offset, scale = crop_to_analysis(rgb, landmarks, scoring_model.analysis_iod_px)
-    balance = None
+    balance, as_taken = None, crop
     if chart is None or not chart.used:  # no chart: the whites of the eyes set the white balance
         balance = white_balance(crop, crop_landmarks.points_px)
         limit = (qc_limits or QualityLimits()).max_white_balance_ratio
@@ -214,7 +214,8 @@ def score_image(image, *, model=None, mirrored: bool = False, qc_limits: Quality
                             scoring_model.face_template)
     # Report face size in the pixels of the photo as stored, whatever the decode scale.
     photo_landmarks = landmarks.transformed(float(reduce), image_shape=(rgb.shape[0] * reduce, rgb.shape[1] * reduce))
-    photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px)
+    photo = measure_photo(crop, crop_landmarks.points_px, crop_landmarks.iod_px, analysis, photo_iod_px=photo_landmarks.iod_px,
+                          as_taken=as_taken)
     qc = assess_quality(photo_landmarks, {k: m.coverage for k, m in analysis.measures.items()}, limits=qc_limits,
                         photo=photo, balance=balance)
     if qc.status == "error":

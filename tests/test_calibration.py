@@ -339,7 +339,10 @@ def test_cli_calibrate_writes_a_model_score_image_loads(phantoms, tmp_path, caps
     score = pigmentscan.score_image(phantoms["paths"][0], model=out)
     assert score.model == model.label
     expected = MasiCalibrator().fit(phantoms["table"], physician(phantoms["table"])).predict(phantoms["table"].iloc[:1])
-    assert score.masi == pytest.approx(expected["masi"].iloc[0], abs=0.02)
+    # the calibrated model draws lesions at its fitted contrast level: the area is the one predict read from
+    # the scores' level columns, darkness and pattern are measured anew on those lesions (predict kept the
+    # default level's), so the totals agree to within a fraction of one grade step
+    assert score.masi == pytest.approx(expected["masi"].iloc[0], abs=0.5)
 
 
 def test_calibrate_files_reports_cross_validated_default_and_calibrated(phantoms, tmp_path):

@@ -99,7 +99,9 @@ def test_score_image_records_the_chart_and_skin_colour_returns(face, tmp_path):
     assert rows["shifted_no_chart"]["chart_used"] is False
     assert np.isnan(rows["shifted_no_chart"]["chart_residual_delta_e"])
     lab = {name: np.asarray(score.analysis.reference.lab, float) for name, score in scores.items()}
-    assert np.linalg.norm(lab["shifted_no_chart"] - lab["original"]) > 4.0
+    # without a chart the whites of the eyes correct the cast only in part (they are white, the skin's
+    # colour shift is not a gain); the chart corrects it fully
+    assert np.linalg.norm(lab["shifted_no_chart"] - lab["original"]) > 2.0
     assert np.linalg.norm(lab["shifted"] - lab["original"]) < 1.0
     assert scores["shifted"].to_dict()["chart"]["chart_used"] is True
 

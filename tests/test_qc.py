@@ -208,12 +208,25 @@ def test_under_exposed_dark_face_errors(face_path):
 # --------------------------------------------------------------------------- colour cast
 
 
-def test_colour_cast_warns_but_is_scored(face):
+def test_a_mild_colour_cast_is_corrected_from_the_eyes_and_scored_like_the_original(face):
     rgb, _ = face
-    for gains in ((1.15, 0.95, 0.7), (0.8, 0.95, 1.25), (0.85, 1.15, 0.85)):  # tungsten, blue, green
+    original = pigmentscan.score_image(rgb)
+    for gains in ((1.08, 1.0, 0.85), (0.9, 0.97, 1.12), (0.93, 1.07, 0.93)):  # warm, blue, green
         score = pigmentscan.score_image(with_linear_gains(rgb, gains))
-        assert score.status == "warn" and "colour cast" in reasons(score), (gains, reasons(score))
-        assert math.isfinite(score.masi)
+        assert "colour cast" not in reasons(score), (gains, reasons(score))
+        # the gains put back undo the cast: the measured white balance is the inverse of the one applied
+        applied = np.array([score.qc.measures["qc_wb_gain_r"], 1.0, score.qc.measures["qc_wb_gain_b"]])
+        assert np.allclose(applied * np.array(gains) / gains[1], [original.qc.measures["qc_wb_gain_r"], 1.0,
+                                                                   original.qc.measures["qc_wb_gain_b"]], rtol=0.06)
+        assert abs(score.analysis.reference.ita_deg - original.analysis.reference.ita_deg) < 5
+        assert abs(score.masi - original.masi) <= 1.0
+
+
+def test_a_strong_cast_the_eyes_cannot_undo_is_an_error_with_its_reason(face):
+    rgb, _ = face
+    # tungsten light on a camera set for daylight: red about 2.5 times blue (the webcam of issue #34)
+    with pytest.raises(QualityError, match="colour cannot be trusted: the whites of the eyes need gains"):
+        pigmentscan.score_image(with_linear_gains(rgb, (1.3, 1.0, 0.55)))
 
 
 def test_sclera_and_skin_hue_measures(face):

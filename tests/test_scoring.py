@@ -136,7 +136,7 @@ def test_model_round_trip_and_hash_changes(tmp_path):
         (lambda d: d["lesion"].update(smoothing_iod=-0.1), "plausible range"),
         (lambda d: d["lesion"].update(detection_level_jnd=1e308), "plausible range"),
         (lambda d: d.update(lesion_classifier={}), "no learned classifier"),
-        (lambda d: d["face_template"].update(mode_variance=[-1.0] * 6), "positive variance"),
+        (lambda d: d["face_template"].update(mode_variance=[-1.0] * 6), "mode_variance"),
         (lambda d: d["face_template"].update(mean_jnd=[[0.0] * 300] * 300), "pixels"),
         (lambda d: d.update(name={"$eval": "x"}), "must be text"),
         (lambda d: d["grading"].update(area_uncertainty_pct=-2.0), "0 or more"),

@@ -196,7 +196,7 @@ def split_face_summary(changes: pd.DataFrame, *, confidence: float = CONFIDENCE)
     for order, group in changes[changes["note"].eq("")].groupby("visit_order", sort=True):
         both = group["hemi_right_masi_change"].notna() & group["hemi_left_masi_change"].notna()
         known = both & group["treated_side"].notna() if "treated_side" in group.columns else both & False
-        row = {"visit_order": order, "visit": _visit_name(group), "n": int(both.sum()),
+        row = {"visit_order": order, "visit": visit_name(group), "n": int(both.sum()),
                "n_treated_side": int(known.sum())}
         for c in columns:
             row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = _mean_ci(group.loc[both, c], confidence)

@@ -160,13 +160,15 @@ class PhotoMeasures:
         return asdict(self)
 
 
-def measure_photo(rgb, points_px, iod_px: float, analysis, *, photo_iod_px: float) -> PhotoMeasures:
+def measure_photo(rgb, points_px, iod_px: float, analysis, *, photo_iod_px: float, as_taken=None) -> PhotoMeasures:
     """Blur, exposure and colour cast of the analysis crop ``rgb``.
 
     ``points_px`` and ``iod_px`` are the landmarks and inter-ocular distance in the
     crop, ``analysis`` its :class:`~pigmentscan.lesions.FaceAnalysis` (region masks,
     set-aside pixels, normal skin); ``photo_iod_px`` the inter-ocular distance in the
     photo as stored: the blur is measured at ``min(BLUR_IOD_PX, photo_iod_px)``.
+    ``as_taken`` is the crop before any white-balance correction (default ``rgb``): clipping
+    and crushing are read on the channels as the camera recorded them.
     """
     shape = rgb.shape[:2]
     outlines = np.zeros(shape, dtype=bool)
@@ -177,7 +179,7 @@ def measure_photo(rgb, points_px, iod_px: float, analysis, *, photo_iod_px: floa
         skin |= mask
     # The regions as drawn (eyes, brows, lips, nostrils removed), set-aside pixels included.
     regions = skin | (analysis.non_skin & outlines)
-    clipped, crushed = exposure_pct(rgb, regions, analysis.non_skin)
+    clipped, crushed = exposure_pct(rgb if as_taken is None else as_taken, regions, analysis.non_skin)
     blur = blur_measure(rgb, regions, scale=min(BLUR_IOD_PX, photo_iod_px) / iod_px)
     sclera = sclera_lab(rgb, points_px, skin_l_star=float(analysis.reference.lab[0]))
     a_star, b_star = (float("nan"), float("nan")) if sclera is None else (float(sclera[1]), float(sclera[2]))
