@@ -108,9 +108,38 @@ def _measured(score) -> dict:
     for key, region in score.regions.items():
         out.update({f"{key}_area_pct": region.area_pct, f"{key}_area_score": region.area_score,
                     f"{key}_darkness": region.darkness, f"{key}_homogeneity": region.homogeneity,
-                    f"{key}_melanin_contrast": region.measures.melanin_contrast,
+                    f"{key}_darkness_jnd": region.measures.darkness_jnd,
                     f"{key}_patch_diameter_iod": region.measures.patch_diameter_iod})
     return out
+
+
+def graded_truth(phantom, clean_rgb) -> dict:
+    """The phantom's truth with darkness graded on pigmentscan's scale (docs/grading_scale.md).
+
+    The first family draws darkness as melanin in bands of ΔE on a reference skin; the grading
+    scale grades the contrast on the subject's own skin. Each region's true darkness is the ΔE
+    its median added melanin makes on the region's skin around the lesion in the phantom (its
+    constitutive darkening included), in JND; D and the totals follow. Area and homogeneity are
+    the phantom's own.
+    """
+    from pigmentscan import colour
+    from pigmentscan.phantom import MELANIN_OD_DIRECTION
+    from pigmentscan.scoring import masi, mmasi
+    from pigmentscan.simulation.truth import darkness_grade
+
+    regions = {}
+    for key, truth in phantom.truth.items():
+        region = {k: v for k, v in truth.items()}
+        around = phantom.region_masks[key] & ~phantom.lesion_mask
+        skin = colour.srgb_to_linear(np.median(phantom.image[around if around.any() else phantom.region_masks[key]],
+                                               axis=0).astype(np.uint8))
+        contrast = float(colour.melanin_delta_e(skin, [truth["melanin_od"]], MELANIN_OD_DIRECTION)[0]) / colour.JND_DELTA_E
+        region["darkness_jnd"] = contrast if truth["area_score"] else 0.0
+        region["darkness"] = darkness_grade(contrast) if truth["area_score"] else 0
+        regions[key] = region
+    components = {k: {"area": r["area_score"], "darkness": r["darkness"], "homogeneity": r["homogeneity"]}
+                  for k, r in regions.items()}
+    return {"regions": regions, "masi": masi(components), "mmasi": mmasi(components)}
 
 
 def run_phantom(task: dict, model=None) -> dict:
@@ -128,9 +157,10 @@ def run_phantom(task: dict, model=None) -> dict:
         row["seconds"] = time.perf_counter() - start
     except pigmentscan.PigmentScanError as error:
         return {**row, "error": str(error)}
-    row.update({"true_masi": phantom.masi, "true_mmasi": phantom.mmasi})
-    for key, truth in phantom.truth.items():
-        row.update({f"{key}_true_{k}": v for k, v in truth.items()})
+    truth = graded_truth(phantom, rgb)
+    row.update({"true_masi": truth["masi"], "true_mmasi": truth["mmasi"]})
+    for key, region in truth["regions"].items():
+        row.update({f"{key}_true_{k}": v for k, v in region.items()})
     row.update(_measured(score))
     found = score.analysis.lesion_mask
     true = _to_crop(phantom.lesion_mask, score)
@@ -199,7 +229,7 @@ def summary(frame: pd.DataFrame) -> dict:
     out["area_exact"] = float(np.mean(long["area_score"] == long["true_area_score"]))
     out["area_within1"] = float(np.mean(np.abs(long["area_score"] - long["true_area_score"]) <= 1))
     out["darkness_rho"] = _spearman(lesion["darkness"], lesion["true_darkness"])
-    out["darkness_contrast_rho"] = _spearman(lesion["melanin_contrast"], lesion["true_darkness"])
+    out["darkness_contrast_rho"] = _spearman(lesion["darkness_jnd"], lesion["true_darkness"])
     out["homogeneity_rho"] = _spearman(lesion["homogeneity"], lesion["true_homogeneity"])
     out["darkness_exact"] = float(np.mean(lesion["darkness"] == lesion["true_darkness"]))
     out["homogeneity_exact"] = float(np.mean(lesion["homogeneity"] == lesion["true_homogeneity"]))
@@ -232,7 +262,7 @@ def retest(frame: pd.DataFrame) -> dict:
         out["area_sdc"] = 1.96 * float(np.std(area, ddof=1))  # = 1.96 * sqrt(2) * SEM, pooled over regions
         out["grades_changed"] = float(np.mean(np.concatenate(
             [taken[f"retest_{k}_grades_a"] != taken[f"retest_{k}_grades_b"] for k in REGIONS])))
-    if f"retest_{REGIONS[0]}_melanin_contrast_a" in frame:
+    if f"retest_{REGIONS[0]}_darkness_jnd_a" in frame:
         out["measure_sd"] = measure_repeatability(taken)
     return out
 
@@ -241,7 +271,7 @@ def measure_repeatability(taken: pd.DataFrame) -> dict:
     """Per-photo SD of each graded measure between two takes of the same skin, pooled over the regions
     with a lesion on both: SD(a - b) / sqrt(2) (de Vet 2006). What ``Grading``'s uncertainties hold."""
     out = {}
-    for measure in ("area_pct", "melanin_contrast", "patch_diameter_iod"):
+    for measure in ("area_pct", "darkness_jnd", "patch_diameter_iod"):
         differences = []
         for k in REGIONS:
             a, b = taken[f"retest_{k}_{measure}_a"], taken[f"retest_{k}_{measure}_b"]
@@ -307,7 +337,7 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
         if "measure_sd" in rt:
             sd = rt["measure_sd"]
             lines.append(f"  per-photo SD between takes (regions with a lesion on both): area {_fmt(sd['area_pct'], 2)} "
-                         f"points, melanin contrast {_fmt(sd['melanin_contrast'], 4)}, patch diameter "
+                         f"points, darkness {_fmt(sd['darkness_jnd'], 3)} JND, patch diameter "
                          f"{_fmt(sd['patch_diameter_iod'], 4)} IOD (the grading's uncertainties)")
     if len(clean):
         long_clean = region_long(clean.assign(band=[ita_category(v) for v in clean["ita_deg"]]))

@@ -2,8 +2,9 @@
 
 The loader's own cases (and a fuzz) are in test_io.py; here the same kinds of file go
 through ``score_image``, ``score_images`` and the command line. Photos are made from a
-real London face with pigment (038; DeBruine & Jones 2017, CC BY 4.0; re-encoded,
-rotated, resized, given alpha, 16 bits, CMYK or EXIF/GPS metadata here).
+real London face (063; DeBruine & Jones 2017, CC BY 4.0) with simulated melasma added by
+``pigmentscan.phantom`` (re-encoded, rotated, resized, given alpha, 16 bits, CMYK or EXIF/GPS
+metadata here).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pigmentscan.report import overlay_paths
 from pigmentscan.scoring import load_model
 
 from helpers import read_rgb, png_chunk_types
+from pigmentscan.phantom import make_phantom
 
 FOLDER = "visite 2 – Zoë"  # spaces and non-ASCII in the folder...
 PRIVATE = "Patient Jane Doe, DOB 1970-01-01"  # ...and metadata that must never reach an output
@@ -89,7 +91,8 @@ def make_variants(folder, rgb) -> dict:
 def cli_run(tmp_path_factory, face_path):
     """``pigmentscan score`` once over a folder of all the variants, with overlays."""
     root = tmp_path_factory.mktemp("hardening")
-    paths = make_variants(root / FOLDER, read_rgb(face_path("038_03.jpg")))
+    phantom = make_phantom(read_rgb(face_path("063_03.jpg")), seed=5, area_fraction=0.45, darkness=3)
+    paths = make_variants(root / FOLDER, phantom.image)
     out, overlays = root / "out" / "scores.csv", root / "out" / "overlays"
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -249,7 +252,8 @@ def hostile_models(tmp_path, sentinel) -> dict:
         "code_string.json": {**model_dict(), "grading": {**model_dict()["grading"], "darkness_thresholds": code}},
         "lesion_list.json": {**model_dict(), "lesion": [code]},
         "provenance_number.json": {**model_dict(), "provenance": 5},
-        "nan.json": json.dumps(model_dict()).replace('"min_contrast": 0.3', '"min_contrast": NaN'),
+        "nan.json": json.dumps({**model_dict(), "lesion": {**model_dict()["lesion"], "min_support": "__nan__"}})
+                    .replace('"__nan__"', "NaN"),
         "bool.json": {**model_dict(), "analysis_iod_px": True},
         "reduce.json": {**model_dict(), "__reduce__": code, "format": {"__class__": "os.system"}},
     }
