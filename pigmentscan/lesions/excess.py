@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import colour
 
-__all__ = ["jnd_per_melanin", "melanin_to_jnd"]
+__all__ = ["jnd_per_melanin", "melanin_to_jnd", "melanin_for_jnd"]
 
 #: Melanin step (OD) of the slope of :func:`jnd_per_melanin` (parameter: small against a lesion,
 #: large against rounding).
@@ -50,3 +50,22 @@ def melanin_to_jnd(amount_od, skin_linear_rgb, melanin_od_direction) -> np.ndarr
     """
     table = colour.melanin_delta_e(skin_linear_rgb, _TABLE_OD, melanin_od_direction) / colour.JND_DELTA_E
     return np.interp(np.maximum(np.asarray(amount_od, float), 0.0), _TABLE_OD, table)
+
+
+def melanin_for_jnd(contrast_jnd: float, skin_linear_rgb, melanin_od_direction) -> float:
+    """Melanin (OD) that makes ``contrast_jnd`` on a skin colour: the inverse of :func:`melanin_to_jnd`.
+
+    Infinite where no amount tabulated reaches that contrast.
+
+    Examples
+    --------
+    >>> skin = colour.srgb_to_linear(np.array([0.85, 0.65, 0.55]))
+    >>> amount = melanin_for_jnd(3.0, skin, (0.3, 0.5, 0.8))
+    >>> round(float(melanin_to_jnd(amount, skin, (0.3, 0.5, 0.8))), 3)
+    3.0
+    """
+    table = colour.melanin_delta_e(skin_linear_rgb, _TABLE_OD, melanin_od_direction) / colour.JND_DELTA_E
+    table = np.maximum.accumulate(table)  # monotone for the inverse
+    if contrast_jnd > table[-1]:
+        return float("inf")
+    return float(np.interp(contrast_jnd, table, _TABLE_OD))

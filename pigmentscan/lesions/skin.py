@@ -10,6 +10,7 @@ import numpy as np
 from .. import colour
 from ..regions import FEATURE_LANDMARKS, face_mask, feature_mask, region_masks
 from ._ops import _disk, _gaussian, _label
+from .excess import melanin_for_jnd
 from .types import LesionParams
 
 #: Largest patch of skin, IOD², taken as part of the hair that closes it in (parameter: a lit
@@ -65,17 +66,17 @@ def texture_ratio(rgb, skin, iod_px: float) -> np.ndarray:
     return energy / max(float(np.median(energy[skin])) if skin.any() else 1.0, 1e-9)
 
 
-def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, brow_row: float | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, brow_row: float | None = None,
+                   tip_melanin: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
     """Pixels of the face that are not measurable skin, and which of them are glare.
 
     Hair, beard and deep shadow are far darker in every channel than the face's skin (a large
     shading term). Lighter hair (a blond or brown fringe) is browner than any skin of the face
     and busy with strands where a lesion is smooth: much melanin (``hair_melanin``) with fine
     detail (``hair_texture``). Where such pixels are dense the whole neighbourhood is hair (a
-    beard, a fringe), and so is the brown skin above the brows (``brow_row``, a pixel row) joined
-    to it: a fringe's smooth tips (a forehead lesion that runs into the hairline as dark as hair
-    is lost with it). Glare is much brighter than the skin, or clipped. Both are widened by
+    beard, a fringe), and so is the skin above the brows (``brow_row``, a pixel row) joined to it
+    with more melanin than ``tip_melanin`` (OD): a fringe's smooth tips (a forehead lesion that
+    runs into the hairline darker than that is lost with it). Glare is much brighter than the skin, or clipped. Both are widened by
     0.02 IOD.
 
     Parameters
@@ -95,9 +96,10 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
     hairy = (density > params.hair_density) & skin
     # A fringe is hair down to its smooth tips: the brown skin joined to hair found above is hair too.
+    tips = (amounts[..., 0] > tip_melanin) & skin
     if brow_row is not None:
-        brown[int(max(0, brow_row)):] = False
-    labels, count = _label(brown)
+        tips[int(max(0, brow_row)):] = False
+    labels, count = _label(tips)
     joined = np.zeros(count + 1, bool)
     joined[np.unique(labels[hairy & (labels > 0)])] = True
     joined[0] = False
@@ -149,6 +151,8 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     amounts = colour.pigment_decomposition(od - typical_od(od, skin).astype(np.float32), basis).astype(np.float32)
     brow_row = float(np.mean(np.asarray(points_px)[list(FEATURE_LANDMARKS["right_brow"] + FEATURE_LANDMARKS["left_brow"]), 1]))
-    non_skin, _ = non_skin_parts(rgb, amounts, skin, iod_px, params, brow_row=brow_row)
+    skin_linear = np.exp(-typical_od(od, skin))  # the face's median skin colour, linear RGB
+    tip_melanin = melanin_for_jnd(params.hair_tip_contrast_jnd, skin_linear, params.melanin_od_direction)
+    non_skin, _ = non_skin_parts(rgb, amounts, skin, iod_px, params, brow_row=brow_row, tip_melanin=tip_melanin)
     return SkinMaps(od, amounts[..., 0], amounts[..., 1], amounts[..., 2], basis, skin, skin & ~non_skin, non_skin,
                     polygons)
