@@ -10,13 +10,15 @@ mirrored (FaceMesh run again on the mirrored photo) so that both are symmetric:
   have to be a lesion, set so that clean faces reach it in ``--false-region-rate`` of their regions. The rate is measured on faces
   the template was not learned from: the tune faces are split in three, a template learned on
   two thirds, the masses of the patches on the other third's clean faces collected, and the
-  quantile taken over all three.
+  quantile taken over all three. The default rate, 2 %, follows from issue #34's target for clean
+  faces (90th percentile of MASI <= 2): a face has a false region with a probability of about four
+  times the rate, so the rate must stay under 2.5 % for nine faces in ten to read 0.
 
 The test faces, ``london_smiling``, ``3dsk`` and the second phantom family are never read.
 
 Usage::
 
-    python benchmarks/fit_face_template.py --out models/default.json [--faces DIR] [--modes 6] [--false-region-rate 0.05]
+    python benchmarks/fit_face_template.py --out models/default.json [--faces DIR] [--modes 6] [--false-region-rate 0.02]
 
 The model file's ``face_template`` and ``lesion.min_support`` are replaced; everything else
 in it is kept.
@@ -73,8 +75,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="model JSON to update")
     parser.add_argument("--faces", type=Path, default=default_faces_dir())
     parser.add_argument("--modes", type=int, default=6)
-    parser.add_argument("--false-region-rate", type=float, default=0.05,
-                        help="share of clean regions allowed a lesion (default 0.05)")
+    parser.add_argument("--false-region-rate", type=float, default=0.02,
+                        help="share of clean regions allowed a lesion (default 0.02)")
     args = parser.parse_args(argv)
     from pigmentscan.lesions.template_fit import fit_face_template
     from pigmentscan.scoring import load_model, model_from_dict
