@@ -252,7 +252,7 @@ def hostile_models(tmp_path, sentinel) -> dict:
         "code_string.json": {**model_dict(), "grading": {**model_dict()["grading"], "darkness_thresholds": code}},
         "lesion_list.json": {**model_dict(), "lesion": [code]},
         "provenance_number.json": {**model_dict(), "provenance": 5},
-        "nan.json": json.dumps({**model_dict(), "lesion": {**model_dict()["lesion"], "min_support": "__nan__"}})
+        "nan.json": json.dumps({**model_dict(), "lesion": {**model_dict()["lesion"], "min_support_malar": "__nan__"}})
                     .replace('"__nan__"', "NaN"),
         "bool.json": {**model_dict(), "analysis_iod_px": True},
         "reduce.json": {**model_dict(), "__reduce__": code, "format": {"__class__": "os.system"}},

@@ -107,7 +107,7 @@ def test_rewording_the_model_card_keeps_the_identity_and_the_scores(tmp_path):
     path.write_text(json.dumps(data))
     reworded = load_model(path)
     assert reworded.content_hash == model.content_hash and reworded.label == model.label
-    data["lesion"]["min_support"] = model.lesion.min_support * 1.1  # a parameter: a new identity
+    data["lesion"]["min_support_malar"] = model.lesion.min_support_malar * 1.1  # a parameter: a new identity
     path.write_text(json.dumps(data))
     assert load_model(path).content_hash != model.content_hash
 
@@ -129,7 +129,7 @@ def test_model_round_trip_and_hash_changes(tmp_path):
         (lambda d: d.update(format_version=99), "format_version"),
         (lambda d: d["grading"].update(darkness_thresholds=[0.5, 0.1, 0.2, 0.3]), "ascending"),
         (lambda d: d["grading"].update(darkness_thresholds="__import__('os')"), "list of 4"),
-        (lambda d: d["lesion"].update(min_support="0.3"), "finite number"),
+        (lambda d: d["lesion"].update(min_support_malar="0.3"), "finite number"),
         (lambda d: d["lesion"].update(evil=1), "unknown lesion"),
         (lambda d: d.update(region_template="other-v9"), "region template"),
         (lambda d: d["lesion"].update(melanin_od_direction=[0, 0, 0]), "absorption direction"),

@@ -33,7 +33,7 @@ from ..regions import REGION_KEYS, region_masks
 from ._ops import _disk
 from .excess import jnd_per_melanin, melanin_to_jnd
 from .expectation import Expectation, normal_skin_expectation
-from .mask import cluster_support, lesion_masks
+from .mask import cluster_support, lesion_masks, support_thresholds
 from .measures import measure_region, patch_diameter_iod
 from .skin import SkinMaps, masked_smooth, skin_maps
 from .template import FaceTemplate, template_maps
@@ -42,7 +42,7 @@ from .types import AREA_LEVELS_JND, FaceAnalysis, LesionParams, ReferenceSkin, R
 __all__ = [
     "LesionParams", "ReferenceSkin", "RegionMeasures", "FaceAnalysis", "FaceTemplate", "SkinMaps", "Expectation",
     "AREA_LEVELS_JND", "level_suffix", "analyse_face", "working_copy", "skin_maps", "template_maps",
-    "normal_skin_expectation", "jnd_per_melanin", "melanin_to_jnd", "lesion_masks", "cluster_support",
+    "normal_skin_expectation", "jnd_per_melanin", "melanin_to_jnd", "lesion_masks", "cluster_support", "support_thresholds", "min_support_by_region",
     "measure_region", "patch_diameter_iod", "face_readings", "PigmentExcess", "pigment_excess",
 ]
 
@@ -175,13 +175,20 @@ def pigment_excess(rgb, points_px, iod_px: float, params: LesionParams, template
     return PigmentExcess(maps, fit, excess, outline, weight, measurable, scale, skin_linear)
 
 
+def min_support_by_region(params: LesionParams) -> dict:
+    """Each MASI region's ``min_support`` (the malar one for both cheeks)."""
+    return {"forehead": params.min_support_forehead, "right_malar": params.min_support_malar,
+            "left_malar": params.min_support_malar, "chin": params.min_support_chin}
+
+
 def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, template) -> FaceAnalysis:
     found = pigment_excess(rgb, points_px, iod_px, params, template)
     maps, fit, excess, weight, measurable = found.maps, found.expectation, found.excess_jnd, found.weight, found.measurable
     scale, skin_linear = found.jnd_per_melanin, found.skin_linear_rgb
     levels = sorted(set(AREA_LEVELS_JND) | {params.detection_level_jnd})
     lesion_at = lesion_masks(excess, measurable, iod_px, levels, support_level_jnd=params.support_level_jnd,
-                             min_support=params.min_support, hole_diameter_iod=params.hole_diameter_iod, weight=weight,
+                             min_support=support_thresholds(maps.regions, min_support_by_region(params), excess.shape),
+                             hole_diameter_iod=params.hole_diameter_iod, weight=weight,
                              outline_jnd=found.outline_jnd)
     lesion = lesion_at[params.detection_level_jnd]
     lesion_at = {level: lesion_at[level] for level in AREA_LEVELS_JND}

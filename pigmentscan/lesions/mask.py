@@ -3,8 +3,8 @@
 Skin is involved where its pigment excess reaches a level (1 JND by default,
 docs/grading_scale.md). Clean skin crosses that level here and there: its melanin varies about
 the expectation by about half a JND. So a patch of involved skin counts as a lesion only when it
-has more support than clean faces produce in all but about one region in twenty (the model's
-``min_support``). A pixel's support (:func:`cluster_support`) is threshold-free cluster
+has more support than clean faces produce in all but about one region in fifty (the model's
+``min_support_*``, one per region). A pixel's support (:func:`cluster_support`) is threshold-free cluster
 enhancement, from brain imaging (Smith & Nichols, NeuroImage 2009;44:83-98): it sums, over
 heights from the level up, the extent of the patch the pixel belongs to at that height, so a
 wide faint patch and a small dark one both have it, and the scattered, faint specks of normal
@@ -19,7 +19,7 @@ import numpy as np
 
 from ._ops import _fill_holes, _label
 
-__all__ = ["cluster_support", "lesion_masks"]
+__all__ = ["cluster_support", "lesion_masks", "support_thresholds"]
 
 #: Height step of :func:`cluster_support`, JND (parameter).
 SUPPORT_STEP_JND = 0.25
@@ -55,6 +55,21 @@ def cluster_support(excess_jnd, skin, level_jnd: float, iod_px: float, weight=No
     return support
 
 
+def support_thresholds(region_polygons: dict, min_support_by_region: dict, shape) -> np.ndarray:
+    """Per-pixel ``min_support``: each region's own, the largest of them outside every region.
+
+    Examples
+    --------
+    >>> polygons = {"forehead": np.eye(3, dtype=bool), "chin": np.zeros((3, 3), bool)}
+    >>> support_thresholds(polygons, {"forehead": 4.0, "chin": 2.0}, (3, 3))[0].tolist()
+    [4.0, 4.0, 4.0]
+    """
+    thresholds = np.full(shape, max(min_support_by_region.values()), np.float32)
+    for key, polygon in region_polygons.items():
+        thresholds[polygon] = min_support_by_region[key]
+    return thresholds
+
+
 def _with_small_holes_filled(mask, skin, iod_px: float, hole_diameter_iod: float) -> np.ndarray:
     holes = _fill_holes(mask) & ~mask
     labels, _ = _label(holes)
@@ -62,12 +77,13 @@ def _with_small_holes_filled(mask, skin, iod_px: float, hole_diameter_iod: float
     return (mask | (small[labels] & holes)) & skin
 
 
-def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: float, min_support: float,
+def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: float, min_support,
                  hole_diameter_iod: float, weight=None, outline_jnd=None) -> dict:
     """Lesions at each of ``levels`` (JND): the skin at or above the level, in patches that are lesions.
 
     A patch is a lesion when a pixel of it has :func:`cluster_support` (from
-    ``support_level_jnd``) of at least ``min_support``. At each level, the lesions are the
+    ``support_level_jnd``) of at least ``min_support`` (a number, or one per pixel:
+    :func:`support_thresholds`). At each level, the lesions are the
     connected parts of the skin at or above it that hold such a pixel: below the detection
     level a lesion widens into its fainter rim, above it shrinks to its darker core. The outline is
     drawn on ``outline_jnd`` when given (a less smoothed map: smoothing widens a dark patch past

@@ -61,10 +61,12 @@ class LesionParams:
         Excess from which a patch's support is counted (:func:`~pigmentscan.lesions.mask.cluster_support`):
         where pigment becomes visible, 1 JND (docs/grading_scale.md). Which patches are lesions
         does not depend on ``detection_level_jnd``.
-    min_support : float
+    min_support_forehead, min_support_malar, min_support_chin : float
         A patch of involved skin is a lesion when a pixel of it has this much support (extent and
-        height of its patch together, :func:`~pigmentscan.lesions.mask.cluster_support`): what clean
-        faces reach in about one region in twenty (fitted on clean tune faces).
+        height of its patch together, :func:`~pigmentscan.lesions.mask.cluster_support`) in the
+        region it lies in: what clean faces reach in one region in fifty (fitted on clean tune
+        faces, each region apart: the hairline makes a clean forehead vary far more than a cheek).
+        Skin outside the regions takes the largest of the three.
     hair_shading, hair_density : float
         Hair, beard and deep shadow: shading above ``hair_shading`` (OD above the face's
         median, all channels alike) where more than ``hair_density`` of the surrounding 0.08 IOD
@@ -97,7 +99,9 @@ class LesionParams:
     mode_prior_weight: float = 50.0
     detection_level_jnd: float = 1.0
     support_level_jnd: float = 1.0
-    min_support: float = 2.4
+    min_support_forehead: float = 4.0
+    min_support_malar: float = 2.5
+    min_support_chin: float = 2.5
     hair_shading: float = 1.8
     hair_density: float = 0.3
     hair_melanin: float = 0.6

@@ -80,7 +80,7 @@ SCHEMA = (
     Field("lesion.smoothing_iod", "number", 0.005, 0.5),
     Field("lesion.outline_smoothing_iod", "number", 0, 0.5), Field("lesion.contrast_smoothing_iod", "number", 0, 0.2),
     Field("lesion.expectation_width", "number", 1, 10), Field("lesion.mode_prior_weight", "number", 0, 1e6),
-    Field("lesion.detection_level_jnd", "number", 0.1, 10), Field("lesion.support_level_jnd", "number", 0.1, 10), Field("lesion.min_support", "number", 0, 1000),
+    Field("lesion.detection_level_jnd", "number", 0.1, 10), Field("lesion.support_level_jnd", "number", 0.1, 10), Field("lesion.min_support_*", "number", 0, 1000),
     Field("lesion.hair_shading", "number", 0, 10), Field("lesion.hair_melanin", "number", 0, 10),
     Field("lesion.hair_tip_contrast_jnd", "number", 0, 100),
     Field("lesion.hair_texture", "number", 0, 1000), Field("lesion.highlight_shading", "number", -10, 0),
