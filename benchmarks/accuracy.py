@@ -113,33 +113,11 @@ def _measured(score) -> dict:
     return out
 
 
-def graded_truth(phantom, clean_rgb) -> dict:
-    """The phantom's truth with darkness graded on pigmentscan's scale (docs/grading_scale.md).
+def graded_truth(phantom, clean_rgb=None) -> dict:
+    """The phantom's truth on pigmentscan's grading scale (:func:`pigmentscan.phantom.graded_truth`)."""
+    from pigmentscan.phantom import graded_truth as graded
 
-    The first family draws darkness as melanin in bands of ΔE on a reference skin; the grading
-    scale grades the contrast on the subject's own skin. Each region's true darkness is the ΔE
-    its median added melanin makes on the region's skin around the lesion in the phantom (its
-    constitutive darkening included), in JND; D and the totals follow. Area and homogeneity are
-    the phantom's own.
-    """
-    from pigmentscan import colour
-    from pigmentscan.phantom import MELANIN_OD_DIRECTION
-    from pigmentscan.scoring import masi, mmasi
-    from pigmentscan.simulation.truth import darkness_grade
-
-    regions = {}
-    for key, truth in phantom.truth.items():
-        region = {k: v for k, v in truth.items()}
-        around = phantom.region_masks[key] & ~phantom.lesion_mask
-        skin = colour.srgb_to_linear(np.median(phantom.image[around if around.any() else phantom.region_masks[key]],
-                                               axis=0).astype(np.uint8))
-        contrast = float(colour.melanin_delta_e(skin, [truth["melanin_od"]], MELANIN_OD_DIRECTION)[0]) / colour.JND_DELTA_E
-        region["darkness_jnd"] = contrast if truth["area_score"] else 0.0
-        region["darkness"] = darkness_grade(contrast) if truth["area_score"] else 0
-        regions[key] = region
-    components = {k: {"area": r["area_score"], "darkness": r["darkness"], "homogeneity": r["homogeneity"]}
-                  for k, r in regions.items()}
-    return {"regions": regions, "masi": masi(components), "mmasi": mmasi(components)}
+    return graded(phantom)
 
 
 def run_phantom(task: dict, model=None) -> dict:
@@ -163,11 +141,12 @@ def run_phantom(task: dict, model=None) -> dict:
         row.update({f"{key}_true_{k}": v for k, v in region.items()})
     row.update(_measured(score))
     found = score.analysis.lesion_mask
-    true = _to_crop(phantom.lesion_mask, score)
-    for key in REGIONS:
-        region = _to_crop(phantom.region_masks[key], score)
-        t, f = true & region, found & region
-        row[f"{key}_dice"] = 2 * (t & f).sum() / (t.sum() + f.sum()) if t.any() else np.nan
+    for suffix, mask in (("", truth["mask"]), ("_half_max", phantom.lesion_mask)):
+        true = _to_crop(mask, score)
+        for key in REGIONS:
+            region = _to_crop(phantom.region_masks[key], score)
+            t, f = true & region, found & region
+            row[f"{key}_dice{suffix}"] = 2 * (t & f).sum() / (t.sum() + f.sum()) if t.any() else np.nan
     if task["retest"]:
         rng = np.random.default_rng(task["seed"])
         for offset, take in enumerate("ab"):
@@ -226,6 +205,9 @@ def summary(frame: pd.DataFrame) -> dict:
         out[f"dice_{key}"] = float(np.nanmean(frame[f"{key}_dice"]))
     out["dice"] = float(np.nanmean(lesion["dice"]))
     out["area_mae"] = float(np.mean(np.abs(long["area_pct"] - long["true_area_pct"])))
+    if "true_half_max_area_pct" in long:  # against the phantom's own half-maximum truth
+        out["dice_half_max"] = float(np.nanmean(long.loc[long["true_half_max_area_pct"] > 0, "dice_half_max"]))
+        out["area_mae_half_max"] = float(np.mean(np.abs(long["area_pct"] - long["true_half_max_area_pct"])))
     out["area_exact"] = float(np.mean(long["area_score"] == long["true_area_score"]))
     out["area_within1"] = float(np.mean(np.abs(long["area_score"] - long["true_area_score"]) <= 1))
     out["darkness_rho"] = _spearman(lesion["darkness"], lesion["true_darkness"])
@@ -300,6 +282,8 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
         ("lesion Dice (regions with lesion)", overall["dice"], ">= 0.85"),
         *[(f"  Dice {k}", overall[f"dice_{k}"], "") for k in REGIONS],
         ("area-% MAE (points)", overall["area_mae"], "<= 8"),
+        ("  Dice, phantom's half-max truth", overall.get("dice_half_max", np.nan), ""),
+        ("  area MAE, half-max truth", overall.get("area_mae_half_max", np.nan), ""),
         ("area score exact", overall["area_exact"], ""),
         ("area score within one", overall["area_within1"], ""),
         ("darkness Spearman (grade)", overall["darkness_rho"], ">= 0.8"),

@@ -58,10 +58,10 @@ def working_copy(image, iod_px: float, params: LesionParams):
     """The copy of a crop the stage works on, and its scale factor.
 
     Resampled (area averaging) so the pupils are ``params.work_iod_px`` apart; returned as is
-    (factor 1.0) when that is within 5 % of the crop.
+    (factor 1.0) when that is within 5 % of the crop, or ``work_iod_px`` is 0.
     """
     scale = min(1.0, params.work_iod_px / iod_px)
-    if scale > 0.95:
+    if scale > 0.95 or params.work_iod_px <= 0:
         return image, 1.0
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return small, small.shape[1] / image.shape[1]  # the scale actually applied (whole pixels)

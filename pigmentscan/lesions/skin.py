@@ -73,7 +73,8 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     Hair, beard and deep shadow are far darker in every channel than the face's skin (a large
     shading term). Lighter hair (a blond or brown fringe) is browner than any skin of the face
     and busy with strands where a lesion is smooth: much melanin (``hair_melanin``) with fine
-    detail (``hair_texture``). Where such pixels are dense the whole neighbourhood is hair (a
+    detail (``hair_texture``), looked for above the brows only (a fringe; below them a small dark
+    lesion's edge is as busy). Where such pixels are dense the whole neighbourhood is hair (a
     beard, a fringe), and so is the skin above the brows (``brow_row``, a pixel row) joined to it
     with more melanin than ``tip_melanin`` (OD): a fringe's smooth tips (a forehead lesion that
     runs into the hairline darker than that is lost with it). Glare is much brighter than the skin, or clipped. Both are widened by
@@ -90,6 +91,8 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     """
     shading = amounts[..., 2]
     brown = (amounts[..., 0] > params.hair_melanin) & skin
+    if brow_row is not None:  # a light fringe; below the brows, brown and busy is a dark lesion's edge
+        brown[int(max(0, brow_row)):] = False
     light_hair = brown & (texture_ratio(rgb, skin, iod_px) > params.hair_texture)
     dark = ((shading > params.hair_shading) | light_hair) & skin
     window = max(3, int(round(0.08 * iod_px)) | 1)

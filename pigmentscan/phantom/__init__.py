@@ -69,7 +69,8 @@ from .pigment import (
     melanin_for_delta_e,
 )
 from .revisit import random_drift, reacquire
+from .visible import graded_truth, visible_truth
 
 
-__all__ = ["MELANIN_OD_DIRECTION", "DARKNESS_BANDS_JND", "HOMOGENEITY_THRESHOLDS_IOD", "JND_DELTA_E",
+__all__ = ["visible_truth", "graded_truth", "MELANIN_OD_DIRECTION", "DARKNESS_BANDS_JND", "HOMOGENEITY_THRESHOLDS_IOD", "JND_DELTA_E",
            "Phantom", "make_phantom", "reacquire", "random_drift", "melanin_for_delta_e", "patch_diameter_iod"]

@@ -51,6 +51,9 @@ class Phantom:
     region_masks : dict
         Visible skin of each region (the denominators of ``area_fraction``).
     landmarks : FaceLandmarks
+    lesion_melanin_od : numpy.ndarray of float32
+        The melanin added as lesion (OD along :data:`MELANIN_OD_DIRECTION`), photo-sized, without
+        the constitutive darkening: what :func:`visible_truth` grades on the grading scale.
     """
 
     image: np.ndarray
@@ -62,6 +65,7 @@ class Phantom:
     params: dict
     region_masks: dict = field(default_factory=dict, repr=False)
     landmarks: object = field(default=None, repr=False)
+    lesion_melanin_od: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         """Plain-Python summary (no arrays)."""
@@ -213,9 +217,9 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         image = rgb.copy()
         image[box] = colour.od_to_srgb(colour.optical_density(colour.srgb_to_linear(sub)) + melanin[..., None] * direction)
 
-    def full(mask):
-        out = np.zeros(rgb.shape[:2], bool)
-        out[box] = mask
+    def full(values, dtype=bool):
+        out = np.zeros(rgb.shape[:2], dtype)
+        out[box] = values
         return out
 
     components = {k: {"area": t["area_score"], "darkness": t["darkness"], "homogeneity": t["homogeneity"]}
@@ -225,7 +229,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
               "melanin_od_direction": [float(v) for v in MELANIN_OD_DIRECTION]}
     return Phantom(image=image, lesion_mask=full(lesion), truth=truth, masi=masi(components), mmasi=mmasi(components),
                    seed=int(seed), params=params, region_masks={k: full(m) for k, m in masks.items()},
-                   landmarks=landmarks)
+                   landmarks=landmarks, lesion_melanin_od=full(melanin, np.float32))
 
 
 def _skin_weight(rng, od, face_skin, box, iod) -> np.ndarray:
