@@ -164,7 +164,9 @@ def test_a_patch_keeps_its_darkness_where_smoothing_would_dilute_it(face_path):
     # the painted amount's contrast on this skin, from the colour science alone
     skin = pigmentscan.colour.srgb_to_linear(rgb[patch].mean(axis=0) / 255.0)
     expected = pigmentscan.lesions.melanin_to_jnd(0.9, skin, model.lesion.melanin_od_direction)
-    assert measured.measures.darkness_jnd == pytest.approx(expected, rel=0.25)
+    # the median over the involved skin, which takes in the soft rim down to 1 JND (a third of a
+    # disc this small)
+    assert measured.measures.darkness_jnd == pytest.approx(expected, rel=0.3)
     assert smoothed.measures.darkness_jnd < 0.85 * measured.measures.darkness_jnd
 
 

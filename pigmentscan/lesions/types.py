@@ -77,9 +77,10 @@ class LesionParams:
         (:func:`~pigmentscan.lesions.skin.texture_ratio`) (parameters).
     hair_tip_contrast_jnd : float
         A fringe's smooth tips: skin above the brows joined to hair whose melanin makes more
-        than this contrast on the face's skin (JND) is hair too (parameter: above the D3 edge,
-        so that a lesion at the hairline is kept; in OD, one threshold would be a faint lesion
-        on brown skin and hair on light skin).
+        than this contrast on the face's skin (JND) is hair too (parameter: above the darkness of
+        nearly all melasma, 8 JND, so that a lesion at the hairline is kept; at 4.5 JND a D3
+        forehead lesion touching the hair came and went with sensor noise; in OD, one threshold
+        would be a faint lesion on brown skin and hair on light skin).
     highlight_shading : float
         Glare: shading below this (brighter than the face's median skin by more than e^2)
         or a clipped channel is not measured (parameter).
@@ -106,7 +107,7 @@ class LesionParams:
     hair_density: float = 0.3
     hair_melanin: float = 0.6
     hair_texture: float = 3.0
-    hair_tip_contrast_jnd: float = 4.5
+    hair_tip_contrast_jnd: float = 8.0
     highlight_shading: float = -2.0
     homogeneity_closing_iod: float = 0.03
     hole_diameter_iod: float = 0.03
