@@ -24,7 +24,7 @@ designed clean-room and never used to fit anything.
    ICC); the mirrored photo (region area % against its mirror region's, MASI). By domain, pooled,
    and by skin tone (ITA of the clean photo's normal skin as the analysis measures it).
 4. **Today's split** (benchmarks/accuracy.py's own functions): the first family
-   (:mod:`pigmentscan.phantom`, the one the lesion classifier was fitted on) on the London TEST
+   (:mod:`pigmentscan.phantom`, the one the measure was tuned on) on the London TEST
    faces: Dice, area-% MAE, MASI ICC(A,1), retest SDC; 60 phantoms (20 retested) by default,
    accuracy.py's full 240 (60) with ``--today-full``.
 5. A summary: each target, its value, met or not.
