@@ -195,7 +195,8 @@ def test_a_band_edge_costs_a_whole_grade_banded_but_not_expected():
 
 
 def test_totals_use_expected_grades_and_report_the_banded_formula():
-    grading = Grading(area_uncertainty_pct=5.0, darkness_thresholds=(0.0, 0.4, 0.6, 0.8),
+    grading = Grading(area_uncertainty_pct=5.0, darkness_uncertainty=0.0, homogeneity_uncertainty_iod=0.0,
+                      darkness_thresholds=(0.0, 0.4, 0.6, 0.8),
                       homogeneity_thresholds=(0.0, 0.1, 0.3, 0.6))
     # every region: 30 % area (on an edge: A 3 banded, 2.5 expected), contrast 0.5 (D 2), patch 0.45 (H 3)
     regions = {r: grade_region(r, measures(0.30, contrast=0.5, patch=0.45), grading) for r in REGIONS}
@@ -208,7 +209,7 @@ def test_totals_use_expected_grades_and_report_the_banded_formula():
 
 
 def test_without_uncertainty_totals_are_the_banded_formula():
-    grading = Grading()
+    grading = Grading(area_uncertainty_pct=0.0, darkness_uncertainty=0.0, homogeneity_uncertainty_iod=0.0)
     regions = {r: grade_region(r, measures(0.30 + 0.1 * i, contrast=0.5 + 0.2 * i), grading) for i, r in enumerate(REGIONS)}
     result = totals(regions, grading)
     assert result["masi"] == result["masi_banded"] == result["masi_raw"]
@@ -222,3 +223,20 @@ def test_uncertainties_round_trip_through_the_model_file(tmp_path):
     again = load_model(path)
     assert again.grading == model.grading
     assert again.content_hash == model.content_hash
+
+
+def test_the_code_defaults_score_as_the_shipped_model():
+    # LesionParams() and Grading() are the shipped analysis: a model built from them (with the
+    # shipped clean-face template, which only the file holds) scores a photo exactly as the default
+    import dataclasses
+
+    import pigmentscan
+    from pigmentscan.lesions import LesionParams
+
+    shipped = load_model()
+    own = dataclasses.replace(shipped, lesion=LesionParams(), grading=Grading())
+    photo = "sample_images/grace_hopper_phantom.png"
+    a, b = pigmentscan.score_image(photo, model=shipped), pigmentscan.score_image(photo, model=own)
+    assert a.masi == b.masi and a.masi > 1
+    assert [r.area_pct for r in a.regions.values()] == [r.area_pct for r in b.regions.values()]
+    assert own.content_hash == shipped.content_hash

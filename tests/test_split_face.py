@@ -90,7 +90,7 @@ def test_a_half_s_area_and_darkness_on_a_drawn_analysis():
     masks = {"forehead": forehead, "right_malar": empty, "left_malar": empty, "chin": chin}
     reference = ReferenceSkin(np.zeros(3), np.array([60.0, 10.0, 15.0]), 30.0, 0.5, 10.0)
     analysis = FaceAnalysis(masks, lesion, excess.astype(np.float32), empty, reference)
-    grading = Grading()
+    grading = Grading(area_uncertainty_pct=0.0, darkness_uncertainty=0.0, homogeneity_uncertainty_iod=0.0)  # banded grades: the halves' own
     # the regions' own darkness (the viewing-scale contrast, not kept with the analysis): 3.0 JND each
     regions = {key: grade_region(key, _measures(3.0 if key in ("forehead", "chin") else 0.0), grading)
                for key in REGION_KEYS}

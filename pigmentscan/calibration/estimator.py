@@ -89,7 +89,8 @@ def grade_table(X, grading, level_jnd: float | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> from pigmentscan.scoring import Grading
-    >>> g = Grading(darkness_thresholds=(0, 0.5, 0.7, 1.0), homogeneity_thresholds=(0, 0.1, 0.25, 0.5))
+    >>> g = Grading(darkness_thresholds=(0, 0.5, 0.7, 1.0), homogeneity_thresholds=(0, 0.1, 0.25, 0.5),
+    ...             area_uncertainty_pct=0, darkness_uncertainty=0, homogeneity_uncertainty_iod=0)
     >>> row = {f"{r}_{m}": v for r in REGIONS for m, v in zip(MEASURES, (35.0, 0.6, 0.3))}  # darkness 0.6 JND
     >>> graded = grade_table(pd.DataFrame([row]), g)  # every region: A 3 (30-49 %), D 2, H 3
     >>> graded.loc[0, ["chin_area_score", "chin_darkness", "chin_homogeneity", "masi"]].tolist()  # 3*0.3*3*5 + 0.1*3*5

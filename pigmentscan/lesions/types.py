@@ -100,9 +100,10 @@ class LesionParams:
     mode_prior_weight: float = 50.0
     detection_level_jnd: float = 1.0
     support_level_jnd: float = 1.0
-    min_support_forehead: float = 4.0
-    min_support_malar: float = 2.5
-    min_support_chin: float = 2.5
+    # fitted (benchmarks/fit_face_template.py); tests/test_scoring.py keeps them equal to models/default.json
+    min_support_forehead: float = 7.303
+    min_support_malar: float = 1.436
+    min_support_chin: float = 1.991
     hair_shading: float = 1.8
     hair_density: float = 0.3
     hair_melanin: float = 0.6

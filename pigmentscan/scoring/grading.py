@@ -191,9 +191,10 @@ class Grading:
     masi_offset: float = 0.0
     mmasi_scale: float = 1.0
     mmasi_offset: float = 0.0
-    area_uncertainty_pct: float = 0.0
-    darkness_uncertainty: float = 0.0
-    homogeneity_uncertainty_iod: float = 0.0
+    # measured between retakes of tune phantoms (docs/model_card.md); models/default.json's values
+    area_uncertainty_pct: float = 1.72
+    darkness_uncertainty: float = 0.207
+    homogeneity_uncertainty_iod: float = 0.0207
 
     def to_dict(self) -> dict:
         values = asdict(self)
