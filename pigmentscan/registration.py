@@ -70,16 +70,17 @@ def sampling_grid(points_px, reference_points_px, reference_shape) -> tuple[np.n
     triangles = Delaunay(reference).simplices
     height, width = reference_shape[:2]
     labels = np.full((height, width), -1, np.int32)
-    for t, tri in enumerate(triangles):
-        cv2.fillConvexPoly(labels, np.round(reference[tri] * 16).astype(np.int32), int(t), cv2.LINE_8, shift=4)
+    corners_fixed = np.round(reference[triangles] * 16).astype(np.int32)  # 4 fractional bits (shift=4)
+    for t, corners_t in enumerate(corners_fixed):
+        cv2.fillConvexPoly(labels, corners_t, t, cv2.LINE_8, shift=4)
     corners = np.concatenate([reference[triangles], np.ones(triangles.shape + (1,))], axis=2)
     affine = np.linalg.pinv(corners) @ source[triangles]  # (T, 3, 2): (x, y, 1) @ affine -> source (x, y)
     inside = labels >= 0
     yy, xx = np.nonzero(inside)
-    m = affine[labels[inside]]
+    which = labels[inside]
     map_x, map_y = np.full((2, height, width), -1.0, np.float32)
-    map_x[inside] = xx * m[:, 0, 0] + yy * m[:, 1, 0] + m[:, 2, 0]
-    map_y[inside] = xx * m[:, 0, 1] + yy * m[:, 1, 1] + m[:, 2, 1]
+    for out, k in ((map_x, 0), (map_y, 1)):
+        out[inside] = xx * affine[which, 0, k] + yy * affine[which, 1, k] + affine[which, 2, k]
     return map_x, map_y
 
 

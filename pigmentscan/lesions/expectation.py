@@ -91,19 +91,19 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
     3.0
     """
     n_modes = len(mode_variance)
-    columns = [np.ones_like(reading_jnd), template[..., 0], *covariates]
-    design = np.concatenate([np.stack(columns, axis=-1), template[..., 1:1 + n_modes]], axis=-1).astype(np.float64)
-    n_free = len(columns)
-    index = _grid_sample(skin, MAX_FIT_PIXELS)
-    a = design.reshape(-1, design.shape[-1])[index]
+    free = [np.ones_like(reading_jnd), template[..., 0], *covariates]
+    terms = free + [template[..., 1 + i] for i in range(n_modes)]
+    n_free, n_terms = len(free), len(free) + n_modes
+    index = _grid_sample(skin, MAX_FIT_PIXELS)  # the fit reads the terms at these pixels only
+    a = np.stack([np.asarray(term, np.float64).ravel()[index] for term in terms], axis=1)
     y = np.asarray(reading_jnd, np.float64).ravel()[index]
-    if y.size < 3 * design.shape[-1]:
+    if y.size < 3 * n_terms:
         level = float(np.median(y)) if y.size else 0.0
         return Expectation(np.full(reading_jnd.shape, level, np.float32), 0.0, np.array([level]))
     weights = (y <= np.quantile(y, START_QUANTILE)).astype(np.float64)
-    prior = np.zeros((design.shape[-1], design.shape[-1]))
+    prior = np.zeros((n_terms, n_terms))
     spread = float(np.std(y)) + 1e-6
-    coefficients = np.zeros(design.shape[-1])
+    coefficients = np.zeros(n_terms)
     for _ in range(ITERATIONS):
         if n_modes:
             prior[n_free:, n_free:] = np.diag(prior_weight * spread**2 / np.asarray(mode_variance, float))
@@ -114,5 +114,8 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
         spread = _MAD_TO_SD * float(np.median(below)) + 1e-6 if below.size > 20 else float(np.std(residual)) + 1e-6
         u = np.abs(residual) / (width * spread)
         weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
-    expected = (design @ coefficients).astype(np.float32)
+    expected = np.zeros(np.shape(reading_jnd), np.float64)
+    for coefficient, term in zip(coefficients, terms):
+        expected += coefficient * np.asarray(term, np.float64)
+    expected = expected.astype(np.float32)
     return Expectation(expected, spread, coefficients)

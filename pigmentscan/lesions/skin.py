@@ -152,9 +152,10 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     skin = face_mask(shape, points_px, iod_px, features=features) | np.logical_or.reduce(list(polygons.values()))
     od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
-    amounts = colour.pigment_decomposition(od - typical_od(od, skin).astype(np.float32), basis).astype(np.float32)
+    typical = typical_od(od, skin)
+    amounts = colour.pigment_decomposition(od - typical.astype(np.float32), basis).astype(np.float32)
     brow_row = float(np.mean(np.asarray(points_px)[list(FEATURE_LANDMARKS["right_brow"] + FEATURE_LANDMARKS["left_brow"]), 1]))
-    skin_linear = np.exp(-typical_od(od, skin))  # the face's median skin colour, linear RGB
+    skin_linear = np.exp(-typical)  # the face's median skin colour, linear RGB
     tip_melanin = melanin_for_jnd(params.hair_tip_contrast_jnd, skin_linear, params.melanin_od_direction)
     non_skin, _ = non_skin_parts(rgb, amounts, skin, iod_px, params, brow_row=brow_row, tip_melanin=tip_melanin)
     return SkinMaps(od, amounts[..., 0], amounts[..., 1], amounts[..., 2], basis, skin, skin & ~non_skin, non_skin,

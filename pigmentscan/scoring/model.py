@@ -12,6 +12,7 @@ model card (``provenance``) can be reworded without changing any score row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -75,12 +76,13 @@ class ScoringModel:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
         """SHA-256 (first 16 hex digits) of what changes a score (:meth:`scoring_content`), as canonical JSON.
 
         The name, description, model card and any extra sections are left out: rewording them
-        keeps every score row, and a batch re-run reuses them.
+        keeps every score row, and a batch re-run reuses them. Computed once per model (the
+        model is frozen; its template alone is some 100 kB of JSON).
         """
         canonical = json.dumps(self.scoring_content(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
