@@ -75,7 +75,7 @@ def _read_table(path, required: tuple[str, ...], text_columns: tuple[str, ...], 
         for column in table.columns:
             if pd.api.types.is_string_dtype(table[column].dtype) or table[column].dtype == object:
                 table[column] = table[column].map(lambda v: unescape_formula(v) if isinstance(v, str) else v)
-    return table
+    return table.copy()  # one block per dtype again: columns replaced one by one fragment the frame
 
 
 def read_manifest(path, *, allow_outside: bool = True) -> pd.DataFrame:
