@@ -51,7 +51,7 @@ def cluster_support(excess_jnd, skin, level_jnd: float, iod_px: float, weight=No
             break
         extent = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count + 1) / iod_px**2
         extent[0] = 0.0
-        support += extent[labels] ** SUPPORT_EXTENT_POWER * height**SUPPORT_HEIGHT_POWER * SUPPORT_STEP_JND
+        support += (extent ** SUPPORT_EXTENT_POWER * height**SUPPORT_HEIGHT_POWER * SUPPORT_STEP_JND)[labels]
     return support
 
 

@@ -119,6 +119,14 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     return covered | glare, glare
 
 
+def _optical_density_uint8(rgb) -> np.ndarray:
+    """Optical density (float32) of an RGB photo; uint8 through a 256-entry table (the same values)."""
+    if np.asarray(rgb).dtype != np.uint8:
+        return colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
+    table = colour.optical_density(colour.srgb_to_linear(np.arange(256, dtype=np.uint8))).astype(np.float32)
+    return table[rgb]
+
+
 def masked_smooth(values, weights, sigma_px: float) -> np.ndarray:
     """Gaussian mean of ``values`` over the pixels where ``weights`` is set (normalised convolution).
 
@@ -150,7 +158,7 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     features = feature_mask(shape, points_px, iod_px)
     polygons = region_masks(shape, points_px, iod_px, features=features)
     skin = face_mask(shape, points_px, iod_px, features=features) | np.logical_or.reduce(list(polygons.values()))
-    od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
+    od = _optical_density_uint8(rgb)
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     typical = typical_od(od, skin)
     amounts = colour.pigment_decomposition(od - typical.astype(np.float32), basis).astype(np.float32)
