@@ -113,17 +113,10 @@ def _measured(score) -> dict:
     return out
 
 
-def graded_truth(phantom, clean_rgb=None) -> dict:
-    """The phantom's truth on pigmentscan's grading scale (:func:`pigmentscan.phantom.graded_truth`)."""
-    from pigmentscan.phantom import graded_truth as graded
-
-    return graded(phantom)
-
-
 def run_phantom(task: dict, model=None) -> dict:
     """Make one phantom, score it (and its retest pair), compare with the truth."""
     import pigmentscan
-    from pigmentscan.phantom import make_phantom, random_drift, reacquire
+    from pigmentscan.phantom import graded_truth, make_phantom, random_drift, reacquire
 
     rgb, landmarks = _face(task["face"])
     row = {"face": Path(task["face"]).name[:3], "index": task["index"], "seed": task["seed"],
@@ -135,7 +128,7 @@ def run_phantom(task: dict, model=None) -> dict:
         row["seconds"] = time.perf_counter() - start
     except pigmentscan.PigmentScanError as error:
         return {**row, "error": str(error)}
-    truth = graded_truth(phantom, rgb)
+    truth = graded_truth(phantom)  # on the grading scale: involved from 1 JND, darkness on own skin
     row.update({"true_masi": truth["masi"], "true_mmasi": truth["mmasi"]})
     for key, region in truth["regions"].items():
         row.update({f"{key}_true_{k}": v for k, v in region.items()})

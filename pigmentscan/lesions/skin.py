@@ -89,20 +89,17 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     -------
     non_skin, glare : numpy.ndarray of bool
     """
-    shading = amounts[..., 2]
-    brown = (amounts[..., 0] > params.hair_melanin) & skin
-    if brow_row is not None:  # a light fringe; below the brows, brown and busy is a dark lesion's edge
-        brown[int(max(0, brow_row)):] = False
-    light_hair = brown & (texture_ratio(rgb, skin, iod_px) > params.hair_texture)
+    shading, melanin = amounts[..., 2], amounts[..., 0]
+    above_brows = skin.copy()  # a fringe's place; below the brows, brown and busy is a dark lesion's edge
+    if brow_row is not None:
+        above_brows[int(max(0, brow_row)):] = False
+    light_hair = (melanin > params.hair_melanin) & above_brows & (texture_ratio(rgb, skin, iod_px) > params.hair_texture)
     dark = ((shading > params.hair_shading) | light_hair) & skin
     window = max(3, int(round(0.08 * iod_px)) | 1)
     density = cv2.boxFilter(dark.astype(np.float32), -1, (window, window), borderType=cv2.BORDER_REFLECT)
     hairy = (density > params.hair_density) & skin
     # A fringe is hair down to its smooth tips: the brown skin joined to hair found above is hair too.
-    tips = (amounts[..., 0] > tip_melanin) & skin
-    if brow_row is not None:
-        tips[int(max(0, brow_row)):] = False
-    labels, count = _label(tips)
+    labels, count = _label((melanin > tip_melanin) & above_brows)
     joined = np.zeros(count + 1, bool)
     joined[np.unique(labels[hairy & (labels > 0)])] = True
     joined[0] = False

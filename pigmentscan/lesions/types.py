@@ -78,9 +78,8 @@ class LesionParams:
     hair_tip_contrast_jnd : float
         A fringe's smooth tips: skin above the brows joined to hair whose melanin makes more
         than this contrast on the face's skin (JND) is hair too (parameter: above the darkness of
-        nearly all melasma, 8 JND, so that a lesion at the hairline is kept; at 4.5 JND a D3
-        forehead lesion touching the hair came and went with sensor noise; in OD, one threshold
-        would be a faint lesion on brown skin and hair on light skin).
+        nearly all melasma, so that a lesion at the hairline is kept; in JND rather than OD, as
+        one OD threshold would be a faint lesion on brown skin and hair on light skin).
     highlight_shading : float
         Glare: shading below this (brighter than the face's median skin by more than e^2)
         or a clipped channel is not measured (parameter).

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import colour
 from ..regions import REGION_KEYS
-from ..scoring import Grading, area_score, masi, mmasi
+from ..scoring import Grading, area_score, expected_grade, masi, mmasi
 from .pigment import JND_DELTA_E, MELANIN_OD_DIRECTION
 
 __all__ = ["visible_truth", "graded_truth"]
@@ -107,7 +107,7 @@ def graded_truth(phantom) -> dict:
         skin = np.median(colour.srgb_to_linear(pixels), axis=0)
         contrast = float(colour.melanin_delta_e(skin, [truth["melanin_od"]], MELANIN_OD_DIRECTION)[0]) / JND_DELTA_E
         region["darkness_jnd"] = contrast if involved else 0.0
-        region["darkness"] = max(1, int(np.searchsorted(edges, contrast, side="right"))) if involved else 0
+        region["darkness"] = max(1, int(expected_grade(contrast, edges))) if involved else 0
         region["homogeneity"] = max(1, truth["homogeneity"]) if involved else 0
         if not involved:
             region.update(area_score=0, area_pct=0.0, area_fraction=0.0)
