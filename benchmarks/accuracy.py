@@ -61,20 +61,25 @@ def split_faces(files, split: str) -> list:
     return {"test": test, "tune": tune, "all": files}[split]
 
 
-def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: float = 1 / 3) -> list:
-    """Fixed list of phantom tasks: face, seed, constitutive darkening (``dark_share`` of them), retest or not.
+def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: float = 1 / 3,
+                 centrofacial_share: float = 0.0) -> list:
+    """Fixed list of phantom tasks: face, seed, constitutive darkening (``dark_share`` of them), retest or not,
+    and layout (``centrofacial_share`` of them one confluent centrofacial pattern, the rest per region).
 
     The faces are taken in turn; the first ``n_retest`` phantoms are also retested, so every face is.
+    The layouts are drawn apart from the rest, so a plan without centrofacial phantoms is unchanged.
     """
     bases = [f for f in files if Path(f).name[:3] not in WITH_REAL_SPOTS]
-    rng = np.random.default_rng(seed)
+    rng, layouts = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     plan = []
     for i in range(n):
         face = bases[i % len(bases)]
         darkening = float(rng.uniform(0.3, 0.9)) if rng.random() < dark_share else 0.0
         phantom_seed = zlib.crc32(f"{Path(face).name}:{i}:{seed}".encode())
         retest = i < n_retest
-        plan.append({"face": str(face), "index": i, "seed": phantom_seed, "darkening": darkening, "retest": retest})
+        layout = "centrofacial" if layouts.random() < centrofacial_share else "regions"
+        plan.append({"face": str(face), "index": i, "seed": phantom_seed, "darkening": darkening, "retest": retest,
+                     "layout": layout})
     return plan
 
 
@@ -120,9 +125,10 @@ def run_phantom(task: dict, model=None) -> dict:
 
     rgb, landmarks = _face(task["face"])
     row = {"face": Path(task["face"]).name[:3], "index": task["index"], "seed": task["seed"],
-           "darkening": task["darkening"]}
+           "darkening": task["darkening"], "layout": task.get("layout", "regions")}
     try:
-        phantom = make_phantom(rgb, seed=task["seed"], constitutive_darkening=task["darkening"], landmarks=landmarks)
+        phantom = make_phantom(rgb, seed=task["seed"], constitutive_darkening=task["darkening"], landmarks=landmarks,
+                               layout=row["layout"])
         start = time.perf_counter()
         score = pigmentscan.score_image(phantom.image, model=model)
         row["seconds"] = time.perf_counter() - start
@@ -339,6 +345,15 @@ def report(frame: pd.DataFrame, clean: pd.DataFrame, split: str) -> str:
                      f"{_fmt(s['darkness_rho'] if s else np.nan, 2):>7}{_fmt(err, 2):>10}{_fmt(s['masi_mae'] if s else np.nan, 2):>10}"
                      f"{_fmt(s['masi_icc'] if s else np.nan, 2):>7}{len(cpart):>9}{_fmt(fp, 2):>10}"
                      f"{_fmt(cpart['masi'].mean() if len(cpart) else np.nan, 2):>11}")
+    if "layout" in ok and ok["layout"].nunique() > 1:
+        lines.append("")
+        lines.append(f"by layout{'':<15}{'n':>4}{'Dice':>7}{'areaMAE':>9}{'MASI ICC':>10}{'MASI err':>10}{'found/true >=70%':>18}")
+        for layout, part in ok.groupby("layout"):
+            s, long = summary(part), region_long(part)
+            wide = long[long["true_area_pct"] >= 70]
+            found = float((wide["area_pct"] / wide["true_area_pct"]).median()) if len(wide) else np.nan
+            lines.append(f"{layout:<24}{len(part):>4}{_fmt(s['dice'], 2):>7}{_fmt(s['area_mae'], 1):>9}{_fmt(s['masi_icc'], 2):>10}"
+                         f"{_fmt((part['masi'] - part['true_masi']).mean(), 2):>10}{_fmt(found, 2):>18}")
     dark, light = ok[ok["ita_deg"] < DARK_ITA], ok[ok["ita_deg"] > LIGHT_ITA]
     if len(dark) and len(light):
         gap = (dark["masi"] - dark["true_masi"]).mean() - (light["masi"] - light["true_masi"]).mean()
@@ -360,13 +375,15 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
     parser.add_argument("--csv", type=Path, default=None, help="write one row per phantom here")
+    parser.add_argument("--centrofacial-share", type=float, default=0.0,
+                        help="share of the phantoms drawn as one confluent centrofacial pattern (default 0)")
     args = parser.parse_args(argv)
     files = sorted(args.faces.glob("*.jpg"))
     if not files:
         print(f"no face photos in {args.faces} (set --faces or PIGMENTSCAN_FACES)", file=sys.stderr)
         return 2
     files = split_faces(files, args.split)
-    plan = phantom_plan(files, args.n, args.retest)
+    plan = phantom_plan(files, args.n, args.retest, centrofacial_share=args.centrofacial_share)
     clean_files = [f for f in files if f.name[:3] not in WITH_REAL_SPOTS]
     start = time.time()
     from joblib import Parallel, delayed

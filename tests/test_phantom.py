@@ -212,3 +212,29 @@ def test_sensor_noise_alone_does_not_move_the_lesion_area(face_path):
         table = pd.DataFrame({f"{key}_area_pct": [region.area_pct] for key, region in score.regions.items()})
         areas.append(float(lesion_area_pct(table).iloc[0]))
     assert abs(areas[0] - areas[1]) < 1.5, areas
+
+
+def test_a_centrofacial_phantom_is_one_confluent_pattern_past_the_regions(face):
+    rgb, landmarks = face
+    p = make_phantom(rgb, seed=5, landmarks=landmarks, area_fraction=0.9, darkness=2, homogeneity=4, layout="centrofacial")
+    regions = np.logical_or.reduce([p.region_masks[k] for k in REGION_KEYS])
+    outside = p.lesion_mask & ~regions  # nose, upper lip, temples: the pigment ignores the polygons
+    assert outside.sum() > 0.2 * (p.lesion_mask & regions).sum()
+    assert {p.truth[k]["darkness"] for k in REGION_KEYS} == {2}
+    assert all(p.truth[k]["area_pct"] > 50 for k in REGION_KEYS)
+    with pytest.raises(ValueError, match="layout"):
+        make_phantom(rgb, seed=5, landmarks=landmarks, layout="diagonal")
+
+
+def test_confluent_centrofacial_pigment_is_measured_not_taken_for_the_faces_tone(face):
+    # Pigment over most of the face outnumbers the clear skin left; it must still read as lesion,
+    # on three of four draws (a draw that leaves almost no skin clear reads as the face's tone).
+    rgb, landmarks = face
+    measured = 0
+    for seed in range(4):
+        p = make_phantom(rgb, seed=seed, landmarks=landmarks, area_fraction=0.8, darkness=3, homogeneity=4,
+                         layout="centrofacial")
+        truth = graded_truth(p)
+        score = pigmentscan.score_image(p.image)
+        measured += all(abs(score.regions[k].area_pct - truth["regions"][k]["area_pct"]) < 15 for k in REGION_KEYS)
+    assert measured >= 3

@@ -8,9 +8,13 @@ change), plus the template's principal modes, each held to its spread among clea
 
 It is fitted to the MODE of the face's skin, not its mean: the fit starts from the lower part of
 the skin and then weighs each pixel by a biweight window around the current fit, a few spreads
-of the normal skin wide, so pigment well above normal skin has no weight, however much of the
-face it covers. Nothing compares a pixel with the skin next to it: a lesion that fills a region
-and runs past its border is measured against what that part of this face should look like.
+of the normal skin wide, so pigment well above normal skin has no weight. Pigment only adds
+melanin, so when confluent pigment covers most of the face and the fit settles on it, the skin
+it outnumbered is left as a population below the fit: when one holds a tenth of the skin, the fit
+restarts from it. Nothing compares a pixel with the skin next to it: a lesion that fills a region
+and runs past its border is measured against what that part of this face should look like. Skin
+covered all over (no tenth of it clear) has nothing to be measured against and reads as the
+face's tone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 __all__ = ["Expectation", "normal_skin_expectation"]
 
@@ -28,6 +33,11 @@ START_QUANTILE = 0.3
 ITERATIONS = 15
 #: Most skin pixels the fit reads, on a regular grid (parameter: the terms are smooth).
 MAX_FIT_PIXELS = 6000
+#: The least-pigmented population of the skin holding at least this share of it (parameter)...
+LOW_MODE_SHARE = 0.1
+#: ... whose peak lies more than this below the fit (JND) is the normal skin the fit restarts from;
+#: populations are told apart on the residuals' histogram smoothed by this (JND, parameters).
+LOW_MODE_GAP_JND, LOW_MODE_BANDWIDTH_JND = 1.0, 0.3
 # Median absolute deviation -> standard deviation of a normal distribution.
 _MAD_TO_SD = 1.4826
 
@@ -100,22 +110,61 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
     if y.size < 3 * n_terms:
         level = float(np.median(y)) if y.size else 0.0
         return Expectation(np.full(reading_jnd.shape, level, np.float32), 0.0, np.array([level]))
-    weights = (y <= np.quantile(y, START_QUANTILE)).astype(np.float64)
+    start = (y <= np.quantile(y, START_QUANTILE)).astype(np.float64)
+    coefficients, residual, spread = _reweighted_fit(a, y, start, mode_variance, n_free, width, prior_weight)
+    basin = _lowest_population(residual)
+    if basin is not None:
+        # Pigment only adds melanin: a population well below the fit is normal skin that
+        # pigment covering most of the face outnumbered. The fit restarts from it.
+        coefficients, residual, spread = _reweighted_fit(a, y, basin.astype(np.float64), mode_variance, n_free,
+                                                         width, prior_weight)
+    expected = np.zeros(np.shape(reading_jnd), np.float64)
+    for coefficient, term in zip(coefficients, terms):
+        expected += coefficient * np.asarray(term, np.float64)
+    expected = expected.astype(np.float32)
+    return Expectation(expected, spread, coefficients)
+
+
+def _lowest_population(residual_jnd):
+    """The pixels of the least-pigmented population of the residuals, when it lies below the fit.
+
+    The residuals' histogram (smoothed by :data:`LOW_MODE_BANDWIDTH_JND`) is cut at its valleys;
+    the lowest part holding at least :data:`LOW_MODE_SHARE` of the pixels is the normal skin.
+    Returns its pixels when its peak is more than :data:`LOW_MODE_GAP_JND` below 0, else ``None``.
+    """
+    edges = np.arange(-12.0, 12.0 + 0.05, 0.05)
+    counts, _ = np.histogram(np.clip(residual_jnd, -12, 12), edges)
+    density = ndimage.gaussian_filter1d(counts.astype(float), LOW_MODE_BANDWIDTH_JND / 0.05)
+    valleys = np.flatnonzero((density[1:-1] < density[:-2]) & (density[1:-1] <= density[2:])) + 1
+    cuts = np.concatenate([[0], valleys, [len(density)]])
+    total = counts.sum()
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        if counts[lo:hi].sum() >= LOW_MODE_SHARE * total:
+            peak = edges[lo + int(np.argmax(density[lo:hi]))] + 0.025
+            if peak >= -LOW_MODE_GAP_JND:
+                return None
+            return (residual_jnd >= edges[lo]) & (residual_jnd < edges[hi])
+    return None
+
+
+def _reweighted_fit(a, y, weights, mode_variance, n_free: int, width: float, prior_weight: float):
+    """Biweight-reweighted least squares of ``y`` on the columns of ``a`` from starting ``weights``.
+
+    Returns ``(coefficients, residual, spread)``; the modes (the columns after ``n_free``) are
+    held to ``mode_variance`` by a prior worth ``prior_weight`` pixels.
+    """
+    n_terms = a.shape[1]
     prior = np.zeros((n_terms, n_terms))
     spread = float(np.std(y)) + 1e-6
-    coefficients = np.zeros(n_terms)
+    coefficients, residual = np.zeros(n_terms), y
     for _ in range(ITERATIONS):
-        if n_modes:
+        if n_terms > n_free:
             prior[n_free:, n_free:] = np.diag(prior_weight * spread**2 / np.asarray(mode_variance, float))
-        gram = (a * weights[:, None]).T @ a + prior + 1e-9 * np.eye(len(prior))
+        gram = (a * weights[:, None]).T @ a + prior + 1e-9 * np.eye(n_terms)
         coefficients = np.linalg.solve(gram, (a * weights[:, None]).T @ y)
         residual = y - a @ coefficients
         below = -residual[residual < 0]
         spread = _MAD_TO_SD * float(np.median(below)) + 1e-6 if below.size > 20 else float(np.std(residual)) + 1e-6
         u = np.abs(residual) / (width * spread)
         weights = np.where(u < 1, (1 - u**2) ** 2, 0.0)
-    expected = np.zeros(np.shape(reading_jnd), np.float64)
-    for coefficient, term in zip(coefficients, terms):
-        expected += coefficient * np.asarray(term, np.float64)
-    expected = expected.astype(np.float32)
-    return Expectation(expected, spread, coefficients)
+    return coefficients, residual, spread

@@ -12,6 +12,7 @@ from ..regions import REGION_KEYS, face_mask, region_masks
 from ..scoring import area_score, masi, mmasi
 from ..lesions import patch_diameter_iod
 from .pattern import (
+    CENTROFACIAL_SPILL_IOD,
     SPILL_IOD,
     WORK_IOD_PX,
     disk,
@@ -95,7 +96,8 @@ def _visible_skin(rgb, skin) -> np.ndarray:
 
 
 def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogeneity=None,
-                 constitutive_darkening: float = 0.0, landmarks=None, pattern_area_fraction=None) -> Phantom:
+                 constitutive_darkening: float = 0.0, landmarks=None, pattern_area_fraction=None,
+                 layout: str = "regions") -> Phantom:
     """Add melasma-like pigment of known extent to a real face photo.
 
     Parameters
@@ -120,6 +122,12 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         then cut to its ``area_fraction``. A visit of a fading series passes its baseline's
         area here, with the same ``seed`` and ``homogeneity``: its patches are the
         baseline's, shrunk in place, rather than new ones drawn for the smaller area.
+    layout : {"regions", "centrofacial"}
+        ``"regions"``: each region its own pattern, spilling up to :data:`SPILL_IOD` past it.
+        ``"centrofacial"``: one confluent pattern over the centre of the face (the convex hull
+        of the four regions: forehead, cheeks, nose, upper lip, chin), running up to
+        :data:`CENTROFACIAL_SPILL_IOD` past it; ``area_fraction``, ``darkness`` and
+        ``homogeneity`` are then one value (a dict's forehead entry), the share of that centre.
 
     Returns
     -------
@@ -161,6 +169,11 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
                                                                lambda k: fractions[k]).items()}
     asked_h = _per_region(homogeneity, "homogeneity",
                           lambda k: int(rng.choice(feasible_homogeneity(drawn[k], areas_iod2[k]))))
+    if layout not in ("regions", "centrofacial"):
+        raise ValueError(f"layout must be 'regions' or 'centrofacial', not {layout!r}")
+    if layout == "centrofacial":  # one value for the whole centre: the forehead's draw
+        fractions, grades, drawn, asked_h = ({k: d["forehead"] for k in REGION_KEYS}
+                                             for d in (fractions, grades, drawn, asked_h))
     if any(not 0 <= g <= 4 for g in grades.values()) or any(not 1 <= int(h) <= 4 for h in asked_h.values()):
         raise ValueError("darkness must be 0-4 and homogeneity 1-4")
     band_position = {k: float(rng.uniform(0.25, 0.75)) for k in REGION_KEYS}
@@ -176,7 +189,14 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     work_skin = to_work(skin & visible)
     spill = disk(2 * SPILL_IOD * WORK_IOD_PX)
     profiles = np.zeros(work_shape + (4,), np.float32)
-    for i, key in enumerate(REGION_KEYS):
+    if layout == "centrofacial":
+        union = np.logical_or.reduce([work[k] for k in REGION_KEYS]).astype(np.uint8)
+        hull = cv2.convexHull(cv2.findNonZero(union))
+        centre = cv2.fillConvexPoly(np.zeros(work_shape, np.uint8), hull, 1).astype(bool) & work_skin
+        allowed = cv2.dilate(centre.astype(np.uint8), disk(2 * CENTROFACIAL_SPILL_IOD * WORK_IOD_PX)).astype(bool) & work_skin
+        profiles[..., 0] = pattern_profile(rng, centre, allowed, fractions["forehead"], int(asked_h["forehead"]),
+                                           WORK_IOD_PX, drawn_fraction=drawn["forehead"])
+    for i, key in enumerate(REGION_KEYS if layout == "regions" else ()):
         others = np.logical_or.reduce([cv2.dilate(work[o].astype(np.uint8), disk(0.04 * WORK_IOD_PX)).astype(bool)
                                        for o in REGION_KEYS if o != key])
         allowed = cv2.dilate(work[key].astype(np.uint8), spill).astype(bool) & work_skin & ~others
@@ -190,13 +210,15 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     for i, key in enumerate(REGION_KEYS):
         q = profiles[..., i]
         lesion |= q >= 0.5
-        inside = (q >= 0.5) & masks[key]
+        inside = (q >= 0.5) & (masks[key] if layout == "regions" else True)
         amounts[key] = 0.0
         if inside.any() and grades[key] > 0:
             lo, hi = DARKNESS_BANDS_JND[grades[key]]
             amounts[key] = melanin_for_delta_e(JND_DELTA_E * (lo + band_position[key] * (hi - lo)))
             # Scaled so that the median added melanin over the true lesion is the grade's amount.
             melanin += q * (amounts[key] / float(np.median(q[inside])))
+    if layout == "centrofacial":
+        amounts = {key: amounts["forehead"] for key in REGION_KEYS}
     truth = {}
     for key in REGION_KEYS:
         share = float((lesion & masks[key]).sum()) / max(int(masks[key].sum()), 1)

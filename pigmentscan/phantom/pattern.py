@@ -15,6 +15,9 @@ HOMOGENEITY_THRESHOLDS_IOD = (0.08, 0.28, 0.6)
 _BUMP_DIAMETER_IOD = {1: (0.04, 0.07), 2: (0.10, 0.22), 3: (0.32, 0.5), 4: (0.9, 1.2)}
 #: Working resolution of the pattern generator (px per IOD) and spill beyond the region (IOD).
 WORK_IOD_PX, SPILL_IOD = 128.0, 0.06
+#: How far a centrofacial pattern may run past the centre of the face, IOD (parameter: onto the
+#: temples and the jaw's side, the "surrounding face" of MASI.md's confluent pigment).
+CENTROFACIAL_SPILL_IOD = 0.25
 _EDGE_IOD, _MOTTLE = 0.015, 0.25  # soft edge (IOD) and the mottle's depth: the package docstring, "Shapes"
 #: Area bands (fraction) of the MASI area scores (Kimbrough-Green 1994); band 1 from 2 %.
 _AREA_BANDS = {0: (0.0, 0.0), 1: (0.02, 0.1), 2: (0.1, 0.3), 3: (0.3, 0.5), 4: (0.5, 0.7), 5: (0.7, 0.9), 6: (0.9, 1.0)}
