@@ -238,3 +238,23 @@ def test_confluent_centrofacial_pigment_is_measured_not_taken_for_the_faces_tone
         score = pigmentscan.score_image(p.image)
         measured += all(abs(score.regions[k].area_pct - truth["regions"][k]["area_pct"]) < 15 for k in REGION_KEYS)
     assert measured >= 3
+
+
+def test_pigment_turned_towards_grey_keeps_its_darkness_grade_on_the_truth(face):
+    # The truth grades the contrast the pigment makes along its own direction, so a greyer pigment
+    # drawn to a darkness band is graded in that band, and the photo darkens where it was drawn.
+    from pigmentscan.phantom import greyer_direction
+
+    rgb, landmarks = face
+    direction = greyer_direction(20.0)
+    assert np.degrees(np.arccos(direction @ MELANIN_OD_DIRECTION)) == pytest.approx(20.0)
+    p = make_phantom(rgb, seed=8, landmarks=landmarks, area_fraction=0.4, darkness=3, homogeneity=3,
+                     melanin_od_direction=direction)
+    assert np.allclose(p.params["melanin_od_direction"], direction)
+    truth = graded_truth(p)
+    for key in REGION_KEYS:
+        assert 3.5 <= truth["regions"][key]["darkness_jnd"] <= 6.5, key
+    lesion = p.lesion_mask
+    drop = colour.optical_density(colour.srgb_to_linear(p.image[lesion])) - colour.optical_density(colour.srgb_to_linear(rgb[lesion]))
+    mean_drop = np.median(drop, axis=0)
+    assert np.degrees(np.arccos(mean_drop @ direction / np.linalg.norm(mean_drop))) < 5  # added along it

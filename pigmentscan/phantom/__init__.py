@@ -37,6 +37,10 @@ the size of the patches, which has one definition that the truth and the measure
   the homogeneity asked for: specks (H1), small patches (H2), large patches (H3), uniform
   involvement (H4). Area scores drawn from the seed are uniform over 1-6 (8 % of regions
   clear), darkness uniform over 1-4, homogeneity uniform over the grades the area allows.
+  ``layout="centrofacial"`` draws one confluent pattern instead, over the centre of the face
+  (the convex hull of the four regions: forehead, cheeks, nose, upper lip, chin) and up to
+  0.25 IOD past it, with one darkness: the commonest clinical pattern (MASI.md), which leaves
+  little or no normal skin on the face.
 - **Truth.** The true lesion is where the added melanin is at least half its patch
   amplitude (the peak of that connected patch: a speck blurred by its soft edge keeps its
   full-width-at-half-maximum extent). ``truth[region]["area_fraction"]`` is exactly the
@@ -66,6 +70,7 @@ from .pigment import (
     JND_DELTA_E,
     MELANIN_OD_DIRECTION,
     REFERENCE_SKIN_LAB,  # noqa: F401 - module-level name of the former phantom.py
+    greyer_direction,
     melanin_for_delta_e,
 )
 from .revisit import random_drift, reacquire
@@ -73,4 +78,4 @@ from .visible import graded_truth, visible_truth
 
 
 __all__ = ["visible_truth", "graded_truth", "MELANIN_OD_DIRECTION", "DARKNESS_BANDS_JND", "HOMOGENEITY_THRESHOLDS_IOD", "JND_DELTA_E",
-           "Phantom", "make_phantom", "reacquire", "random_drift", "melanin_for_delta_e", "patch_diameter_iod"]
+           "Phantom", "make_phantom", "greyer_direction", "reacquire", "random_drift", "melanin_for_delta_e", "patch_diameter_iod"]

@@ -97,7 +97,7 @@ def _visible_skin(rgb, skin) -> np.ndarray:
 
 def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogeneity=None,
                  constitutive_darkening: float = 0.0, landmarks=None, pattern_area_fraction=None,
-                 layout: str = "regions") -> Phantom:
+                 layout: str = "regions", melanin_od_direction=None) -> Phantom:
     """Add melasma-like pigment of known extent to a real face photo.
 
     Parameters
@@ -128,6 +128,9 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         of the four regions: forehead, cheeks, nose, upper lip, chin), running up to
         :data:`CENTROFACIAL_SPILL_IOD` past it; ``area_fraction``, ``darkness`` and
         ``homogeneity`` are then one value (a dict's forehead entry), the share of that centre.
+    melanin_od_direction : array_like of 3 floats, optional
+        The OD direction the pigment is added along (normalised; default
+        :data:`MELANIN_OD_DIRECTION`), e.g. :func:`greyer_direction`; darkness grades stay ΔE bands.
 
     Returns
     -------
@@ -142,6 +145,8 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     from ..landmarks import detect_landmarks
 
     rgb = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    direction = np.asarray(MELANIN_OD_DIRECTION if melanin_od_direction is None else melanin_od_direction, float)
+    direction = direction / np.linalg.norm(direction)
     if landmarks is None:
         landmarks = detect_landmarks(rgb, source="<phantom>")
     rng = np.random.default_rng(seed)
@@ -214,7 +219,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
         amounts[key] = 0.0
         if inside.any() and grades[key] > 0:
             lo, hi = DARKNESS_BANDS_JND[grades[key]]
-            amounts[key] = melanin_for_delta_e(JND_DELTA_E * (lo + band_position[key] * (hi - lo)))
+            amounts[key] = melanin_for_delta_e(JND_DELTA_E * (lo + band_position[key] * (hi - lo)), direction=direction)
             # Scaled so that the median added melanin over the true lesion is the grade's amount.
             melanin += q * (amounts[key] / float(np.median(q[inside])))
     if layout == "centrofacial":
@@ -229,7 +234,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
                       "homogeneity": homogeneity_grade(diameter) if a_score else 0,
                       "melanin_od": amounts[key] if a_score else 0.0, "patch_diameter_iod": diameter}
 
-    direction = MELANIN_OD_DIRECTION.astype(np.float32)
+    direction = direction.astype(np.float32)
     if constitutive_darkening:
         od = colour.optical_density(colour.srgb_to_linear(rgb)).astype(np.float32)
         total = constitutive_darkening * _skin_weight(rng, od, (skin & visible), box, iod)
@@ -248,7 +253,7 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
                   for k, t in truth.items()}
     params = {"area_fraction": fractions, "darkness": grades, "homogeneity": {k: int(v) for k, v in asked_h.items()},
               "melanin_od": amounts, "constitutive_darkening": float(constitutive_darkening),
-              "melanin_od_direction": [float(v) for v in MELANIN_OD_DIRECTION]}
+              "melanin_od_direction": [float(v) for v in direction]}
     return Phantom(image=image, lesion_mask=full(lesion), truth=truth, masi=masi(components), mmasi=mmasi(components),
                    seed=int(seed), params=params, region_masks={k: full(m) for k, m in masks.items()},
                    landmarks=landmarks, lesion_melanin_od=full(melanin, np.float32))

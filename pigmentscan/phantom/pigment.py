@@ -38,8 +38,30 @@ def _spectral_melanin_direction() -> np.ndarray:
 MELANIN_OD_DIRECTION = _spectral_melanin_direction()
 
 
-def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
-    """Melanin amount (OD along :data:`MELANIN_OD_DIRECTION`) that adds ``delta_e`` ΔE*ab to a skin.
+def greyer_direction(degrees: float, direction=MELANIN_OD_DIRECTION) -> np.ndarray:
+    """A unit pigment direction turned ``degrees`` from ``direction`` towards grey (1, 1, 1).
+
+    Stands for pigment the analyser's melanin direction does not quite match: dermal pigment
+    (grey-blue, MASI.md) or another camera's colour rendering.
+
+    Examples
+    --------
+    >>> bool(np.allclose(greyer_direction(0.0), MELANIN_OD_DIRECTION))
+    True
+    >>> round(float(np.degrees(np.arccos(greyer_direction(10.0) @ MELANIN_OD_DIRECTION))), 6)
+    10.0
+    """
+    base = np.asarray(direction, float) / np.linalg.norm(direction)
+    grey = np.ones(3) / np.sqrt(3)
+    towards = grey - base * (grey @ base)
+    towards /= np.linalg.norm(towards)
+    angle = np.deg2rad(degrees)
+    return np.cos(angle) * base + np.sin(angle) * towards
+
+
+def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB, direction=MELANIN_OD_DIRECTION) -> float:
+    """Melanin amount (OD along the unit ``direction``, default :data:`MELANIN_OD_DIRECTION`) that adds
+    ``delta_e`` ΔE*ab to a skin.
 
     Examples
     --------
@@ -50,7 +72,7 @@ def melanin_for_delta_e(delta_e: float, skin_lab=REFERENCE_SKIN_LAB) -> float:
     reference = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear))
 
     def added(amount):
-        lab = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear * np.exp(-amount * MELANIN_OD_DIRECTION)))
+        lab = colour.xyz_to_lab(colour.linear_rgb_to_xyz(linear * np.exp(-amount * np.asarray(direction))))
         return float(np.linalg.norm(lab - reference))
 
     low, high = 0.0, 5.0
