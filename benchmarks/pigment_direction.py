@@ -11,7 +11,7 @@ truth. Nothing is fitted here.
 
 Usage::
 
-    python benchmarks/pigment_direction.py [--split tune] [--faces-per-angle 8] [--angles 0,10,20,30]
+    python benchmarks/pigment_direction.py [--split tune] [--faces-per-angle 8] [--angles 0,10,20,30] [--model FILE]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", choices=("tune", "test", "all"), default="tune")
     parser.add_argument("--faces-per-angle", type=int, default=8)
     parser.add_argument("--angles", default="0,10,15,20,30", help="degrees towards grey, comma-separated")
+    parser.add_argument("--model", default=None, help="scoring model JSON (default: the shipped one)")
     args = parser.parse_args(argv)
     import pigmentscan
     from pigmentscan.phantom import graded_truth, greyer_direction, make_phantom
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
             rgb, landmarks = _face(path)
             phantom = make_phantom(rgb, seed=200 + i, area_fraction=0.4, darkness=3, homogeneity=3, landmarks=landmarks,
                                    melanin_od_direction=direction)
-            truth, score = graded_truth(phantom), pigmentscan.score_image(phantom.image)
+            truth, score = graded_truth(phantom), pigmentscan.score_image(phantom.image, model=args.model)
             ratios += [score.regions[k].area_pct / t["area_pct"] for k, t in truth["regions"].items() if t["area_pct"] > 5]
             measured.append(score.masi)
             true.append(truth["masi"])
