@@ -132,7 +132,7 @@ def _lowest_population(residual_jnd):
     the lowest part holding at least :data:`LOW_MODE_SHARE` of the pixels is the normal skin.
     Returns its pixels when its peak is more than :data:`LOW_MODE_GAP_JND` below 0, else ``None``.
     """
-    edges = np.arange(-12.0, 12.0 + 0.05, 0.05)
+    edges = np.arange(-12.0, 12.0 + 0.05, 0.05)  # 0.05-JND bins; farther residuals fall in the end bins
     counts, _ = np.histogram(np.clip(residual_jnd, -12, 12), edges)
     density = ndimage.gaussian_filter1d(counts.astype(float), LOW_MODE_BANDWIDTH_JND / 0.05)
     valleys = np.flatnonzero((density[1:-1] < density[:-2]) & (density[1:-1] <= density[2:])) + 1
