@@ -67,7 +67,7 @@ def phantom_plan(files, n: int, n_retest: int, seed: int = 2024, dark_share: flo
     and layout (``centrofacial_share`` of them one confluent centrofacial pattern, the rest per region).
 
     The faces are taken in turn; the first ``n_retest`` phantoms are also retested, so every face is.
-    The layouts are drawn apart from the rest, so a plan without centrofacial phantoms is unchanged.
+    The layouts have a random stream of their own: the other draws do not depend on the share.
     """
     bases = [f for f in files if Path(f).name[:3] not in WITH_REAL_SPOTS]
     rng, layouts = np.random.default_rng(seed), np.random.default_rng([seed, 1])

@@ -11,7 +11,7 @@ the fainter a lesion that can be told from clean skin. Nothing is fitted across 
 
 Usage::
 
-    python benchmarks/relief_shading.py [--split tune] [--faces 16]
+    python benchmarks/relief_shading.py [--faces DIR] [--split tune] [--n-faces 16]
 """
 
 from __future__ import annotations
@@ -43,24 +43,24 @@ def surface_normals(points_px, depth_px, shape, iod_px: float) -> np.ndarray:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--faces-dir", type=Path, default=default_faces_dir())
+    parser.add_argument("--faces", type=Path, default=default_faces_dir(), help="folder of London face JPEGs")
     parser.add_argument("--split", choices=("tune", "test", "all"), default="tune")
-    parser.add_argument("--faces", type=int, default=16)
+    parser.add_argument("--n-faces", type=int, default=16)
     args = parser.parse_args(argv)
     from pigmentscan import colour
     from pigmentscan.lesions import jnd_per_melanin, masked_smooth, normal_skin_expectation, skin_maps, working_copy
     from pigmentscan.pipeline import face_crop
     from pigmentscan.scoring import load_model
 
-    files = [f for f in split_faces(sorted(args.faces_dir.glob("*.jpg")), args.split) if f.name[:3] not in WITH_REAL_SPOTS]
+    files = [f for f in split_faces(sorted(args.faces.glob("*.jpg")), args.split) if f.name[:3] not in WITH_REAL_SPOTS]
     if not files:
-        print(f"no face photos in {args.faces_dir} (set --faces-dir or PIGMENTSCAN_FACES)", file=sys.stderr)
+        print(f"no face photos in {args.faces} (set --faces or PIGMENTSCAN_FACES)", file=sys.stderr)
         return 2
     params = load_model().lesion
     names = ("melanin, shading + redness terms (today)", "melanin + shading, redness term",
              "melanin + shading, relief + redness terms", "melanin + half the shading, relief + redness terms")
     spreads = []
-    for path in files[: args.faces]:
+    for path in files[: args.n_faces]:
         crop, landmarks = face_crop(str(path))
         small, factor = working_copy(crop, landmarks.iod_px, params)
         points, iod = landmarks.points_px * factor, landmarks.iod_px * factor

@@ -38,6 +38,9 @@ LOW_MODE_SHARE = 0.1
 #: ... whose peak lies more than this below the fit (JND) is the normal skin the fit restarts from;
 #: populations are told apart on the residuals' histogram smoothed by this (JND, parameters).
 LOW_MODE_GAP_JND, LOW_MODE_BANDWIDTH_JND = 1.0, 0.3
+#: The residuals' histogram: bin width and reach either side of the fit (JND, parameters: fine
+#: beside the bandwidth; residuals farther out, hair and glare left in the skin, share the end bins).
+_BIN_JND, _HISTOGRAM_REACH_JND = 0.05, 12.0
 # Median absolute deviation -> standard deviation of a normal distribution.
 _MAD_TO_SD = 1.4826
 
@@ -128,22 +131,23 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
 def _lowest_population(residual_jnd):
     """The pixels of the least-pigmented population of the residuals, when it lies below the fit.
 
-    The residuals' histogram (smoothed by :data:`LOW_MODE_BANDWIDTH_JND`) is cut at its valleys;
+    The residuals' histogram (bins of :data:`_BIN_JND`, residuals beyond ±:data:`_HISTOGRAM_REACH_JND`
+    counted in the end bins, smoothed by :data:`LOW_MODE_BANDWIDTH_JND`) is cut at its valleys;
     the lowest part holding at least :data:`LOW_MODE_SHARE` of the pixels is the normal skin.
     Returns its pixels when its peak is more than :data:`LOW_MODE_GAP_JND` below 0, else ``None``.
     """
-    edges = np.arange(-12.0, 12.0 + 0.05, 0.05)  # 0.05-JND bins; farther residuals fall in the end bins
-    counts, _ = np.histogram(np.clip(residual_jnd, -12, 12), edges)
-    density = ndimage.gaussian_filter1d(counts.astype(float), LOW_MODE_BANDWIDTH_JND / 0.05)
+    n_bins = int(round(2 * _HISTOGRAM_REACH_JND / _BIN_JND))
+    bins = np.clip(np.floor((np.asarray(residual_jnd) + _HISTOGRAM_REACH_JND) / _BIN_JND), 0, n_bins - 1).astype(int)
+    counts = np.bincount(bins, minlength=n_bins)
+    density = ndimage.gaussian_filter1d(counts.astype(float), LOW_MODE_BANDWIDTH_JND / _BIN_JND)
     valleys = np.flatnonzero((density[1:-1] < density[:-2]) & (density[1:-1] <= density[2:])) + 1
-    cuts = np.concatenate([[0], valleys, [len(density)]])
-    total = counts.sum()
+    cuts = np.concatenate([[0], valleys, [n_bins]])
     for lo, hi in zip(cuts[:-1], cuts[1:]):
-        if counts[lo:hi].sum() >= LOW_MODE_SHARE * total:
-            peak = edges[lo + int(np.argmax(density[lo:hi]))] + 0.025
-            if peak >= -LOW_MODE_GAP_JND:
+        if counts[lo:hi].sum() >= LOW_MODE_SHARE * bins.size:
+            peak_jnd = (lo + int(np.argmax(density[lo:hi])) + 0.5) * _BIN_JND - _HISTOGRAM_REACH_JND
+            if peak_jnd >= -LOW_MODE_GAP_JND:
                 return None
-            return (residual_jnd >= edges[lo]) & (residual_jnd < edges[hi])
+            return (bins >= lo) & (bins < hi)
     return None
 
 

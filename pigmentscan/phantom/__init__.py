@@ -38,7 +38,7 @@ the size of the patches, which has one definition that the truth and the measure
   involvement (H4). Area scores drawn from the seed are uniform over 1-6 (8 % of regions
   clear), darkness uniform over 1-4, homogeneity uniform over the grades the area allows.
   ``layout="centrofacial"`` draws one confluent pattern instead, over the centre of the face
-  (the convex hull of the four regions: forehead, cheeks, nose, upper lip, chin) and up to
+  (the convex hull of the four regions, nose and upper lip included) and up to
   0.25 IOD past it, with one darkness: the commonest clinical pattern (MASI.md), which leaves
   little or no normal skin on the face.
 - **Truth.** The true lesion is where the added melanin is at least half its patch

@@ -125,9 +125,10 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     layout : {"regions", "centrofacial"}
         ``"regions"``: each region its own pattern, spilling up to :data:`SPILL_IOD` past it.
         ``"centrofacial"``: one confluent pattern over the centre of the face (the convex hull
-        of the four regions: forehead, cheeks, nose, upper lip, chin), running up to
+        of the four regions, which takes in the nose and upper lip too), running up to
         :data:`CENTROFACIAL_SPILL_IOD` past it; ``area_fraction``, ``darkness`` and
-        ``homogeneity`` are then one value (a dict's forehead entry), the share of that centre.
+        ``homogeneity`` are then one value (a dict's forehead entry; homogeneity drawn, when not
+        given, among the grades the forehead's area allows), ``area_fraction`` the share of that centre.
     melanin_od_direction : array_like of 3 floats, optional
         The OD direction the pigment is added along (normalised; default
         :data:`MELANIN_OD_DIRECTION`), e.g. :func:`greyer_direction`; darkness grades stay ΔE bands.
@@ -146,6 +147,8 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
 
     rgb = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
     direction = np.asarray(MELANIN_OD_DIRECTION if melanin_od_direction is None else melanin_od_direction, float)
+    if direction.shape != (3,) or not np.all(np.isfinite(direction)) or np.linalg.norm(direction) == 0:
+        raise ValueError(f"melanin_od_direction must be 3 finite numbers, not all 0: {melanin_od_direction!r}")
     direction = direction / np.linalg.norm(direction)
     if landmarks is None:
         landmarks = detect_landmarks(rgb, source="<phantom>")
@@ -196,6 +199,8 @@ def make_phantom(rgb, *, seed: int, area_fraction=None, darkness=None, homogenei
     profiles = np.zeros(work_shape + (4,), np.float32)
     if layout == "centrofacial":
         union = np.logical_or.reduce([work[k] for k in REGION_KEYS]).astype(np.uint8)
+        if not union.any():
+            raise ValueError("no visible skin in any region to draw a centrofacial pattern on")
         hull = cv2.convexHull(cv2.findNonZero(union))
         centre = cv2.fillConvexPoly(np.zeros(work_shape, np.uint8), hull, 1).astype(bool) & work_skin
         allowed = cv2.dilate(centre.astype(np.uint8), disk(2 * CENTROFACIAL_SPILL_IOD * WORK_IOD_PX)).astype(bool) & work_skin

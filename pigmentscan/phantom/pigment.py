@@ -44,6 +44,19 @@ def greyer_direction(degrees: float, direction=MELANIN_OD_DIRECTION) -> np.ndarr
     Stands for pigment the analyser's melanin direction does not quite match: dermal pigment
     (grey-blue, MASI.md) or another camera's colour rendering.
 
+    Parameters
+    ----------
+    degrees : float
+        The turn, in the plane of ``direction`` and grey; past the angle between them it goes
+        beyond grey.
+    direction : array_like of 3 floats
+        The OD direction turned (not parallel to grey).
+
+    Returns
+    -------
+    numpy.ndarray, shape (3,)
+        Unit OD direction (R, G, B).
+
     Examples
     --------
     >>> bool(np.allclose(greyer_direction(0.0), MELANIN_OD_DIRECTION))

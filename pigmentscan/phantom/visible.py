@@ -71,7 +71,7 @@ def visible_truth(phantom, level_jnd: float = 1.0) -> tuple[dict, np.ndarray]:
         if not len(pixels):
             continue
         skin_linear = np.median(colour.srgb_to_linear(pixels), axis=0)
-        table = colour.melanin_delta_e(skin_linear, _TABLE_OD, phantom_direction(phantom)) / JND_DELTA_E
+        table = colour.melanin_delta_e(skin_linear, _TABLE_OD, _phantom_direction(phantom)) / JND_DELTA_E
         involved = where & (np.interp(melanin, _TABLE_OD, table) >= level_jnd)
         mask = np.where(where, involved, mask) if key is not None else involved
         if key is not None:
@@ -80,7 +80,7 @@ def visible_truth(phantom, level_jnd: float = 1.0) -> tuple[dict, np.ndarray]:
     return regions, mask
 
 
-def phantom_direction(phantom) -> np.ndarray:
+def _phantom_direction(phantom) -> np.ndarray:
     """The OD direction the phantom's pigment was added along (its ``params``; the default for older ones)."""
     return np.asarray(phantom.params.get("melanin_od_direction", MELANIN_OD_DIRECTION), float)
 
@@ -110,7 +110,7 @@ def graded_truth(phantom) -> dict:
         around = phantom.region_masks[key] & (phantom.lesion_melanin_od < 0.01)
         pixels = phantom.image[around if around.any() else phantom.region_masks[key]]
         skin = np.median(colour.srgb_to_linear(pixels), axis=0)
-        contrast = float(colour.melanin_delta_e(skin, [truth["melanin_od"]], phantom_direction(phantom))[0]) / JND_DELTA_E
+        contrast = float(colour.melanin_delta_e(skin, [truth["melanin_od"]], _phantom_direction(phantom))[0]) / JND_DELTA_E
         region["darkness_jnd"] = contrast if involved else 0.0
         region["darkness"] = max(1, int(expected_grade(contrast, edges))) if involved else 0
         region["homogeneity"] = max(1, truth["homogeneity"]) if involved else 0
