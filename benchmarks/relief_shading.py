@@ -47,8 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", choices=("tune", "test", "all"), default="tune")
     parser.add_argument("--n-faces", type=int, default=16)
     args = parser.parse_args(argv)
-    from pigmentscan import colour
-    from pigmentscan.lesions import jnd_per_melanin, masked_smooth, normal_skin_expectation, skin_maps, working_copy
+    from pigmentscan.lesions import face_readings, normal_skin_expectation, skin_maps, working_copy
     from pigmentscan.pipeline import face_crop
     from pigmentscan.scoring import load_model
 
@@ -65,11 +64,9 @@ def main(argv=None) -> int:
         small, factor = working_copy(crop, landmarks.iod_px, params)
         points, iod = landmarks.points_px * factor, landmarks.iod_px * factor
         maps = skin_maps(small, points, iod, params)
-        skin, sigma = maps.measurable, params.smoothing_iod * iod
-        light = skin & (maps.melanin <= np.quantile(maps.melanin[skin], 0.4))
-        scale = jnd_per_melanin(np.median(colour.srgb_to_linear(small[light]), axis=0), params.melanin_od_direction)
-        melanin, shading, redness = (masked_smooth(m, skin.astype(np.float32), sigma)
-                                     for m in (maps.melanin * scale, maps.shading * scale, maps.haemoglobin))
+        skin = maps.measurable
+        melanin, (shading_od, redness), scale, _ = face_readings(small, maps, iod, params)  # the stage's own readings
+        shading = shading_od * scale
         n = surface_normals(points, landmarks.depth_px * factor, small.shape[:2], iod)
         relief = [n[..., 0], n[..., 1], n[..., 2], n[..., 0] ** 2, n[..., 1] ** 2, n[..., 0] * n[..., 1]]
         no_template = np.zeros(small.shape[:2] + (1,))

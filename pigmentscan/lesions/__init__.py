@@ -72,7 +72,7 @@ def face_readings(rgb, maps: SkinMaps, iod_px: float, params: LesionParams):
 
     Returns ``(reading_jnd, covariates, jnd_per_melanin, scale_skin_linear_rgb)``: the melanin map
     smoothed over the measurable skin at ``smoothing_iod`` times the JND per melanin of the face's
-    lighter skin; shading, shading² and haemoglobin smoothed alike.
+    lighter skin; the covariates, shading and haemoglobin, smoothed alike (in OD).
     """
     sigma = params.smoothing_iod * iod_px
     light = maps.measurable & (maps.melanin <= np.quantile(maps.melanin[maps.measurable], _SCALE_SKIN_QUANTILE)) \
