@@ -28,7 +28,7 @@ PATTERNS = ("centrofacial", "malar", "mandibular")
 PIGMENT_KINDS = ("brown", "grey-blue", "mixed")
 _KIND_P = (0.45, 0.25, 0.30)
 _CLEAR_P = 0.10
-_CONFLUENT_P = 0.45  # share of draws whose lesion covers 70-100 % of the key regions
+_CONFLUENT_P = 0.5  # share of draws whose lesion covers 70-100 % of the key regions
 _FAINT_P = 0.40  # share of draws with a faint requested darkness (1-2.5 JND)
 _STRONG_MAX = {"brown": 8.0, "mixed": 6.5, "grey-blue": 5.0}  # dermal pigment is less contrasted
 _ONE_SIDED_P = 0.10
@@ -37,6 +37,8 @@ _PAINT_EDGE_SIGMA_IOD = 0.015
 _BLUR_IOD = {"epidermal": 0.005, "dermal": 0.012}  # dermal pigment is seen through scattering dermis
 _MAX_OD = 2.0
 _BOX_MARGIN_IOD = 0.3
+_ABOVE_FOREHEAD_IOD = 0.3
+_OUTLINE_RAMP_IOD = 0.15  # site propensity fades to 30 % towards the face outline
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,8 @@ def draw_parameters(rng: np.random.Generator, clear=None) -> dict:
     - texture: blotchy / speckled / reticulated, 1/3 each;
     - pigment kind: brown (epidermal) 45 %, grey-blue (dermal) 25 %, mixed 30 % (dermal share
       of the melanin U(0.3, 0.7), varying over the face by ±0.2);
-    - involvement (share of the key regions' skin inside the drawn lesion): 45 % U(0.7, 1.0),
-      55 % U(0.03, 0.7);
+    - involvement (share of the key regions' skin inside the drawn lesion): 50 % U(0.7, 1.0),
+      50 % U(0.03, 0.7);
     - darkness (requested median contrast, JND): 40 % faint U(1.0, 2.5), else U(2.5, max) with
       max 8 (brown), 6.5 (mixed), 5 (grey-blue);
     - sides: 90 % both U(0.8, 1.0); 10 % one side (random) weaker, U(0.15, 0.45);
@@ -183,10 +185,16 @@ def encode_linear(linear) -> np.ndarray:
     return np.clip(np.rint(linear_to_srgb(linear) * 255.0), 0, 255).astype(np.uint8)
 
 
-def _paint_mask(rgb_crop, points, iod_px: float, reference_linear) -> np.ndarray:
-    """Where pigment may lie (soft, 0-1): the face, less the features (small margin) and hair."""
+def _paint_mask(rgb_crop, points, iod_px: float, reference_linear) -> tuple[np.ndarray, np.ndarray]:
+    """Where pigment may lie (soft, 0-1: the face, less the features with a small margin and hair),
+    and the depth inside the face outline (0-1)."""
     shape = rgb_crop.shape[:2]
-    inside = polygon_mask(shape, points[list(FACE_OUTLINE)]) | polygon_mask(shape, region_polygons(points, iod_px)["forehead"])
+    forehead = region_polygons(points, iod_px)["forehead"]
+    up = points[10] - points[152]
+    up = up / max(float(np.linalg.norm(up)), 1e-9)
+    # the pigment may reach the hairline above the forehead polygon (hair itself is left out by colour)
+    inside = (polygon_mask(shape, points[list(FACE_OUTLINE)]) | polygon_mask(shape, forehead)
+              | polygon_mask(shape, forehead + _ABOVE_FOREHEAD_IOD * iod_px * up))
     features = np.zeros(shape, np.uint8)
     for name, indices in FEATURE_LANDMARKS.items():
         features |= polygon_mask(shape, points[list(indices)], convex_hull=(name == "nostrils")).astype(np.uint8)
@@ -195,16 +203,24 @@ def _paint_mask(rgb_crop, points, iod_px: float, reference_linear) -> np.ndarray
     linear = cv2.GaussianBlur(srgb_to_linear(rgb_crop), (0, 0), max(0.01 * iod_px, 0.5))
     skinlike = skin_colour_mask(linear, reference_linear, min_luminance_ratio=0.2, max_chroma_z=6.0)
     mask = (inside & ~features.astype(bool) & skinlike).astype(np.float32)
-    return cv2.GaussianBlur(mask, (0, 0), max(_PAINT_EDGE_SIGMA_IOD * iod_px, 0.5))
+    paint = cv2.GaussianBlur(mask, (0, 0), max(_PAINT_EDGE_SIGMA_IOD * iod_px, 0.5))
+    # how far inside the face outline (0 at the outline, 1 from _OUTLINE_RAMP_IOD in)
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return paint, np.clip(depth / (_OUTLINE_RAMP_IOD * iod_px), 0.0, 1.0).astype(np.float32)
 
 
-def _pigment_layers(shape, points, iod_px: float, params: dict, key_skin, paint, rng):
-    """Unit-amplitude epidermal and dermal OD amounts (two float32 maps), before scaling."""
+def _pigment_layers(shape, points, iod_px: float, params: dict, key_skin, paint, outline_depth, rng):
+    """Unit-amplitude epidermal and dermal OD amounts (two float32 maps), before scaling.
+
+    The site propensity fades towards the face outline (to 30 % at the outline), so that a
+    confluent lesion's border near the jaw, temples and hairline is irregular, not the outline.
+    """
     weights = {}
     for name, base in fields.PATTERN_SITES[params["pattern"]].items():
         side = fields.SITES[name][1]
         weights[name] = base * params["site_jitter"][name] * (params["side_weights"][side] if side else 1.0)
     propensity = fields.site_propensity(shape, points, iod_px, weights, spread=params["spread"])
+    propensity *= 0.3 + 0.7 * outline_depth
     # the border noise fades out where no site reaches, so a low threshold (confluent involvement)
     # spreads the lesion past the regions around its sites, not onto unrelated parts of the face
     reach = np.sqrt(np.clip(propensity / 0.3, 0.0, 1.0))
@@ -290,9 +306,10 @@ def draw_case(rgb, seed, *, landmarks: FaceLandmarks | None = None, clear=None, 
         for name in fields.PATTERN_KEY_REGIONS[params["pattern"]]:
             key |= masks[name]
         key &= skin
-        paint = _paint_mask(rgb[y0:y1, x0:x1], crop_points, iod, reference)
+        paint, outline_depth = _paint_mask(rgb[y0:y1, x0:x1], crop_points, iod, reference)
         layer_rng = np.random.default_rng(params["noise_seed"])
-        epi, derm = _pigment_layers((y1 - y0, x1 - x0), crop_points, iod, params, key[y0:y1, x0:x1], paint, layer_rng)
+        epi, derm = _pigment_layers((y1 - y0, x1 - x0), crop_points, iod, params, key[y0:y1, x0:x1], paint,
+                                    outline_depth, layer_rng)
         direction = mixed_direction(params["dermal_fraction"])
         scale = amount_for_contrast(np.median(reference, axis=0), params["darkness_jnd"], direction)
         linear_crop = linear[y0:y1, x0:x1]
