@@ -34,9 +34,11 @@ Pigments
   intermediate constitutive skin in Chardon's ITA bands (L* -10, b* +3).
 * **Dermal melanin** (grey-blue, melanophages in the papillary dermis, ``d = 0.2 mm``): the same
   absorber seen through the scattering dermis; the blue that the dermis sends back before
-  reaching the pigment is spared (the Tyndall effect), so the direction is nearly flat or
-  red-leaning: a grey-blue, ashen darkening with less chroma change, and less ΔE per unit of
-  melanin (MASI.md: dermal pigment is grey-blue and less contrasted).
+  reaching the pigment is spared (the Tyndall effect), so the direction leans to red
+  (R > G > B): a grey-blue, ashen darkening (light skin at 3 JND: ΔL* -6, Δa* -1.9, Δb* -2.8).
+  A given melanin mass gives less OD there (the factors exp(-2d/delta) < 1); the directions
+  here are unit vectors, so the phantoms make dermal pigment "less contrasted" (MASI.md) by
+  drawing its darkness lower (:func:`~pigmentscan.heldout_phantoms.case.draw_parameters`).
 * **Haemoglobin** (erythema, a confounder): oxy/deoxy-haemoglobin at 70 % saturation in the
   superficial dermal plexus (``d = 0.2 mm``), molar extinction after Prahl (omlc.org): strong
   green absorption, so a* rises.
