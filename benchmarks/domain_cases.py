@@ -1,21 +1,22 @@
-"""The cases of ``benchmarks/domains.py``: held-out faces, second-family phantoms, cached, scored.
+"""The cases of ``benchmarks/domains.py``: held-out faces, phantoms of two families, cached, scored.
 
 One task per face (:func:`run_face`, run in a joblib worker): the clean photo is scored, two
 flushed copies of it (:func:`pigmentscan.simulation.add_erythema`, diffuse and patchy) and each
-of the face's phantoms (:func:`pigmentscan.simulation.draw_case`) with seven derived photos:
-a flush, side light, flash, warm white balance (:func:`~pigmentscan.simulation.relight`), two
-retakes (:func:`~pigmentscan.simulation.retake`) and the mirrored photo
-(:func:`~pigmentscan.simulation.mirror`). Every draw comes from a seed fixed by the face's name
-and ``--seed``. Each generated photo is kept in ``CACHE/sim-<hash>/<domain>/...`` as an ``.npz``
-(the RGB image, the truth as JSON text and, for a phantom, its truth and skin masks as packed
-bits; no pickles), so scoring a new measure regenerates nothing. ``<hash>`` covers the sources
-the photos and their truth are made from (``pigmentscan/simulation``, ``regions``, ``colour``,
-``landmarks``): changing them starts a new cache; changing the measure does not.
+of the face's phantoms of each family (:data:`FAMILIES`) with its derived photos. The second
+family (:mod:`pigmentscan.simulation`) gives seven: a flush, side light, flash, warm white
+balance, two retakes and the mirrored photo; the third (:mod:`pigmentscan.heldout_phantoms`) a
+flush, two retakes and the mirrored photo. Every draw comes from a seed fixed by the face's name,
+the family and ``--seed``. Each generated photo is kept in ``CACHE/<family cache>/<domain>/...`` as
+an ``.npz`` (the RGB image, the truth as JSON text and, for a phantom, its truth and skin masks as
+packed bits; no pickles), so scoring a new measure regenerates nothing. The family's cache name
+ends in a hash of the sources its photos and truth are made from (the family's package,
+``regions``, ``colour``, ``landmarks``): changing them starts a new cache; changing the measure does not.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import zlib
@@ -37,7 +38,15 @@ SWAP = {"right_malar": "left_malar", "left_malar": "right_malar"}
 # visible change every time; 0.25 warm is about 4900 K).
 FLUSH_RANGE = (1.5, 12.0)
 LIGHT_RANGES = {"side": (0.3, 2.0), "flash": (0.25, 1.0), "warm": (0.25, 1.0)}
-_SIM_SOURCES = ("pigmentscan/simulation", "pigmentscan/regions.py", "pigmentscan/colour.py", "pigmentscan/landmarks.py")
+_SHARED_SOURCES = ("pigmentscan/regions.py", "pigmentscan/colour.py", "pigmentscan/landmarks.py")
+#: The phantom families drawn on the held-out faces: package, derived photos, cache-name prefix.
+#: The third family is the held-out one; the second was looked into on London tune faces in the
+#: third session of 2026-12-07 (docs/experiments.md) and is reported as development data since.
+FAMILIES = {
+    "third": {"module": "pigmentscan.heldout_phantoms", "variants": ("base", "flush", "retake_a", "retake_b", "mirror"),
+              "prefix": "third", "held_out": True},
+    "second": {"module": "pigmentscan.simulation", "variants": VARIANTS, "prefix": "sim", "held_out": False},
+}
 
 
 def faces_root(given=None) -> Path:
@@ -72,18 +81,25 @@ def _seed(*parts) -> int:
     return zlib.crc32(":".join(map(str, parts)).encode())
 
 
-def simulation_hash() -> str:
+def family_cache_name(family: str) -> str:
+    """The cache folder of a family's photos: its prefix and a hash of the sources they are made from."""
+    spec = FAMILIES[family]
     digest = hashlib.sha256()
-    for name in _SIM_SOURCES:
+    for name in ("pigmentscan/" + spec["module"].split(".")[1], *_SHARED_SOURCES):
         path = REPO / name
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(file.relative_to(REPO).as_posix().encode() + file.read_bytes())
-    return digest.hexdigest()[:10]
+    return f"{spec['prefix']}-{digest.hexdigest()[:10]}"
 
 
-def face_tasks(domain: str, files, per_face: int, seed: int, cache: Path, model=None) -> list:
+def face_tasks(domain: str, files, per_face: int, seed: int, cache: Path, model=None, families=tuple(FAMILIES)) -> list:
+    """One task per face: its clean photo and ``per_face`` phantoms of each family (the second family's
+    seeds are those of earlier runs, so its cache still serves)."""
+    def seeds(family, stem):
+        extra = () if family == "second" else (family,)
+        return [_seed(domain, stem, i, seed, *extra) for i in range(per_face)]
     return [{"domain": domain, "path": str(f), "face": f.stem, "seed": seed, "cache": str(cache), "model": model,
-             "phantoms": [_seed(domain, f.stem, i, seed) for i in range(per_face)]} for f in files]
+             "phantoms": {family: seeds(family, f.stem) for family in families}} for f in files]
 
 
 def confounder_plan(phantom_seed: int) -> dict:
@@ -128,33 +144,63 @@ def _landmarks(task, cache_state):
     return cache_state["rgb"], cache_state["landmarks"]
 
 
-def phantom_photos(task: dict, seed: int, folder: Path, state: dict) -> dict:
-    """variant -> (image, truth dict, masks) of one phantom, from the cache or made (and cached) now.
+def phantom_photos(task: dict, seed: int, folder: Path, state: dict, family: str = "second") -> dict:
+    """variant -> (image, truth dict, masks) of one phantom of ``family``, from the cache or made (and cached) now.
     A variant that could not be made is a string: why."""
-    paths = {v: folder / f"{task['face']}_{seed}" / f"{v}.npz" for v in VARIANTS}
+    variants = FAMILIES[family]["variants"]
+    paths = {v: folder / f"{task['face']}_{seed}" / f"{v}.npz" for v in variants}
     if all(p.is_file() for p in paths.values()):
         return {v: _load(p) for v, p in paths.items()}
-    from pigmentscan.simulation import add_erythema, draw_case, mirror, relight, retake
-
     rgb, landmarks = _landmarks(task, state)
-    face = draw_case(rgb, seed, landmarks=landmarks)
-    plan = confounder_plan(seed)
-    makers = {"base": lambda: face, "flush": lambda: add_erythema(face, **plan["flush"]),
-              "retake_a": lambda: retake(face, seed=plan["retake_a"]["seed"]),
-              "retake_b": lambda: retake(face, seed=plan["retake_b"]["seed"]), "mirror": lambda: mirror(face)}
-    makers.update({kind: (lambda kind=kind: relight(face, **plan[kind])) for kind in LIGHTS})
+    makers = _family_makers(family, rgb, landmarks, seed)
     out = {}
-    for variant in VARIANTS:
+    for variant in variants:
         try:
             made = makers[variant]()
         except Exception as error:  # noqa: BLE001 - a variant that cannot be made is reported, not fatal
             out[variant] = f"not generated: {type(error).__name__}: {error}"
             continue
-        info = {**made.to_dict(), "plan": plan.get(variant, {})}
+        info = {**_truth_info(made), "plan": confounder_plan(seed).get(variant, {})}
         masks = {"truth_mask": made.truth_mask, "skin_mask": made.skin_mask} if variant == "base" else {}
         _save(paths[variant], made.image, info, **masks)
         out[variant] = (made.image, info, masks)
     return out
+
+
+def _family_makers(family: str, rgb, landmarks, seed: int) -> dict:
+    """variant -> a function making that photo of the phantom drawn from ``seed`` (drawn once, lazily)."""
+    sim = importlib.import_module(FAMILIES[family]["module"])
+    plan = confounder_plan(seed)
+    drawn = {}
+
+    def face():
+        if "face" not in drawn:
+            drawn["face"] = sim.draw_case(rgb, seed, landmarks=landmarks)
+        return drawn["face"]
+    flush = sim.add_erythema if family == "second" else sim.add_flush
+    makers = {"base": face, "flush": lambda: flush(face(), **plan["flush"]),
+              "retake_a": lambda: sim.retake(face(), seed=plan["retake_a"]["seed"]),
+              "retake_b": lambda: sim.retake(face(), seed=plan["retake_b"]["seed"]), "mirror": lambda: sim.mirror(face())}
+    if family == "second":
+        makers.update({kind: (lambda kind=kind: sim.relight(face(), **plan[kind])) for kind in LIGHTS})
+    return makers
+
+
+def _truth_info(made) -> dict:
+    """The truth of a phantom photo as the rows need it: MASI, mMASI, drawn parameters (with ``pigment``,
+    the pigment's kind), and each region's area %, area score and darkness (JND)."""
+    from pigmentscan.scoring import mmasi
+
+    info = made.to_dict()
+    regions = {key: {"area_pct": float(r["area_pct"]), "area_score": int(r["area_score"]),
+                     "darkness_jnd": float(r["darkness_jnd"]), **({"darkness_grade": r["darkness_grade"]}
+                                                                 if "darkness_grade" in r else {})}
+               for key, r in info["regions"].items()}
+    if "mmasi" not in info:  # the third family gives the grades; mMASI follows from them (Pandya 2011)
+        info["mmasi"] = mmasi({key: {"area": r["area_score"], "darkness": r["darkness_grade"]} for key, r in regions.items()})
+    params = {k: v for k, v in info.get("params", {}).items() if v is None or isinstance(v, (str, int, float, bool))}
+    params.setdefault("pigment", params.get("kind"))  # the third family calls the pigment's kind "kind"
+    return {"masi": float(info["masi"]), "mmasi": float(info["mmasi"]), "params": params, "regions": regions}
 
 
 def flushed_clean_photos(task: dict, folder: Path, state: dict) -> dict:
@@ -223,46 +269,53 @@ def _prefixed(prefix: str, row: dict) -> dict:
 
 
 def run_face(task: dict) -> list:
-    """Score one face: its clean photo, two flushed copies, and its phantoms with their variants."""
+    """Score one face: its clean photo, two flushed copies, and its phantoms of each family with their variants."""
     model = task["model"]
-    folder = Path(task["cache"]) / task["domain"]
+    root = Path(task["cache"])
     state = {}
     base = {"domain": task["domain"], "face": task["face"]}
     clean, _ = score(task["path"], model)
     rows = [{**base, "kind": "clean", **clean}]
     face_ita = clean.get("ita_deg", np.nan)
-    for kind, made in flushed_clean_photos(task, folder, state).items():
+    for kind, made in flushed_clean_photos(task, root / family_cache_name("second") / task["domain"], state).items():
         if isinstance(made, str):
             rows.append({**base, "kind": f"flush_{kind}", "status": "not generated", "reasons": made})
             continue
         measured, _ = score(made[0], model)
         rows.append({**base, "kind": f"flush_{kind}", "strength": made[1]["strength"], **measured,
                      "clean_masi": clean.get("masi", np.nan)})
-    for seed in task["phantoms"]:
-        row = {**base, "kind": "phantom", "seed": seed, "face_ita_deg": face_ita}
-        try:
-            photos = phantom_photos(task, seed, folder, state)
-        except Exception as error:  # noqa: BLE001 - the phantom could not be made at all
-            rows.append({**row, "base_status": "not generated", "base_reasons": f"{type(error).__name__}: {error}"})
-            continue
-        for variant, made in photos.items():
-            if isinstance(made, str):
-                row.update({f"{variant}_status": "not generated", f"{variant}_reasons": made})
-                continue
-            image, info, masks = made
-            measured, result = score(image, model)
-            row.update(_prefixed(variant, measured))
-            row.update({f"{variant}_true_masi": info["masi"], f"{variant}_true_mmasi": info["mmasi"]})
-            if variant == "base":
-                row.update({f"param_{k}": v for k, v in info["params"].items() if k != "seed"})
-                row.update({"true_masi": info["masi"], "true_mmasi": info["mmasi"]})
-                for key, truth in info["regions"].items():
-                    row.update({f"{key}_true_{k}": truth[k] for k in ("area_pct", "area_score", "darkness_jnd")})
-                if result is not None:
-                    row.update(_dice(result, masks["truth_mask"], masks["skin_mask"]))
-            elif variant in ("flush", *LIGHTS):
-                row[f"{variant}_strength"] = info["plan"]["strength"]
-        if not np.isfinite(row["face_ita_deg"]):  # the clean photo was not scored: the phantom's reference skin
-            row["face_ita_deg"] = row.get("base_ita_deg", np.nan)
-        rows.append(row)
+    for family, seeds in task["phantoms"].items():
+        folder = root / family_cache_name(family) / task["domain"]
+        rows += [_phantom_row(task, seed, folder, state, family, {**base, "kind": "phantom", "family": family,
+                                                                    "seed": seed, "face_ita_deg": face_ita})
+                 for seed in seeds]
     return rows
+
+
+def _phantom_row(task: dict, seed: int, folder: Path, state: dict, family: str, row: dict) -> dict:
+    """One phantom's row: each variant's measures, the truth, Dice and confounder strengths."""
+    model = task["model"]
+    try:
+        photos = phantom_photos(task, seed, folder, state, family)
+    except Exception as error:  # noqa: BLE001 - the phantom could not be made at all
+        return {**row, "base_status": "not generated", "base_reasons": f"{type(error).__name__}: {error}"}
+    for variant, made in photos.items():
+        if isinstance(made, str):
+            row.update({f"{variant}_status": "not generated", f"{variant}_reasons": made})
+            continue
+        image, info, masks = made
+        measured, result = score(image, model)
+        row.update(_prefixed(variant, measured))
+        row.update({f"{variant}_true_masi": info["masi"], f"{variant}_true_mmasi": info["mmasi"]})
+        if variant == "base":
+            row.update({f"param_{k}": v for k, v in info["params"].items() if k != "seed"})
+            row.update({"true_masi": info["masi"], "true_mmasi": info["mmasi"]})
+            for key, truth in info["regions"].items():
+                row.update({f"{key}_true_{k}": truth[k] for k in ("area_pct", "area_score", "darkness_jnd")})
+            if result is not None:
+                row.update(_dice(result, masks["truth_mask"], masks["skin_mask"]))
+        elif variant in ("flush", *LIGHTS):
+            row[f"{variant}_strength"] = info["plan"]["strength"]
+    if not np.isfinite(row["face_ita_deg"]):  # the clean photo was not scored: the phantom's reference skin
+        row["face_ita_deg"] = row.get("base_ita_deg", np.nan)
+    return row

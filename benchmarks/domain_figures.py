@@ -119,7 +119,7 @@ def phantom_figures(frame: pd.DataFrame) -> dict:
                ratio_big=(_median(big["ratio"]), len(big)))
     for variant in ("flush", *LIGHTS):  # each confounder against the same phantom without it
         pair = _scored(frame, "base", variant)
-        delta = pair[f"{variant}_masi"] - pair["base_masi"]
+        delta = pair.get(f"{variant}_masi", pd.Series(np.nan, index=pair.index)) - pair["base_masi"]
         out[variant] = {"n": len(pair), "mean": delta.mean(), "mean_abs": delta.abs().mean(),
                         "errors": int((frame.get(f"{variant}_status", pd.Series(dtype=str)) == "error").sum())}
     out["retest"] = retest_figures(frame)

@@ -9,20 +9,25 @@ Held-out data (faces/README.md): ``3dsk`` (100 faces from 3D-scan textures, anot
 light) and ``london_smiling`` (the London people smiling; 001, 038 and 107 carry real brown spots
 or freckles that no truth knows of: they are listed, not counted), from ``../shared/faces`` or
 ``$PIGMENTSCAN_FACES`` (the folder holding the domain folders, or, as for accuracy.py, the London
-folder beside them); held-out phantoms: the second family, :mod:`pigmentscan.simulation`,
-designed clean-room and never used to fit anything.
+folder beside them); held-out phantoms: the third family, :mod:`pigmentscan.heldout_phantoms`,
+designed clean-room (2026-12-07) and never used to fit, tune or look into anything. The second
+family, :mod:`pigmentscan.simulation`, was held out too until the third session of 2026-12-07, when
+its phantoms drawn on London TUNE faces were used to find why the measure failed on it
+(docs/experiments.md): it is reported beside the third as development data.
 
 1. **Clean faces** (no phantom): status counts and reasons; MASI median, 90th percentile and
    max over the scored photos; ``ok`` photos above MASI 3.
 2. **Flushed clean faces**: each clean photo flushed twice (``add_erythema`` diffuse and patchy,
    strength uniform over the documented useful a* rise 1.5-12, seeded): MASI median and p90.
-3. **Second-family phantoms** (``draw_case``, seeds fixed per face; ``--per-face``, default 2 per
-   London-smiling face and 1 per 3DSK face) against their truth: MASI and mMASI Spearman, ICC(A,1),
+3. **Phantoms of each family** (``--families``, default both, the held-out third first; ``draw_case``,
+   seeds fixed per face and family; ``--per-face``, default 2 per London-smiling face and 1 per 3DSK
+   face) against their truth: MASI and mMASI Spearman, ICC(A,1),
    Bland-Altman, MAE; lesion Dice and area-% MAE; area found / true area of regions with a true
    area >= 2 %, by true darkness (JND bins), and of regions >= 70 %; the MASI move under a flush, a
    side light, a flash and a warm white balance; retest (two ``retake`` photos: SDC95 = 1.96·√2·SD_w,
    ICC); the mirrored photo (region area % against its mirror region's, MASI). By domain, pooled,
-   and by skin tone (ITA of the clean photo's normal skin as the analysis measures it).
+   by skin tone (ITA of the clean photo's normal skin as the analysis measures it) and by the
+   pigment's kind. The third family makes no side light, flash or warm white balance.
 4. **Today's split** (benchmarks/accuracy.py's own functions): the first family
    (:mod:`pigmentscan.phantom`, the one the measure was tuned on) on the London TEST
    faces: Dice, area-% MAE, MASI ICC(A,1), retest SDC; 60 phantoms (20 retested) by default,
@@ -71,6 +76,8 @@ def parse(argv):
     parser.add_argument("--faces", default=None, help="folder holding the domain folders (default $PIGMENTSCAN_FACES "
                                                       "or ../shared/faces)")
     parser.add_argument("--domains", nargs="+", default=list(cases.HELD_OUT))
+    parser.add_argument("--families", nargs="+", default=list(cases.FAMILIES), choices=list(cases.FAMILIES),
+                        help="phantom families (default: both; 'third' is the held-out one)")
     parser.add_argument("--per-face", type=int, default=None, help="phantoms per face (default 2 london_smiling, 1 3dsk)")
     parser.add_argument("--max-faces", type=int, default=None, help="at most this many faces per domain (evenly spread)")
     parser.add_argument("--seed", type=int, default=34)
@@ -112,7 +119,7 @@ def plan(args, root: Path, cache: Path) -> tuple:
         files = _spread(cases.domain_faces(folder, domain), args.max_faces)
         per_face = 0 if domain == cases.OWN_DOMAIN else (args.per_face if args.per_face is not None
                                                          else cases.PER_FACE.get(domain, 1))
-        tasks += cases.face_tasks(domain, files, per_face, args.seed, cache, args.model)
+        tasks += cases.face_tasks(domain, files, per_face, args.seed, cache, args.model, args.families)
         spotted[domain] = [] if domain == cases.OWN_DOMAIN else cases.spotted_faces(folder, domain)
     london = cases.domain_dir(root, cases.OWN_DOMAIN)
     today = []
@@ -157,8 +164,9 @@ def print_report(args, rows, today_rows, spots, missing, cache) -> list:
     by = lambda frame, d: frame[frame["domain"] == d]  # noqa: E731
     out = [f"pigmentscan on held-out domains and a held-out phantom family (issue #34), model {load_model(args.model).label}",
            f"seed {args.seed}; photos cached in {cache}" + (f"; missing face folders: {', '.join(missing)}" if missing else ""),
-           "HELD-OUT (domain and family): " + ", ".join(held) + " faces; phantoms of pigmentscan.simulation. "
-           "Never fitted or tuned on: tune NOTHING on these figures.",
+           "HELD-OUT: " + ", ".join(held) + " faces; phantoms of pigmentscan.heldout_phantoms (third family). "
+           "Never fitted or tuned on: tune NOTHING on these figures. The second family (pigmentscan.simulation) "
+           "is development data since 2026-12-07.",
            f"OWN (the project's family): '{OWN_COLUMN}' = London TEST faces (benchmarks/accuracy.py's split); "
            "section 4 = its first-family phantoms (pigmentscan.phantom, the family the classifier was fitted on).",
            "Errors (status error) are counted with their reasons and left out of every median, percentile, agreement "
@@ -188,32 +196,29 @@ def print_report(args, rows, today_rows, spots, missing, cache) -> list:
                                         ("MASI max", f2(f["max"])), ("median move from the clean photo", f2(f["median_move"]))])
     for c, f in ((c, f) for c, f in flush.items() if c != "all held-out"):
         out += figs.reason_lines(f"{c} error reasons", f["errors"]) + figs.reason_lines(f"{c} not generated", f["unmade"], 1)
-    phantoms = kinds["phantom"]
-    groups = {d: by(phantoms, d) for d in held}
-    if len(held) > 1:
-        groups["all held-out"] = phantoms
-    if len(phantoms):
-        tones = phantoms["face_ita_deg"].map(figs.tone)
-        groups.update({name: phantoms[tones == name] for name, *_ in figs.TONES if (tones == name).any()})
-    pf = {name: figs.phantom_figures(frame) for name, frame in groups.items() if len(frame)}
-    out += ["", "3. SECOND-FAMILY PHANTOMS (pigmentscan.simulation.draw_case) against their truth; the tone columns pool "
-            "both domains by the ITA of the face's clean photo: light > 41, interm./tan 10-41, brown/dark < 10"]
-    out += ["  confounder strengths (uniform, seeded): flush a* rise 1.5-12, diffuse or patchy; side light 0.3-2 EV; "
-            "flash 0.25-1; warm 0.25-1 (towards 2856 K)"]
-    if pf:
-        out += figs.table(pf, figs.phantom_rows)
-        out += ["", "  area found / true area by the region's true darkness (median ratio, N regions with true area >= 2 %)"]
-        out += figs.table(pf, figs.bin_rows)
-        for name in held:
-            if name in pf:
-                st = pf[name]["status"]
-                out += figs.reason_lines(f"{name} phantom error reasons", st.get("errors", []))
-                out += figs.reason_lines(f"{name} phantoms not generated", st.get("unmade", []), 2)
+    pf = {family: family_figures(kinds["phantom"], family, held) for family in args.families}
+    for n, family in enumerate(args.families):
+        out += ["", f"3{'abc'[n]}. {family_title(family)} against their truth; the tone columns pool both "
+                "domains by the ITA of the face's clean photo: light > 41, interm./tan 10-41, brown/dark < 10; the "
+                "pigment columns by the kind the phantom drew"]
+        if family == "second":
+            out += ["  confounder strengths (uniform, seeded): flush a* rise 1.5-12, diffuse or patchy; side light "
+                    "0.3-2 EV; flash 0.25-1; warm 0.25-1 (towards 2856 K)"]
+        if pf[family]:
+            out += figs.table(pf[family], figs.phantom_rows)
+            out += ["", "  area found / true area by the region's true darkness (median ratio, N regions with true area >= 2 %)"]
+            out += figs.table(pf[family], figs.bin_rows)
+            for name in held:
+                if name in pf[family]:
+                    st = pf[family][name]["status"]
+                    out += figs.reason_lines(f"{name} phantom error reasons", st.get("errors", []))
+                    out += figs.reason_lines(f"{name} phantoms not generated", st.get("unmade", []), 2)
     td = today_figures(today_rows)
     out += ["", "4. TODAY'S SPLIT: first family (pigmentscan.phantom) on London TEST faces = the PROJECT'S OWN family "
-            "and studio; beside it the held-out family on held-out domains (pooled)"]
-    held_pf = pf.get("all held-out", pf.get(held[0])) if held and pf else None
-    side = {"held-out domains, 2nd family": held_pf, "own: London TEST, 1st family": td}
+            "and studio; beside it each family on the held-out domains (pooled)"]
+    side = {f"held-out domains, {family}": (pf[family].get("all held-out", pf[family].get(held[0]))
+                                            if held and pf[family] else None) for family in args.families}
+    side["own: London TEST, 1st family"] = td
 
     def today_rows_of(f):
         if f is None or not f.get("n"):
@@ -224,12 +229,37 @@ def print_report(args, rows, today_rows, spots, missing, cache) -> list:
         return [("phantoms scored", str(f["n"])), ("lesion Dice", f2(f["dice"])), ("area-% MAE (points)", f2(f["area_mae"], 1)),
                 ("MASI ICC(A,1)", f2(icc, 3)), ("retest SDC95 MASI (pairs)", f"{f2(rt.get('sdc'))} ({rt.get('n', 0)})")]
     out += figs.table(side, today_rows_of, width=32)
-    out += ["  (the first family's retest is its own reacquire drift, the second family's is retake: different models"
+    out += ["  (the first family's retest is its own reacquire drift, the others' their own retake: different models"
             f" of a second photo); first-family phantoms not scored: {td.get('errors', 0)}"]
     out += ["", "5. SUMMARY: targets of issue #34 on each held-out domain ('all' pools them); the own column is "
             "shown for reference, not judged"]
-    out += summary_lines(clean, flush, pf, held, td)
+    for family in args.families:
+        out += ["", f"  phantom targets on the {family_title(family)}"]
+        out += summary_lines(clean, flush, pf[family], held, td, sections=("phantom",) if family != args.families[0]
+                             else ("clean", "flush", "phantom"))
     return out
+
+
+def family_title(family: str) -> str:
+    spec = cases.FAMILIES[family]
+    status = "HELD OUT, never fitted, tuned or looked into" if spec["held_out"] else \
+        "development data since 2026-12-07 (looked into on London tune faces; docs/experiments.md)"
+    return f"{family.upper()}-FAMILY PHANTOMS ({spec['module']}; {status})"
+
+
+def family_figures(phantoms: pd.DataFrame, family: str, held: list) -> dict:
+    """Phantom figures of one family by domain, pooled, by skin tone and by pigment kind."""
+    phantoms = phantoms[phantoms["family"] == family] if len(phantoms) and "family" in phantoms else phantoms.iloc[0:0]
+    groups = {d: phantoms[phantoms["domain"] == d] for d in held}
+    if len(held) > 1:
+        groups["all held-out"] = phantoms
+    if len(phantoms):
+        tones = phantoms["face_ita_deg"].map(figs.tone)
+        groups.update({name: phantoms[tones == name] for name, *_ in figs.TONES if (tones == name).any()})
+        if "param_pigment" in phantoms:
+            kinds = phantoms["param_pigment"].dropna()
+            groups.update({f"pigment {k}": phantoms[phantoms["param_pigment"] == k] for k in sorted(kinds.unique())})
+    return {name: figs.phantom_figures(frame) for name, frame in groups.items() if len(frame)}
 
 
 TARGETS = (  # label, section, figure getter, test (None: shown, not judged), wanted, getter of today's split
@@ -253,12 +283,12 @@ TARGETS = (  # label, section, figure getter, test (None: shown, not judged), wa
 )
 
 
-def summary_lines(clean, flush, pf, held, today) -> list:
+def summary_lines(clean, flush, pf, held, today, sections=("clean", "flush", "phantom")) -> list:
     """Each target on each held-out domain (and pooled); the own London TEST column for reference, not judged
     (its phantom figures are the first family's, section 4)."""
     columns = [*held, *(["all held-out"] if len(held) > 1 else []), OWN_COLUMN]
     lines = [f"{'target':<38}{'wanted':>8}" + "".join(f"{c:>19}" for c in columns)]
-    for label, section, get, test, wanted, get_today in TARGETS:
+    for label, section, get, test, wanted, get_today in (t for t in TARGETS if t[1] in sections):
         cells = []
         for c in columns:
             if c == OWN_COLUMN and section == "phantom":
@@ -277,7 +307,7 @@ def main(argv=None) -> int:
     args = parse(argv)
     start = time.time()
     root = cases.faces_root(args.faces)
-    cache = args.cache / f"sim-{cases.simulation_hash()}"
+    cache = args.cache
     tasks, today, missing, spotted = plan(args, root, cache)
     if not any(t["domain"] in args.domains for t in tasks):
         print(f"no held-out face folders under {root} (set --faces or PIGMENTSCAN_FACES)", file=sys.stderr)
