@@ -35,7 +35,7 @@ from .excess import jnd_per_melanin, melanin_to_jnd
 from .expectation import Expectation, normal_skin_expectation
 from .mask import cluster_support, lesion_masks, support_thresholds
 from .measures import measure_region, patch_diameter_iod
-from .skin import SkinMaps, masked_smooth, skin_maps
+from .skin import SkinMaps, masked_smooth, masked_smooths, skin_maps
 from .template import FaceTemplate, template_maps
 from .types import AREA_LEVELS_JND, FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, level_suffix
 
@@ -80,9 +80,8 @@ def face_readings(rgb, maps: SkinMaps, iod_px: float, params: LesionParams):
     skin_linear = np.median(colour.srgb_to_linear(rgb[light]), axis=0) if light.any() else np.full(3, 0.5)
     scale = jnd_per_melanin(skin_linear, params.melanin_od_direction)
     weights = maps.measurable.astype(np.float32)
-    shading = masked_smooth(maps.shading, weights, sigma)
-    covariates = [shading, masked_smooth(maps.haemoglobin, weights, sigma)]
-    return masked_smooth(maps.melanin, weights, sigma) * scale, covariates, scale, skin_linear
+    melanin, shading, haemoglobin = masked_smooths([maps.melanin, maps.shading, maps.haemoglobin], weights, sigma)
+    return melanin * scale, [shading, haemoglobin], scale, skin_linear
 
 
 def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, template: FaceTemplate | None = None) -> FaceAnalysis:

@@ -17,7 +17,7 @@ from .types import LesionParams
 #: tuft of a fringe; a lesion surrounded by hair is not measured either way).
 HAIR_ISLAND_IOD2 = 0.02
 
-__all__ = ["SkinMaps", "skin_maps", "typical_od", "non_skin_parts", "masked_smooth"]
+__all__ = ["SkinMaps", "skin_maps", "typical_od", "non_skin_parts", "masked_smooth", "masked_smooths"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,10 +129,14 @@ def masked_smooth(values, weights, sigma_px: float) -> np.ndarray:
 
     Hair and glare next to the skin do not bleed into it, as they would in a plain blur.
     """
+    return masked_smooths([values], weights, sigma_px)[0]
+
+
+def masked_smooths(maps, weights, sigma_px: float) -> list:
+    """:func:`masked_smooth` of each of several maps over the same ``weights`` (blurred once for all)."""
     weights = np.asarray(weights, np.float32)
-    num = _gaussian(np.asarray(values, np.float32) * weights, sigma_px)
-    den = _gaussian(weights, sigma_px)
-    return num / np.maximum(den, 1e-6)
+    den = np.maximum(_gaussian(weights, sigma_px), 1e-6)
+    return [_gaussian(np.asarray(values, np.float32) * weights, sigma_px) / den for values in maps]
 
 
 def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
