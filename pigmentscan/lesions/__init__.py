@@ -199,8 +199,8 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     lab[measurable] = colour.rgb_to_lab(rgb[measurable])
     near_lesion = cv2.dilate(lesion.astype(np.uint8), _disk(0.04 * iod_px)).astype(bool)
     normal = measurable & ~near_lesion & (excess < params.detection_level_jnd)
-    if normal.sum() < 50:
-        normal = measurable if measurable.sum() >= 50 else maps.skin
+    if np.count_nonzero(normal) < 50:
+        normal = measurable if np.count_nonzero(measurable) >= 50 else maps.skin
     reference_lab = lab[normal].mean(axis=0) if (measurable & normal).any() else colour.rgb_to_lab(rgb[normal]).mean(axis=0)
     reference = ReferenceSkin(od=np.median(maps.od[normal], axis=0), lab=reference_lab,
                               ita_deg=float(colour.ita_deg(reference_lab)), spread_jnd=fit.spread_jnd,
@@ -210,6 +210,6 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     for key in REGION_KEYS:
         region = maps.regions[key] & measurable
         masks[key] = region
-        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesion, lesion_at, contrast, excess_od, lab,
+        measures[key] = measure_region(region, np.count_nonzero(maps.regions[key]), lesion, lesion_at, contrast, excess_od, lab,
                                        reference_lab, iod_px, params.homogeneity_closing_iod)
     return FaceAnalysis(masks, lesion, excess, unmeasured, reference, measures)
