@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import colour
 from ..regions import REGION_KEYS, region_masks
-from ._ops import _disk
+from ._ops import _channel_medians, _disk
 from .excess import jnd_per_melanin, melanin_to_jnd
 from .expectation import Expectation, normal_skin_expectation
 from .mask import cluster_support, lesion_masks, support_thresholds
@@ -202,7 +202,7 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     if np.count_nonzero(normal) < 50:
         normal = measurable if np.count_nonzero(measurable) >= 50 else maps.skin
     reference_lab = lab[normal].mean(axis=0) if (measurable & normal).any() else colour.rgb_to_lab(rgb[normal]).mean(axis=0)
-    reference = ReferenceSkin(od=np.median(maps.od[normal], axis=0), lab=reference_lab,
+    reference = ReferenceSkin(od=_channel_medians(maps.od, normal), lab=reference_lab,
                               ita_deg=float(colour.ita_deg(reference_lab)), spread_jnd=fit.spread_jnd,
                               jnd_per_melanin=scale)
     masks, measures = {}, {}

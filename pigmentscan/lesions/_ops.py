@@ -15,6 +15,15 @@ def _disk(diameter_px: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
+def _channel_medians(image, mask) -> np.ndarray:
+    """``np.median(image[mask], axis=0)`` of an (H, W, C) image, one channel plane at a time.
+
+    The same values (each channel's median is of the same pixels), about twice as fast: no
+    gather of (N, C) pixel rows and no partition along a strided axis.
+    """
+    return np.array([np.median(plane[mask]) for plane in cv2.split(np.asarray(image))])
+
+
 def _label(mask):
     """4-connected components (as :func:`scipy.ndimage.label`), with OpenCV's faster labelling."""
     count, labels = cv2.connectedComponents(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=4)
