@@ -124,7 +124,8 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
                                                          width, prior_weight)
     expected, product = np.zeros((2,) + np.shape(reading_jnd), np.float64)
     for coefficient, term in zip(coefficients, terms):
-        np.multiply(term, coefficient, out=product, dtype=np.float64)  # in float64, as the fit
+        product[...] = term  # in float64, as the fit (one buffer for every term)
+        product *= coefficient
         expected += product
     expected = expected.astype(np.float32)
     return Expectation(expected, spread, coefficients)
