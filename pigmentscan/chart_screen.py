@@ -137,7 +137,8 @@ def largest_grid(candidates) -> int:
     distance = np.linalg.norm(centres[:, None] - centres[None], axis=2)
     reach = NEIGHBOUR_PITCH * np.sqrt(np.maximum(area[:, None], area[None])) + 2.0  # +2: a patch's non-flat rim
     ratio = np.maximum(area[:, None], area[None]) / np.minimum(area[:, None], area[None])
-    step = np.abs(colours[:, None] - colours[None]).max(axis=2)
+    difference = np.abs(colours[:, None] - colours[None])
+    step = np.maximum(np.maximum(difference[..., 0], difference[..., 1]), difference[..., 2])  # .max(axis=2), faster
     linked = (distance <= reach) & (ratio <= AREA_RATIO) & (step >= MIN_STEP)
     _, labels = connected_components(linked, directed=False)
     return int(np.bincount(labels).max())

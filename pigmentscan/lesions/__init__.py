@@ -30,12 +30,12 @@ import numpy as np
 
 from .. import colour
 from ..regions import REGION_KEYS, region_masks
-from ._ops import _disk
+from ._ops import _channel_medians, _disk
 from .excess import jnd_per_melanin, melanin_to_jnd
 from .expectation import Expectation, normal_skin_expectation
 from .mask import cluster_support, lesion_masks, support_thresholds
 from .measures import measure_region, patch_diameter_iod
-from .skin import SkinMaps, masked_smooth, skin_maps
+from .skin import SkinMaps, masked_smooth, masked_smooths, skin_maps
 from .template import FaceTemplate, template_maps
 from .types import AREA_LEVELS_JND, FaceAnalysis, LesionParams, ReferenceSkin, RegionMeasures, level_suffix
 
@@ -80,9 +80,8 @@ def face_readings(rgb, maps: SkinMaps, iod_px: float, params: LesionParams):
     skin_linear = np.median(colour.srgb_to_linear(rgb[light]), axis=0) if light.any() else np.full(3, 0.5)
     scale = jnd_per_melanin(skin_linear, params.melanin_od_direction)
     weights = maps.measurable.astype(np.float32)
-    shading = masked_smooth(maps.shading, weights, sigma)
-    covariates = [shading, masked_smooth(maps.haemoglobin, weights, sigma)]
-    return masked_smooth(maps.melanin, weights, sigma) * scale, covariates, scale, skin_linear
+    melanin, shading, haemoglobin = masked_smooths([maps.melanin, maps.shading, maps.haemoglobin], weights, sigma)
+    return melanin * scale, [shading, haemoglobin], scale, skin_linear
 
 
 def analyse_face(rgb, points_px, iod_px: float, params: LesionParams, template: FaceTemplate | None = None) -> FaceAnalysis:
@@ -200,10 +199,10 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     lab[measurable] = colour.rgb_to_lab(rgb[measurable])
     near_lesion = cv2.dilate(lesion.astype(np.uint8), _disk(0.04 * iod_px)).astype(bool)
     normal = measurable & ~near_lesion & (excess < params.detection_level_jnd)
-    if normal.sum() < 50:
-        normal = measurable if measurable.sum() >= 50 else maps.skin
+    if np.count_nonzero(normal) < 50:
+        normal = measurable if np.count_nonzero(measurable) >= 50 else maps.skin
     reference_lab = lab[normal].mean(axis=0) if (measurable & normal).any() else colour.rgb_to_lab(rgb[normal]).mean(axis=0)
-    reference = ReferenceSkin(od=np.median(maps.od[normal], axis=0), lab=reference_lab,
+    reference = ReferenceSkin(od=_channel_medians(maps.od, normal), lab=reference_lab,
                               ita_deg=float(colour.ita_deg(reference_lab)), spread_jnd=fit.spread_jnd,
                               jnd_per_melanin=scale)
     masks, measures = {}, {}
@@ -211,6 +210,6 @@ def _analyse_at_scale(rgb, points_px, iod_px: float, params: LesionParams, templ
     for key in REGION_KEYS:
         region = maps.regions[key] & measurable
         masks[key] = region
-        measures[key] = measure_region(region, int(maps.regions[key].sum()), lesion, lesion_at, contrast, excess_od, lab,
+        measures[key] = measure_region(region, np.count_nonzero(maps.regions[key]), lesion, lesion_at, contrast, excess_od, lab,
                                        reference_lab, iod_px, params.homogeneity_closing_iod)
     return FaceAnalysis(masks, lesion, excess, unmeasured, reference, measures)

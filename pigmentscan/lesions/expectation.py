@@ -61,12 +61,12 @@ class Expectation:
 
 def _grid_sample(mask, most: int) -> np.ndarray:
     """Flat indices of ``mask`` on a regular grid of at most ``most`` points (deterministic)."""
-    rows, cols = np.nonzero(mask)
-    if rows.size <= most:
-        return np.ravel_multi_index((rows, cols), mask.shape)
-    step = int(np.ceil(np.sqrt(rows.size / most)))
-    keep = (rows % step == 0) & (cols % step == 0)
-    return np.ravel_multi_index((rows[keep], cols[keep]), mask.shape)
+    count = np.count_nonzero(mask)
+    if count <= most:
+        return np.flatnonzero(mask)
+    step = int(np.ceil(np.sqrt(count / most)))
+    rows, cols = np.nonzero(mask[::step, ::step])  # the grid's points, in raster order
+    return np.ravel_multi_index((rows * step, cols * step), mask.shape)
 
 
 def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, skin, *, width: float,
@@ -108,8 +108,9 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
     terms = free + [template[..., 1 + i] for i in range(n_modes)]
     n_free, n_terms = len(free), len(free) + n_modes
     index = _grid_sample(skin, MAX_FIT_PIXELS)  # the fit reads the terms at these pixels only
-    a = np.stack([np.asarray(term, np.float64).ravel()[index] for term in terms], axis=1)
-    y = np.asarray(reading_jnd, np.float64).ravel()[index]
+    pixels = np.unravel_index(index, np.shape(reading_jnd))  # (no copy of a strided template plane)
+    a = np.stack([np.asarray(term)[pixels].astype(np.float64) for term in terms], axis=1)
+    y = np.asarray(reading_jnd)[pixels].astype(np.float64)
     if y.size < 3 * n_terms:
         level = float(np.median(y)) if y.size else 0.0
         return Expectation(np.full(reading_jnd.shape, level, np.float32), 0.0, np.array([level]))
@@ -121,9 +122,11 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
         # pigment covering most of the face outnumbered. The fit restarts from it.
         coefficients, residual, spread = _reweighted_fit(a, y, basin.astype(np.float64), mode_variance, n_free,
                                                          width, prior_weight)
-    expected = np.zeros(np.shape(reading_jnd), np.float64)
+    expected, product = np.zeros((2,) + np.shape(reading_jnd), np.float64)
     for coefficient, term in zip(coefficients, terms):
-        expected += coefficient * np.asarray(term, np.float64)
+        product[...] = term  # in float64, as the fit (one buffer for every term)
+        product *= coefficient
+        expected += product
     expected = expected.astype(np.float32)
     return Expectation(expected, spread, coefficients)
 
@@ -164,8 +167,9 @@ def _reweighted_fit(a, y, weights, mode_variance, n_free: int, width: float, pri
     for _ in range(ITERATIONS):
         if n_terms > n_free:
             prior[n_free:, n_free:] = np.diag(prior_weight * spread**2 / np.asarray(mode_variance, float))
-        gram = (a * weights[:, None]).T @ a + prior + 1e-9 * np.eye(n_terms)
-        coefficients = np.linalg.solve(gram, (a * weights[:, None]).T @ y)
+        weighted = (a * weights[:, None]).T
+        gram = weighted @ a + prior + 1e-9 * np.eye(n_terms)
+        coefficients = np.linalg.solve(gram, weighted @ y)
         residual = y - a @ coefficients
         below = -residual[residual < 0]
         spread = _MAD_TO_SD * float(np.median(below)) + 1e-6 if below.size > 20 else float(np.std(residual)) + 1e-6

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ops import _fill_holes, _label
+from ._ops import _hole_areas, _label
 
 __all__ = ["cluster_support", "lesion_masks", "support_thresholds"]
 
@@ -43,15 +43,25 @@ def cluster_support(excess_jnd, skin, level_jnd: float, iod_px: float, weight=No
     """
     excess = np.where(skin, np.asarray(excess_jnd, np.float64), -np.inf)
     weight = np.ones(excess.shape) if weight is None else np.asarray(weight, np.float64)
-    support = np.zeros(excess.shape)
+    # Only pixels at or above the first height ever gain support: the loop reads and adds on
+    # them alone (in raster order, so each patch's extent sums the same weights in the same order).
+    candidates = np.flatnonzero(excess >= level_jnd)
+    values, weight = excess.ravel()[candidates], weight.ravel()[candidates]
+    gained = np.zeros(candidates.size)
+    mask = np.zeros(excess.size, np.uint8)
     top = float(np.max(excess)) if np.isfinite(excess).any() else level_jnd
     for height in np.arange(level_jnd, top + SUPPORT_STEP_JND, SUPPORT_STEP_JND):
-        labels, count = _label(excess >= height)
+        mask[:] = 0
+        mask[candidates[values >= height]] = 1
+        labels, count = _label(mask.reshape(excess.shape))
         if count == 0:
             break
-        extent = np.bincount(labels.ravel(), weights=weight.ravel(), minlength=count + 1) / iod_px**2
+        labels = labels.ravel()[candidates]
+        extent = np.bincount(labels, weights=weight, minlength=count + 1) / iod_px**2
         extent[0] = 0.0
-        support += (extent ** SUPPORT_EXTENT_POWER * height**SUPPORT_HEIGHT_POWER * SUPPORT_STEP_JND)[labels]
+        gained += (extent ** SUPPORT_EXTENT_POWER * height**SUPPORT_HEIGHT_POWER * SUPPORT_STEP_JND)[labels]
+    support = np.zeros(excess.shape)
+    support.ravel()[candidates] = gained
     return support
 
 
@@ -71,10 +81,11 @@ def support_thresholds(region_polygons: dict, min_support_by_region: dict, shape
 
 
 def _with_small_holes_filled(mask, skin, iod_px: float, hole_diameter_iod: float) -> np.ndarray:
-    holes = _fill_holes(mask) & ~mask
-    labels, _ = _label(holes)
-    small = np.bincount(labels.ravel()) < np.pi * (hole_diameter_iod * iod_px / 2) ** 2
-    return (mask | (small[labels] & holes)) & skin
+    if not mask.any():  # no lesion at this level: no holes either
+        return mask & skin
+    labels, areas = _hole_areas(mask)
+    small = (areas > 0) & (areas < np.pi * (hole_diameter_iod * iod_px / 2) ** 2)
+    return ((mask | small[labels]) if small.any() else mask) & skin
 
 
 def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: float, min_support,
@@ -105,6 +116,8 @@ def lesion_masks(excess_jnd, skin, iod_px: float, levels, *, support_level_jnd: 
     excess = np.asarray(excess_jnd)
     supported = (cluster_support(excess, skin, support_level_jnd, iod_px, weight) >= min_support) & skin
     outline = excess if outline_jnd is None else np.asarray(outline_jnd)
+    if not supported.any():  # no lesion (most faces): nothing to outline at any level
+        return {level: np.zeros(excess.shape, bool) for level in levels}
     masks = {}
     for level in levels:
         labels, count = _label((outline >= level) & skin)

@@ -60,11 +60,12 @@ def measure_region(region, polygon_px: int, lesion, lesion_at: dict, contrast_jn
         The normal skin's CIELAB.
     iod_px, closing_iod : float
     """
-    skin_px = int(region.sum())
+    skin_px = np.count_nonzero(region)  # (counts of masks: count_nonzero is ~10x faster than sum)
     coverage = skin_px / polygon_px if polygon_px else 0.0
-    at = {level: (100.0 * float((mask & region).sum()) / skin_px if skin_px else 0.0) for level, mask in lesion_at.items()}
+    at = {level: (100.0 * float(np.count_nonzero(mask & region)) / skin_px if skin_px else 0.0)
+          for level, mask in lesion_at.items()}
     lesion = lesion & region
-    lesion_px = int(lesion.sum())
+    lesion_px = np.count_nonzero(lesion)
     if skin_px == 0 or lesion_px == 0:
         return RegionMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, skin_px, float(coverage), at)
     delta = lab[lesion].mean(axis=0) - reference_lab

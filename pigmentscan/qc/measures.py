@@ -120,7 +120,7 @@ def exposure_pct(rgb, regions, set_aside=None) -> tuple[float, float]:
     """
     rgb = np.asarray(rgb)
     regions = np.asarray(regions, dtype=bool)
-    total = int(regions.sum())
+    total = np.count_nonzero(regions)
     if total == 0:
         return 0.0, 0.0
     channels = cv2.split(np.ascontiguousarray(rgb))
