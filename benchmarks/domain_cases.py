@@ -37,6 +37,8 @@ SWAP = {"right_malar": "left_malar", "left_malar": "right_malar"}
 # light, EV between the cheeks, useful 0.3-2; flash and warm 0-1, drawn from 0.25 (our choice: a
 # visible change every time; 0.25 warm is about 4900 K).
 FLUSH_RANGE = (1.5, 12.0)
+#: a* rise of the third family's flush at strength 1 on light skin (docs/heldout_phantoms.md).
+THIRD_FLUSH_A_STAR_PER_STRENGTH = 8.0
 LIGHT_RANGES = {"side": (0.3, 2.0), "flash": (0.25, 1.0), "warm": (0.25, 1.0)}
 _SHARED_SOURCES = ("pigmentscan/regions.py", "pigmentscan/colour.py", "pigmentscan/landmarks.py")
 #: The phantom families drawn on the held-out faces: package, derived photos, cache-name prefix.
@@ -177,7 +179,11 @@ def _family_makers(family: str, rgb, landmarks, seed: int) -> dict:
         if "face" not in drawn:
             drawn["face"] = sim.draw_case(rgb, seed, landmarks=landmarks)
         return drawn["face"]
-    flush = sim.add_erythema if family == "second" else sim.add_flush
+    if family == "second":
+        flush = sim.add_erythema
+    else:  # the same a* rise in the third family's unit: strength 1 is about +8 a* on light skin (its docs)
+        plan["flush"] = {**plan["flush"], "strength": plan["flush"]["strength"] / THIRD_FLUSH_A_STAR_PER_STRENGTH}
+        flush = sim.add_flush
     makers = {"base": face, "flush": lambda: flush(face(), **plan["flush"]),
               "retake_a": lambda: sim.retake(face(), seed=plan["retake_a"]["seed"]),
               "retake_b": lambda: sim.retake(face(), seed=plan["retake_b"]["seed"]), "mirror": lambda: sim.mirror(face())}

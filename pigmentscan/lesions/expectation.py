@@ -70,7 +70,7 @@ def _grid_sample(mask, most: int) -> np.ndarray:
 
 
 def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, skin, *, width: float,
-                            prior_weight: float) -> Expectation:
+                            prior_weight: float, restart: bool = True) -> Expectation:
     """Fit the expected normal-skin reading of one face.
 
     Parameters
@@ -89,6 +89,10 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
         Half-width of the weight window, in spreads of the normal skin.
     prior_weight : float
         Pixels that count as one independent observation against the modes' priors.
+    restart : bool
+        Restart from a population well below the fit (pigment covering most of the skin). False
+        where the skin is known to be clean: learning the template, whose early rounds fit a face
+        without its natural pattern, where a lower-reading part of the face is no sign of pigment.
 
     Returns
     -------
@@ -116,7 +120,7 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
         return Expectation(np.full(reading_jnd.shape, level, np.float32), 0.0, np.array([level]))
     start = (y <= np.quantile(y, START_QUANTILE)).astype(np.float64)
     coefficients, residual, spread = _reweighted_fit(a, y, start, mode_variance, n_free, width, prior_weight)
-    basin = _lowest_population(residual)
+    basin = _lowest_population(residual) if restart else None
     if basin is not None:
         # Pigment only adds melanin: a population well below the fit is normal skin that
         # pigment covering most of the face outnumbered. The fit restarts from it.

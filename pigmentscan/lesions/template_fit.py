@@ -64,7 +64,8 @@ def fit_face_template(faces, params: LesionParams, *, n_modes: int = 6) -> FaceT
         for points, reading, covariates, measurable in readings:
             patterns, _, _ = template_maps(template, points, reading.shape)
             fit = normal_skin_expectation(reading, covariates, patterns, template.mode_variance, measurable,
-                                          width=params.expectation_width, prior_weight=params.mode_prior_weight)
+                                          width=params.expectation_width, prior_weight=params.mode_prior_weight,
+                                          restart=False)
             values, valid = to_canonical(reading - fit.expected_jnd, measurable, points, canonical, size)
             stack.append(values)
             seen.append(valid)
