@@ -10,10 +10,10 @@ It is fitted to the MODE of the face's skin, not its mean: the fit starts from t
 the skin and then weighs each pixel by a biweight window around the current fit, a few spreads
 of the normal skin wide, so pigment well above normal skin has no weight. Pigment only adds
 melanin, so when confluent pigment covers most of the face and the fit settles on it, the skin
-it outnumbered is left as a population below the fit: when one holds a twentieth of the skin, the fit
+it outnumbered is left as a population below the fit: when one holds a tenth of the skin, the fit
 restarts from it. Nothing compares a pixel with the skin next to it: a lesion that fills a region
 and runs past its border is measured against what that part of this face should look like. Skin
-covered all over (no twentieth of it clear) has nothing to be measured against and reads as the
+covered all over (no tenth of it clear) has nothing to be measured against and reads as the
 face's tone.
 """
 
@@ -34,7 +34,7 @@ ITERATIONS = 15
 #: Most skin pixels the fit reads, on a regular grid (parameter: the terms are smooth).
 MAX_FIT_PIXELS = 6000
 #: The least-pigmented population of the skin holding at least this share of it (parameter)...
-LOW_MODE_SHARE = 0.05
+LOW_MODE_SHARE = 0.1
 #: ... whose peak lies more than this below the fit (JND) is the normal skin the fit restarts from;
 #: populations are told apart on the residuals' histogram smoothed by this (JND, parameters).
 LOW_MODE_GAP_JND, LOW_MODE_BANDWIDTH_JND = 1.0, 0.3
@@ -92,7 +92,8 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
     restart : bool
         Restart from a population well below the fit (pigment covering most of the skin). False
         where the skin is known to be clean: learning the template, whose early rounds fit a face
-        without its natural pattern, where a lower-reading part of the face is no sign of pigment.
+        without its natural pattern, where a lower-reading part of the face is no sign of pigment
+        (with a share of a twentieth the restart triggered there; at a tenth it does not).
 
     Returns
     -------
