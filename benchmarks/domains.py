@@ -42,8 +42,8 @@ scored). The clean-face targets are judged on the scored photos (``ok`` and ``wa
 Run (from the repository root)::
 
     python benchmarks/domains.py --quick                 # smoke run: 4 faces per domain, ~5 min
-    python benchmarks/domains.py --jobs 2                # the default run: 51 min making the cache on 2 busy
-                                                         # shared cores, 11 min re-scoring from it
+    python benchmarks/domains.py --jobs 2                # the default run: about an hour making both families'
+                                                         # caches on 2 cores, 7 min re-scoring from them
     python benchmarks/domains.py --jobs 2 --model other.json   # re-scores the cached photos
 
 Options: ``--cache DIR`` (generated photos, default ~/.cache/pigmentscan-domains; several GB for the
