@@ -49,3 +49,15 @@ def test_skin_covered_all_over_reads_as_the_faces_tone():
     # Documented limit: with no clear skin left there is nothing to measure against.
     reading, covered = _reading(1.0, 2.5)
     assert np.median(reading - _fit(reading).expected_jnd) == pytest.approx(0.0, abs=0.3)
+
+
+def test_the_restart_can_be_turned_off_for_clean_faces():
+    # Learning the template from clean faces turns the restart off: the same confluent reading
+    # that keeps its excess with the restart then settles on the pigment, as the fit alone does.
+    reading, covered = _reading(0.88, 2.5)
+    skin = np.ones(reading.shape, bool)
+    kwargs = dict(width=2.5, prior_weight=50.0)
+    without = normal_skin_expectation(reading, [], np.zeros(reading.shape + (1,)), np.zeros(0), skin,
+                                      restart=False, **kwargs)
+    assert np.median((reading - without.expected_jnd)[covered]) < 1.0
+    assert np.median((reading - _fit(reading).expected_jnd)[covered]) == pytest.approx(2.5, abs=0.3)
