@@ -154,7 +154,8 @@ def phantom_photos(task: dict, seed: int, folder: Path, state: dict, family: str
     if all(p.is_file() for p in paths.values()):
         return {v: _load(p) for v, p in paths.items()}
     rgb, landmarks = _landmarks(task, state)
-    makers = _family_makers(family, rgb, landmarks, seed)
+    plan = confounder_plan(seed)  # recorded with each variant in the a* rise it was drawn as
+    makers = _family_makers(family, rgb, landmarks, seed, plan)
     out = {}
     for variant in variants:
         try:
@@ -162,17 +163,17 @@ def phantom_photos(task: dict, seed: int, folder: Path, state: dict, family: str
         except Exception as error:  # noqa: BLE001 - a variant that cannot be made is reported, not fatal
             out[variant] = f"not generated: {type(error).__name__}: {error}"
             continue
-        info = {**_truth_info(made), "plan": confounder_plan(seed).get(variant, {})}
+        info = {**_truth_info(made), "plan": plan.get(variant, {})}
         masks = {"truth_mask": made.truth_mask, "skin_mask": made.skin_mask} if variant == "base" else {}
         _save(paths[variant], made.image, info, **masks)
         out[variant] = (made.image, info, masks)
     return out
 
 
-def _family_makers(family: str, rgb, landmarks, seed: int) -> dict:
-    """variant -> a function making that photo of the phantom drawn from ``seed`` (drawn once, lazily)."""
+def _family_makers(family: str, rgb, landmarks, seed: int, plan: dict) -> dict:
+    """variant -> a function making that photo of the phantom drawn from ``seed`` (drawn once, lazily),
+    its confounders from ``plan`` (:func:`confounder_plan`)."""
     sim = importlib.import_module(FAMILIES[family]["module"])
-    plan = confounder_plan(seed)
     drawn = {}
 
     def face():
@@ -180,11 +181,11 @@ def _family_makers(family: str, rgb, landmarks, seed: int) -> dict:
             drawn["face"] = sim.draw_case(rgb, seed, landmarks=landmarks)
         return drawn["face"]
     if family == "second":
-        flush = sim.add_erythema
+        flush, flush_args = sim.add_erythema, plan["flush"]
     else:  # the same a* rise in the third family's unit: strength 1 is about +8 a* on light skin (its docs)
-        plan["flush"] = {**plan["flush"], "strength": plan["flush"]["strength"] / THIRD_FLUSH_A_STAR_PER_STRENGTH}
         flush = sim.add_flush
-    makers = {"base": face, "flush": lambda: flush(face(), **plan["flush"]),
+        flush_args = {**plan["flush"], "strength": plan["flush"]["strength"] / THIRD_FLUSH_A_STAR_PER_STRENGTH}
+    makers = {"base": face, "flush": lambda: flush(face(), **flush_args),
               "retake_a": lambda: sim.retake(face(), seed=plan["retake_a"]["seed"]),
               "retake_b": lambda: sim.retake(face(), seed=plan["retake_b"]["seed"]), "mirror": lambda: sim.mirror(face())}
     if family == "second":

@@ -65,9 +65,10 @@ def main(argv=None) -> int:
                 d = case.directions
                 print(f"{path.name[:3]:>4} {_angle_deg(d.epidermal, melanin):>17.1f}° / {_angle_deg(d.epidermal, (1, 1, 1)):>5.1f}°"
                       f" {_angle_deg(d.dermal, melanin):>15.1f}° / {_angle_deg(d.dermal, (1, 1, 1)):>5.1f}°")
-            params = case.to_dict()["params"]
+            described = case.to_dict()
+            params = described["params"]
             score = pigmentscan.score_image(case.image, model=model)
-            for key, truth in case.to_dict()["regions"].items():
+            for key, truth in described["regions"].items():
                 rows.append({"face": path.name[:3], "seed": 7000 + 10 * i + k, "pigment": params["pigment"],
                              "texture": params["texture"], "pattern": params["pattern"], "region": key,
                              "true_area_pct": truth["area_pct"], "true_darkness_jnd": truth["darkness_jnd"],

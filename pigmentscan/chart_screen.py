@@ -42,6 +42,7 @@ import cv2
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
+from .colour import channel_max
 from .resample import halved, halvings_to_fit
 
 __all__ = ["SCREEN_MAX_SIDE_PX", "may_show_chart", "patch_candidates", "largest_grid"]
@@ -137,8 +138,7 @@ def largest_grid(candidates) -> int:
     distance = np.linalg.norm(centres[:, None] - centres[None], axis=2)
     reach = NEIGHBOUR_PITCH * np.sqrt(np.maximum(area[:, None], area[None])) + 2.0  # +2: a patch's non-flat rim
     ratio = np.maximum(area[:, None], area[None]) / np.minimum(area[:, None], area[None])
-    difference = np.abs(colours[:, None] - colours[None])
-    step = np.maximum(np.maximum(difference[..., 0], difference[..., 1]), difference[..., 2])  # .max(axis=2), faster
+    step = channel_max(np.abs(colours[:, None] - colours[None]))
     linked = (distance <= reach) & (ratio <= AREA_RATIO) & (step >= MIN_STEP)
     _, labels = connected_components(linked, directed=False)
     return int(np.bincount(labels).max())

@@ -89,7 +89,7 @@ def _affine_transforms(corners, targets) -> np.ndarray:
     """(T, 3, 2): the affine map of each triangle, ``(x, y, 1) @ affine[t]`` -> its target (x, y).
 
     In closed form (the 2x2 inverse of the edge vectors): the same maps as a least-squares solve
-    to rounding, ~10 times faster. A triangle of almost no area keeps the pseudo-inverse's
+    to rounding, without a singular-value decomposition per triangle. A triangle of almost no area keeps the pseudo-inverse's
     least-squares map.
     """
     edges, target_edges = corners[:, 1:] - corners[:, :1], targets[:, 1:] - targets[:, :1]  # (T, 2, 2)

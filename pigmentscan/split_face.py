@@ -262,7 +262,7 @@ def _median(values) -> float:
 def _half_region(region: str, side: str, half, analysis: FaceAnalysis, whole: RegionScore, iod_px: float,
                  grading: Grading, closing_iod: float) -> HalfRegion:
     lesion = analysis.lesion_mask & half
-    skin_px, lesion_px = np.count_nonzero(half), np.count_nonzero(lesion)  # (~10x faster than bool .sum())
+    skin_px, lesion_px = np.count_nonzero(half), np.count_nonzero(lesion)
     area_pct = 100.0 * lesion_px / skin_px if skin_px else 0.0
     darkness_jnd, diameter = 0.0, 0.0
     if lesion_px:

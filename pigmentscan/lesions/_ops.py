@@ -18,8 +18,8 @@ def _disk(diameter_px: float) -> np.ndarray:
 def _channel_medians(image, mask) -> np.ndarray:
     """``np.median(image[mask], axis=0)`` of an (H, W, C) image, one channel plane at a time.
 
-    The same values (each channel's median is of the same pixels), about twice as fast: no
-    gather of (N, C) pixel rows and no partition along a strided axis.
+    The same values (each channel's median is of the same pixels), without gathering (N, C)
+    pixel rows or partitioning along a strided axis.
     """
     return np.array([np.median(plane[mask]) for plane in cv2.split(np.asarray(image))])
 

@@ -92,8 +92,7 @@ def normal_skin_expectation(reading_jnd, covariates, template, mode_variance, sk
     restart : bool
         Restart from a population well below the fit (pigment covering most of the skin). False
         where the skin is known to be clean: learning the template, whose early rounds fit a face
-        without its natural pattern, where a lower-reading part of the face is no sign of pigment
-        (with a share of a twentieth the restart triggered there; at a tenth it does not).
+        without its natural pattern, where a lower-reading part of the face is no sign of pigment.
 
     Returns
     -------

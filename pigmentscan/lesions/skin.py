@@ -111,8 +111,7 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     small[0] = False
     enclosed = small[islands] & ~cv2.dilate((~skin).astype(np.uint8), grow).astype(bool)
     covered |= enclosed
-    clipped = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) >= 250  # rgb.max(axis=2), ~10x faster
-    bright = (shading < params.highlight_shading) | clipped
+    bright = (shading < params.highlight_shading) | (colour.channel_max(rgb) >= 250)
     glare = cv2.dilate((bright & skin).astype(np.uint8), grow).astype(bool) & skin & ~covered
     return covered | glare, glare
 
@@ -163,7 +162,7 @@ def skin_maps(rgb, points_px, iod_px: float, params: LesionParams) -> SkinMaps:
     od = _optical_density_uint8(rgb)
     basis = colour.pigment_basis(params.melanin_od_direction, params.haemoglobin_od_direction)
     typical = typical_od(od, skin)
-    # od - typical in float32, by OpenCV: numpy broadcasts a 3-vector over the pixels ~10x slower
+    # od - typical in float32, by OpenCV (numpy's broadcast of a 3-vector over the pixels is slow)
     delta = cv2.subtract(od, tuple(float(v) for v in typical.astype(np.float32)) + (0.0,))
     amounts = colour.pigment_decomposition(delta, basis).astype(np.float32, copy=False)
     brow_row = float(np.mean(np.asarray(points_px)[list(FEATURE_LANDMARKS["right_brow"] + FEATURE_LANDMARKS["left_brow"]), 1]))
