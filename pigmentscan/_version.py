@@ -3,4 +3,4 @@
 pyproject.toml reads it from here (``[tool.setuptools.dynamic]``).
 """
 
-__version__ = "0.3.0.dev1"
+__version__ = "0.3.0.dev2"

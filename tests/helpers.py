@@ -20,6 +20,21 @@ def paint_melanin(rgb: np.ndarray, mask: np.ndarray, amount: float, *, soften_px
     return colour.od_to_srgb(od + amount * weight[..., None] * MELANIN)
 
 
+def highlight_rolloff(rgb: np.ndarray, gain: float, knee: float = 1.0) -> np.ndarray:
+    """A photo re-exposed ``gain`` times brighter (linear light) through a camera's highlight shoulder.
+
+    Above ``knee`` (linear) the values roll off smoothly towards white (``knee + (1 - knee) ·
+    tanh((x - knee) / (1 - knee))``), as a camera's tone curve compresses highlights instead of
+    clipping them; ``knee=1`` only clips. Each channel is compressed by its own level, so bright
+    skin loses chroma that darker skin keeps.
+    """
+    linear = colour.srgb_to_linear(rgb) * gain
+    if knee < 1.0:
+        over = (linear - knee) / (1.0 - knee)
+        linear = np.where(linear > knee, knee + (1.0 - knee) * np.tanh(np.maximum(over, 0.0)), linear)
+    return np.clip(np.round(colour.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255), 0, 255).astype(np.uint8)
+
+
 def disc_mask(shape, centre_xy, radius_px) -> np.ndarray:
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     return (xx - centre_xy[0]) ** 2 + (yy - centre_xy[1]) ** 2 <= radius_px**2

@@ -17,7 +17,7 @@ from pigmentscan.errors import ImageReadError, NoFaceError, PigmentScanError
 from pigmentscan.landmarks import detect_landmarks
 from pigmentscan.regions import REGION_KEYS, region_masks
 
-from helpers import disc_mask, mask_in_analysis_crop, paint_melanin, read_rgb
+from helpers import disc_mask, highlight_rolloff, mask_in_analysis_crop, paint_melanin, read_rgb
 
 PIGMENTED = {"038", "001", "107"}  # faces/README.md: real brown spots / freckles
 
@@ -290,3 +290,13 @@ def test_batch_of_bad_and_good_photos_goes_on(tmp_path, face_path):
 def test_array_input_is_validated():
     with pytest.raises(ImageReadError, match="grayscale"):
         pigmentscan.score_image(np.zeros((200, 200), np.uint8))
+
+
+@pytest.mark.parametrize("name", ["010_03.jpg", "122_03.jpg"])
+def test_a_brighter_studios_highlight_rolloff_is_not_read_as_pigment(face_path, name):
+    # Clean faces re-exposed 1.6x through a highlight shoulder (another camera's tone curve):
+    # the bright skin's compressed chroma made the darker skin around it read as pigment.
+    photo = highlight_rolloff(read_rgb(face_path(name)), gain=1.6, knee=0.6)
+    score = pigmentscan.score_image(photo)
+    assert score.status != "error"
+    assert score.masi <= 0.5, {k: round(r.area_pct, 1) for k, r in score.regions.items()}

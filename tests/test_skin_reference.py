@@ -38,3 +38,20 @@ def test_typical_od_of_the_skin_only_and_of_everything_when_there_is_none():
     skin[5:45, 2:10] = True  # well inside the part at 0
     assert np.allclose(typical_od(od, skin), 0.0, atol=1e-6)
     assert np.allclose(typical_od(od, np.zeros_like(skin)), 1.0, atol=1e-6)  # the whole image's median
+
+
+def test_skin_in_the_cameras_highlight_rolloff_is_not_read():
+    # A flat skin patch with a bright band whose red channel sits in the tone curve's shoulder:
+    # the band is set aside (its chroma is the curve's, not the skin's); skin below the level is read.
+    from pigmentscan.lesions import LesionParams
+    from pigmentscan.lesions.skin import HIGHLIGHT_LEVEL, non_skin_parts
+
+    rgb = np.full((80, 80, 3), (200, 150, 130), np.uint8)
+    rgb[30:50, :, 0] = HIGHLIGHT_LEVEL
+    rgb[60:70, :, 0] = HIGHLIGHT_LEVEL - 1
+    skin = np.ones((80, 80), bool)
+    amounts = np.zeros((80, 80, 3), np.float32)  # no pigment or shading contrast anywhere
+    non_skin, glare = non_skin_parts(rgb, amounts, skin, 100.0, LesionParams())
+    assert glare[35:45].all() and non_skin[35:45].all()
+    assert not glare[:25].any() and not glare[72:].any()  # beyond the 0.02-IOD widening
+    assert not glare[63:67].any()  # one code value below the level

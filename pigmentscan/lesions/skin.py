@@ -16,6 +16,11 @@ from .types import LesionParams
 #: Largest patch of skin, IOD², taken as part of the hair that closes it in (parameter: a lit
 #: tuft of a fringe; a lesion surrounded by hair is not measured either way).
 HAIR_ISLAND_IOD2 = 0.02
+#: Brightest channel (sRGB code value) from which skin is not read (parameter, chosen on tune
+#: faces with ``benchmarks/tone_curve.py``): a camera's tone curve rolls highlights off below
+#: white, each channel by its own level, so bright skin loses chroma that the darker skin
+#: around it keeps, and that skin would read as melanin against it.
+HIGHLIGHT_LEVEL = 235
 
 __all__ = ["SkinMaps", "skin_maps", "typical_od", "non_skin_parts", "masked_smooth", "masked_smooths"]
 
@@ -77,8 +82,8 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     lesion's edge is as busy). Where such pixels are dense the whole neighbourhood is hair (a
     beard, a fringe), and so is the skin above the brows (``brow_row``, a pixel row) joined to it
     with more melanin than ``tip_melanin`` (OD): a fringe's smooth tips (a forehead lesion that
-    runs into the hairline darker than that is lost with it). Glare is much brighter than the skin, or clipped. Both are widened by
-    0.02 IOD.
+    runs into the hairline darker than that is lost with it). Glare is much brighter than the skin, or has a channel in the camera's highlight
+    roll-off (:data:`HIGHLIGHT_LEVEL` or more). Both are widened by 0.02 IOD.
 
     Parameters
     ----------
@@ -111,7 +116,7 @@ def non_skin_parts(rgb, amounts, skin, iod_px: float, params: LesionParams, *, b
     small[0] = False
     enclosed = small[islands] & ~cv2.dilate((~skin).astype(np.uint8), grow).astype(bool)
     covered |= enclosed
-    bright = (shading < params.highlight_shading) | (colour.channel_max(rgb) >= 250)
+    bright = (shading < params.highlight_shading) | (colour.channel_max(rgb) >= HIGHLIGHT_LEVEL)
     glare = cv2.dilate((bright & skin).astype(np.uint8), grow).astype(bool) & skin & ~covered
     return covered | glare, glare
 

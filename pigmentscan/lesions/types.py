@@ -82,7 +82,7 @@ class LesionParams:
         one OD threshold would be a faint lesion on brown skin and hair on light skin).
     highlight_shading : float
         Glare: shading below this (brighter than the face's median skin by more than e^2)
-        or a clipped channel is not measured (parameter).
+        or a channel in the highlight roll-off (:data:`~pigmentscan.lesions.skin.HIGHLIGHT_LEVEL`) is not measured (parameter).
     homogeneity_closing_iod : float
         Gaps closed before patches are counted for the pattern size (docs/grading_scale.md).
     hole_diameter_iod : float
@@ -102,7 +102,7 @@ class LesionParams:
     # fitted (benchmarks/fit_face_template.py); tests/test_scoring.py keeps them equal to models/default.json
     min_support_forehead: float = 7.303
     min_support_malar: float = 1.436
-    min_support_chin: float = 1.991
+    min_support_chin: float = 2.0
     hair_shading: float = 1.8
     hair_density: float = 0.3
     hair_melanin: float = 0.6
