@@ -35,6 +35,15 @@ def highlight_rolloff(rgb: np.ndarray, gain: float, knee: float = 1.0) -> np.nda
     return np.clip(np.round(colour.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255), 0, 255).astype(np.uint8)
 
 
+def saturated(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """A photo with its colours ``factor`` times as saturated about their luminance (linear sRGB), as a
+    camera's more vivid colour rendering makes them: a 3x3 matrix that a colour chart undoes."""
+    luminance = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 / sRGB luminance weights
+    matrix = (1.0 - factor) * np.outer(np.ones(3), luminance) + factor * np.eye(3)
+    linear = colour.srgb_to_linear(rgb) @ matrix.T
+    return np.clip(np.round(colour.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255), 0, 255).astype(np.uint8)
+
+
 def disc_mask(shape, centre_xy, radius_px) -> np.ndarray:
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     return (xx - centre_xy[0]) ** 2 + (yy - centre_xy[1]) ** 2 <= radius_px**2

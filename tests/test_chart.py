@@ -115,3 +115,18 @@ def test_a_chart_cut_by_the_frame_never_fails_the_photo(face):
         corrected, correction = chart.chart_correction(photo)
         assert corrected.shape == photo.shape
         assert correction is None or correction.n_patches <= 24
+
+
+@pytest.mark.parametrize("name", ["122_03.jpg", "120_03.jpg"])
+def test_a_more_saturated_cameras_clean_face_reads_clean_with_a_chart(face_path, name):
+    # A camera whose colours are 1.3x as saturated scales every melanin contrast of the skin; the
+    # chart's 3x3 correction undoes it, so the clean face reads as it does as taken.
+    from helpers import read_rgb, saturated
+
+    face = read_rgb(face_path(name))
+    as_taken = pigmentscan.score_image(with_chart(face, draw_chart()))
+    vivid = pigmentscan.score_image(saturated(with_chart(face, draw_chart()), 1.3))
+    vivid_no_chart = pigmentscan.score_image(saturated(face, 1.3))
+    assert vivid.to_dict()["chart"]["chart_used"] is True
+    assert as_taken.masi <= 0.5 and vivid.masi <= 0.5
+    assert vivid_no_chart.masi > 3.0  # the rendering matters: without a chart its clean face reads pigment

@@ -17,7 +17,7 @@ from .types import LesionParams
 #: tuft of a fringe; a lesion surrounded by hair is not measured either way).
 HAIR_ISLAND_IOD2 = 0.02
 #: Brightest channel (sRGB code value) from which skin is not read (parameter, chosen on tune
-#: faces with ``benchmarks/tone_curve.py``): a camera's tone curve rolls highlights off below
+#: faces with ``benchmarks/camera_rendering.py``): a camera's tone curve rolls highlights off below
 #: white, each channel by its own level, so bright skin loses chroma that the darker skin
 #: around it keeps, and that skin would read as melanin against it.
 HIGHLIGHT_LEVEL = 235
