@@ -37,7 +37,7 @@ def with_chart(rgb, card, corner_xy=(40, 950)) -> np.ndarray:
     return out
 
 
-def _through_linear(rgb, change) -> np.ndarray:
+def in_linear_light(rgb, change) -> np.ndarray:
     """Change an sRGB uint8 image in linear light (colour-science's sRGB transfer functions)."""
     colour_science = pytest.importorskip("colour")
     linear = change(colour_science.cctf_decoding(rgb / 255.0, function="sRGB"))
@@ -46,7 +46,7 @@ def _through_linear(rgb, change) -> np.ndarray:
 
 def shifted(rgb, matrix) -> np.ndarray:
     """Apply a linear-sRGB matrix to every pixel."""
-    return _through_linear(rgb, lambda linear: linear @ np.asarray(matrix).T)
+    return in_linear_light(rgb, lambda linear: linear @ np.asarray(matrix).T)
 
 
 def chart_photo(rgb, *, patch_px: float, gap_ratio: float = 0.2, angle_deg: float = 0.0, tilt: float = 0.0,
@@ -80,7 +80,7 @@ def chart_photo(rgb, *, patch_px: float, gap_ratio: float = 0.2, angle_deg: floa
         out = shifted(out, matrix)
     if shading > 0:
         light = np.linspace(1.0, 1.0 - shading, out.shape[1])[None, :, None]
-        out = _through_linear(out, lambda linear: linear * light)
+        out = in_linear_light(out, lambda linear: linear * light)
     if blur_px > 0:
         out = cv2.GaussianBlur(out, (0, 0), blur_px)
     if noise > 0:

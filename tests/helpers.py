@@ -28,20 +28,25 @@ def highlight_rolloff(rgb: np.ndarray, gain: float, knee: float = 1.0) -> np.nda
     clipping them; ``knee=1`` only clips. Each channel is compressed by its own level, so bright
     skin loses chroma that darker skin keeps.
     """
-    linear = colour.srgb_to_linear(rgb) * gain
-    if knee < 1.0:
+    from chart_helpers import in_linear_light
+
+    def rolled_off(linear):
+        linear = linear * gain
+        if knee >= 1.0:
+            return linear
         over = (linear - knee) / (1.0 - knee)
-        linear = np.where(linear > knee, knee + (1.0 - knee) * np.tanh(np.maximum(over, 0.0)), linear)
-    return np.clip(np.round(colour.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255), 0, 255).astype(np.uint8)
+        return np.where(linear > knee, knee + (1.0 - knee) * np.tanh(np.maximum(over, 0.0)), linear)
+
+    return in_linear_light(rgb, rolled_off)
 
 
 def saturated(rgb: np.ndarray, factor: float) -> np.ndarray:
     """A photo with its colours ``factor`` times as saturated about their luminance (linear sRGB), as a
     camera's more vivid colour rendering makes them: a 3x3 matrix that a colour chart undoes."""
-    luminance = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 / sRGB luminance weights
-    matrix = (1.0 - factor) * np.outer(np.ones(3), luminance) + factor * np.eye(3)
-    linear = colour.srgb_to_linear(rgb) @ matrix.T
-    return np.clip(np.round(colour.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255), 0, 255).astype(np.uint8)
+    from chart_helpers import shifted
+
+    luminance = colour.SRGB_TO_XYZ[1]  # Y of each sRGB primary (IEC 61966-2-1)
+    return shifted(rgb, (1.0 - factor) * np.outer(np.ones(3), luminance) + factor * np.eye(3))
 
 
 def disc_mask(shape, centre_xy, radius_px) -> np.ndarray:
