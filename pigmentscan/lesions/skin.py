@@ -16,10 +16,10 @@ from .types import LesionParams
 #: Largest patch of skin, IOD², taken as part of the hair that closes it in (parameter: a lit
 #: tuft of a fringe; a lesion surrounded by hair is not measured either way).
 HAIR_ISLAND_IOD2 = 0.02
-#: Brightest channel (sRGB code value) from which skin is not read (parameter, chosen on tune
-#: faces with ``benchmarks/camera_rendering.py``): a camera's tone curve rolls highlights off below
-#: white, each channel by its own level, so bright skin loses chroma that the darker skin
-#: around it keeps, and that skin would read as melanin against it.
+#: Brightest channel (sRGB code value) from which skin is not read (parameter; its effect:
+#: ``benchmarks/camera_rendering.py``): a camera's tone curve rolls highlights off below white,
+#: each channel by its own level, so bright skin loses chroma that the darker skin around it
+#: keeps, and that skin would read as melanin against it.
 HIGHLIGHT_LEVEL = 235
 
 __all__ = ["SkinMaps", "skin_maps", "typical_od", "non_skin_parts", "masked_smooth", "masked_smooths"]
