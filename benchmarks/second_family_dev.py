@@ -12,7 +12,7 @@ is the held-out one). Prints:
    (:func:`pigmentscan.simulation.draw_case`, pigment always on), scored with the shipped (or
    ``--model``) model: the median area found / true area of the regions with a true area of at
    least 2 % and a true darkness of at least 2 JND, by pigment kind, texture and region, and of
-   the regions at least 85 % involved.
+   the regions at least 85 % involved; and that of the brown and mixed pigment by true darkness.
 
 Usage::
 
@@ -82,6 +82,11 @@ def main(argv=None) -> int:
     for column in ("pigment", "texture", "region"):
         table = strong.groupby(column)["ratio"].agg(["median", "count"]).round(2)
         print("\n".join(f"  {column} {name:<12} {row['median']:>5.2f} ({int(row['count'])})" for name, row in table.iterrows()))
+    brown = found[found["pigment"] != "dermal"]
+    bands = pd.cut(brown["true_darkness_jnd"], [1.0, 1.5, 2.0, 3.0, 4.5, np.inf], right=False)
+    table = brown.groupby(bands, observed=True)["ratio"].agg(["median", "count"]).round(2)
+    print("  brown and mixed pigment, by true darkness (JND), regions >= 2 %:")
+    print("\n".join(f"    [{band.left:g}, {band.right:g}) {row['median']:>5.2f} ({int(row['count'])})" for band, row in table.iterrows()))
     big = found[found["true_area_pct"] >= 85]
     print(f"  regions >= 85 % involved   {big['ratio'].median():>5.2f} ({len(big)}); found at all: {(big['area_pct'] > 1).sum()}")
     return 0
