@@ -110,8 +110,8 @@ def main(argv=None) -> int:
         for darkness in (1.5, 2.5, 4.0):
             case = lesion(rgb, landmarks, darkness)
             found, to_working, _ = working_excess(case.image, landmarks, model)
-            inside = (to_working(case.truth_mask) >= 0.5) & found.measurable
-            outside = found.measurable & ~(to_working(case.truth_mask) > 0)
+            truth = to_working(case.truth_mask)
+            inside, outside = (truth >= 0.5) & found.measurable, found.measurable & ~(truth > 0)
             rise = found.expectation.expected_jnd - clean.expectation.expected_jnd
             reading = found.excess_jnd + found.expectation.expected_jnd - clean_reading
             print(f"{path.name[:3]:>4} {np.median(to_working(case.contrast_jnd)[inside]):>5.2f} {np.median(reading[inside]):>14.2f}"
