@@ -38,8 +38,8 @@ MIN_PATCH_IOD2 = 0.003
 def working_excess(image, landmarks, model):
     """The lesion stage's steps 1-2 on a photo's working copy, on the given landmarks.
 
-    Returns ``(found, to_working)``: the :class:`~pigmentscan.lesions.PigmentExcess` and a function
-    that maps a photo-sized map onto the same working copy.
+    Returns ``(found, to_working, iod_px)``: the :class:`~pigmentscan.lesions.PigmentExcess`, a
+    function that maps a photo-sized map onto the same working copy, and the copy's IOD in pixels.
     """
     import cv2
 
